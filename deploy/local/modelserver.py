@@ -1,0 +1,84 @@
+"""Runs MLServer over a Triton-layout model repository (the local inference server).
+
+MLServer reads model-settings.json files, Triton reads config.pbtxt; this
+writes the former from the latter, so one repository serves both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import sys
+
+from google.protobuf import text_format
+from tritonclient.grpc import model_config_pb2
+
+DATATYPES = {model_config_pb2.TYPE_FP32: "FP32", model_config_pb2.TYPE_INT64: "INT64", model_config_pb2.TYPE_INT32: "INT32"}
+
+
+def read_config(path: pathlib.Path) -> model_config_pb2.ModelConfig:
+    return text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
+
+
+def _tensors(tensors, batched: bool) -> list[dict]:
+    prefix = [-1] if batched else []
+    return [{"name": t.name, "datatype": DATATYPES[t.data_type], "shape": prefix + list(t.dims)} for t in tensors]
+
+
+def model_settings(model_dir: pathlib.Path) -> dict:
+    config = read_config(model_dir / "config.pbtxt")
+    batched = config.max_batch_size > 0
+    settings = {
+        "name": config.name,
+        "implementation": "deploy.local.mlserver_onnx.OnnxModel",
+        "parameters": {"uri": str((model_dir / "1" / "model.onnx").resolve())},
+        "inputs": _tensors(config.input, batched),
+        "outputs": _tensors(config.output, batched),
+    }
+    if batched and config.HasField("dynamic_batching"):
+        settings["max_batch_size"] = config.max_batch_size
+        settings["max_batch_time"] = config.dynamic_batching.max_queue_delay_microseconds / 1e6
+    return settings
+
+
+def prepare(repository: pathlib.Path, workdir: pathlib.Path, http_port: int, grpc_port: int, metrics_port: int) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    models = sorted(p.parent for p in repository.glob("*/config.pbtxt"))
+    if not models:
+        raise SystemExit(f"no models in {repository}: run `make models`")
+    for old in workdir.glob("*/model-settings.json"):
+        old.unlink()
+    for model_dir in models:
+        target = workdir / model_dir.name / "model-settings.json"
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(json.dumps(model_settings(model_dir), indent=2))
+    server = {
+        "host": "127.0.0.1",
+        "http_port": http_port,
+        "grpc_port": grpc_port,
+        "metrics_port": metrics_port,
+        # Worker processes crash with uvloop 0.23 (DESIGN.md); batching still applies.
+        "parallel_workers": 0,
+        "load_models_at_startup": True,
+        "grpc_max_message_length": 64 * 1024 * 1024,
+    }
+    (workdir / "settings.json").write_text(json.dumps(server, indent=2))
+
+
+def main() -> None:
+    repository = pathlib.Path(os.environ.get("MODEL_REPOSITORY", ".models/repository"))
+    workdir = pathlib.Path(os.environ.get("MLSERVER_DIR", ".data/mlserver"))
+    prepare(
+        repository,
+        workdir,
+        int(os.environ.get("MLSERVER_HTTP_PORT", "8000")),
+        int(os.environ.get("MLSERVER_GRPC_PORT", "8001")),
+        int(os.environ.get("MLSERVER_METRICS_PORT", "8002")),
+    )
+    mlserver = pathlib.Path(sys.executable).with_name("mlserver")
+    os.execv(str(mlserver), [str(mlserver), "start", str(workdir)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""`make up`: start the whole mesh, print its URL once healthy, stop it cleanly.
+
+Logs of every process are streamed here, one line each, prefixed by the
+process name; JSON log lines are shown as time, level, message and fields.
+Ctrl-C or SIGTERM stops the children in reverse start order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import sys
+import threading
+import time
+
+from deploy.local.mesh import REPO, Mesh
+
+COLOURS = ["36", "32", "35", "33", "34", "31", "96", "92"]
+
+
+def make_sink(colour: bool):
+    lock = threading.Lock()
+    assigned: dict[str, str] = {}
+
+    def sink(name: str, line: str) -> None:
+        try:
+            entry = json.loads(line)
+            if not isinstance(entry, dict):
+                raise ValueError
+            head = f"{entry.pop('level', 'info'):<5} {entry.pop('msg', '')}"
+            entry.pop("ts", None), entry.pop("service", None), entry.pop("logger", None)
+            line = head + "".join(f" {k}={v}" for k, v in entry.items())
+        except ValueError:
+            pass
+        prefix = f"{name:>12} |"
+        if colour:
+            code = assigned.setdefault(name, COLOURS[len(assigned) % len(COLOURS)])
+            prefix = f"\033[{code}m{prefix}\033[0m"
+        with lock:
+            print(f"{prefix} {line}", flush=True)
+
+    return sink
+
+
+def main() -> int:
+    data_dir = pathlib.Path(os.environ.get("BACKDROP_DATA_DIR", REPO / ".data"))
+    mesh = Mesh(data_dir, sink=make_sink(sys.stdout.isatty()))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    started = time.monotonic()
+    try:
+        mesh.start()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"backdrop: could not start: {exc}", file=sys.stderr, flush=True)
+        mesh.stop()
+        return 1
+    print(
+        f"backdrop: ready on {mesh.base_url} (started in {time.monotonic() - started:.1f}s; Ctrl-C stops)",
+        flush=True,
+    )
+    while not stop.wait(1.0):
+        if crashed := mesh.crashed():
+            print(f"backdrop: {', '.join(crashed)} exited; stopping the mesh", file=sys.stderr, flush=True)
+            mesh.stop()
+            return 1
+    print("backdrop: stopping", flush=True)
+    mesh.stop()
+    print("backdrop: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

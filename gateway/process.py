@@ -1,0 +1,118 @@
+"""Background removal as every public endpoint does it: validate the upload,
+store it, submit a job, wait for its event, and turn the outcome into a result
+or an error."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import grpc
+
+from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
+from services.runtime import images
+from services.runtime.config import env_float
+from services.runtime.errors import ServiceError, invalid, unavailable
+from services.runtime.objectstore import ObjectStore
+
+MB = 1024 * 1024
+QUALITIES = ("low", "medium", "high", "ultra")
+# Worker error codes that are the client's fault; any other failure is ours.
+CLIENT_ERRORS = {"INVALID_IMAGE", "INVALID_FILE_TYPE", "IMAGE_TOO_LARGE", "INVALID_MODEL"}
+
+
+def too_large(limit_bytes: int, message: str | None = None) -> ServiceError:
+    return ServiceError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "FILE_TOO_LARGE",
+        message or f"File too large. Maximum size: {limit_bytes // MB}MB",
+        details={"max_bytes": limit_bytes},
+        http_status=413,
+    )
+
+
+def parse_options(model: str, quality: str, return_mask: str, edge_refinement: str) -> jobs_pb2.RemoveBackgroundOptions:
+    """Seed 000's form fields, checked, with their defaults."""
+    quality = (quality or "high").strip().lower()
+    if quality not in QUALITIES:
+        raise invalid("INVALID_PARAMETER", f"quality must be one of {', '.join(QUALITIES)}", field="quality")
+    flag = (return_mask or "false").strip().lower()
+    if flag not in ("true", "false", "1", "0", "yes", "no"):
+        raise invalid("INVALID_PARAMETER", "return_mask must be true or false", field="return_mask")
+    try:
+        refinement = float(edge_refinement) if edge_refinement.strip() else 50.0
+    except ValueError:
+        refinement = -1.0
+    if not 0 <= refinement <= 100:
+        raise invalid("INVALID_PARAMETER", "edge_refinement must be a number from 0 to 100", field="edge_refinement")
+    return jobs_pb2.RemoveBackgroundOptions(
+        model=model.strip().lower(),
+        quality=quality,
+        return_mask=flag in ("true", "1", "yes"),
+        edge_refinement=round(refinement),
+    )
+
+
+class BackgroundRemoval:
+    def __init__(
+        self,
+        jobs: jobs_pb2_grpc.JobServiceStub,
+        inference: inference_pb2_grpc.InferenceServiceStub,
+        store: ObjectStore,
+    ):
+        self.jobs = jobs
+        self.inference = inference
+        self.store = store
+        self.wait_s = env_float("SYNC_TIMEOUT_S", 60.0)
+        self._models: tuple[float, inference_pb2.ListModelsResponse] | None = None
+
+    async def _model_names(self) -> tuple[set[str], str]:
+        if self._models is None or time.monotonic() - self._models[0] > 30:
+            self._models = (time.monotonic(), await self.inference.ListModels(inference_pb2.ListModelsRequest()))
+        listing = self._models[1]
+        names = {n for m in listing.models for n in (m.name, *m.aliases)}
+        return names, listing.default_model
+
+    async def check_model(self, options: jobs_pb2.RemoveBackgroundOptions) -> None:
+        names, default = await self._model_names()
+        if not options.model:
+            options.model = default
+        if options.model not in names:
+            valid = ", ".join(sorted(names))
+            raise invalid(
+                "INVALID_MODEL", f"Unknown model {options.model!r}. Valid models: {valid}", valid_models=valid
+            )
+
+    async def submit(self, upload: bytes, options: jobs_pb2.RemoveBackgroundOptions, max_bytes: int) -> jobs_pb2.Job:
+        """Checks and stores the upload, queues the job and waits for it (bounded)."""
+        if len(upload) > max_bytes:
+            raise too_large(max_bytes)
+        info = images.inspect(upload)
+        await self.check_model(options)
+        job_id = str(uuid.uuid4())
+        input_key = f"uploads/{job_id}/original.{info.format}"
+        await self.store.put(input_key, upload, info.content_type)
+        job = await self.jobs.SubmitJob(
+            jobs_pb2.SubmitJobRequest(job_id=job_id, input_key=input_key, remove_background=options)
+        )
+        return await self.jobs.WaitJob(jobs_pb2.WaitJobRequest(job_id=job.id, timeout_seconds=self.wait_s))
+
+
+def outcome(job: jobs_pb2.Job) -> bool:
+    """True when the job completed, False while it still runs; raises its error otherwise."""
+    if job.status == jobs_pb2.JOB_STATUS_COMPLETED:
+        return True
+    if job.status == jobs_pb2.JOB_STATUS_FAILED:
+        if job.error_code in CLIENT_ERRORS:
+            raise invalid(job.error_code, job.error_message, job_id=job.id)
+        raise ServiceError(
+            grpc.StatusCode.INTERNAL, job.error_code or "PROCESSING_FAILED", "Failed to process image", details={"job_id": job.id}
+        )
+    if job.error_code:  # queued, waiting on something down: it will run when that is back
+        raise unavailable(
+            job.error_code,
+            "The inference server is unavailable; the job is queued and will finish once it is back",
+            job_id=job.id,
+        )
+    return False

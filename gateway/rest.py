@@ -1,0 +1,63 @@
+"""How gateway RPCs shape the REST response Envoy sends.
+
+Envoy's transcoder only maps gRPC OK to HTTP 200, and its error body has a
+numeric code. So the gateway sends the HTTP status (x-backdrop-status) and,
+for errors, the JSON error body (x-backdrop-error) as response metadata; the
+Lua filter in deploy/envoy applies them. gRPC callers still get a normal
+status with a google.rpc.ErrorInfo.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+import grpc
+
+from services.runtime import logs
+from services.runtime.errors import ServiceError
+
+STATUS_HEADER = "x-backdrop-status"
+ERROR_HEADER = "x-backdrop-error"
+
+
+def v1_error_body(error: ServiceError) -> dict:
+    """The /v1 envelope: seed 000's {error, message, details} plus the request id."""
+    return {
+        "error": error.reason,
+        "message": error.message,
+        "details": error.details,
+        "request_id": logs.request_id.get(),
+    }
+
+
+def rembg_error_body(error: ServiceError) -> dict:
+    """Seed 002's {"error": "..."}."""
+    return {"error": error.message}
+
+
+async def set_status(context: grpc.aio.ServicerContext, status: int) -> None:
+    await context.send_initial_metadata(((STATUS_HEADER, str(status)),))
+
+
+async def abort(context: grpc.aio.ServicerContext, error: ServiceError, body: Callable[[ServiceError], dict]):
+    rest = ((STATUS_HEADER, str(error.http_status)), (ERROR_HEADER, json.dumps(body(error), ensure_ascii=True)))
+    await error.abort(context, extra_metadata=rest)
+
+
+def endpoint(body: Callable[[ServiceError], dict]):
+    """Decorates an RPC so a ServiceError (or a failed peer call) becomes its REST error."""
+
+    def wrap(handler: Callable[..., Awaitable]):
+        async def rpc(self, request, context):
+            try:
+                return await handler(self, request, context)
+            except ServiceError as error:
+                await abort(context, error, body)
+            except grpc.aio.AioRpcError as failed:
+                await abort(context, ServiceError.from_rpc_error(failed), body)
+
+        rpc.__name__ = handler.__name__
+        return rpc
+
+    return wrap

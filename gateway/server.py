@@ -1,0 +1,169 @@
+"""The gateway: the public API's RPCs, wired to the orchestrator, the inference
+service and the object store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import grpc
+from google.api import httpbody_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
+from backdrop.inference.v1 import inference_pb2_grpc
+from backdrop.jobs.v1 import jobs_pb2_grpc
+from gateway import multipart, rest
+from gateway.files import UrlSigner
+from gateway.process import MB, BackgroundRemoval, outcome, parse_options
+from services.runtime import grpcio, logs, objectstore
+from services.runtime.config import env_int, env_str, grpc_target
+from services.runtime.errors import invalid, not_found
+from services.runtime.objectstore import ObjectNotFound
+
+# Dependencies each backend reports under grpc.health.v1 (see HealthMonitor).
+BACKEND_DEPENDENCIES = ("postgres", "nats", "model-server", "object-store")
+
+
+def _json_body(payload: dict) -> httpbody_pb2.HttpBody:
+    return httpbody_pb2.HttpBody(content_type="application/json", data=json.dumps(payload).encode())
+
+
+def _field(fields: dict[str, list[multipart.Part]], name: str) -> str:
+    parts = fields.get(name)
+    return parts[0].text if parts else ""
+
+
+class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
+    def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
+        self.removal = removal
+        self.store = store
+        self.signer = signer
+        self.health = {name: health_pb2_grpc.HealthStub(ch) for name, ch in backends.items()}
+        self.rembg_max_bytes = env_int("MAX_FILE_SIZE", 10) * MB  # seed 002: megabytes
+        self.v1_max_bytes = env_int("V1_MAX_FILE_SIZE_MB", 50) * MB
+
+    async def _unhealthy_parts(self) -> list[str]:
+        async def check(name: str, stub) -> list[str]:
+            try:
+                overall = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
+                if overall.status == health_pb2.HealthCheckResponse.SERVING:
+                    return []
+            except grpc.aio.AioRpcError:
+                return [name]
+            failing = []
+            for dependency in BACKEND_DEPENDENCIES:
+                try:
+                    reply = await stub.Check(health_pb2.HealthCheckRequest(service=dependency), timeout=2)
+                except grpc.aio.AioRpcError:
+                    continue  # not a dependency of this backend
+                if reply.status != health_pb2.HealthCheckResponse.SERVING:
+                    failing.append(f"{name}/{dependency}")
+            return failing or [name]
+
+        results = await asyncio.gather(*(check(n, s) for n, s in self.health.items()))
+        parts = [part for result in results for part in result]
+        try:
+            await self.store.check()
+        except Exception:  # noqa: BLE001
+            parts.append("gateway/object-store")
+        return parts
+
+    async def Health(self, request, context):
+        unhealthy = await self._unhealthy_parts()
+        if unhealthy:
+            await rest.set_status(context, 503)
+            return gateway_pb2.HealthResponse(status="unhealthy", unhealthy=unhealthy)
+        return gateway_pb2.HealthResponse(status="healthy")
+
+    @rest.endpoint(rest.rembg_error_body)
+    async def RemoveBg(self, request: httpbody_pb2.HttpBody, context):
+        """Seed 002: multipart `image` -> image/png."""
+        fields = multipart.parse(request.data, request.content_type)
+        image = fields.get("image")
+        if not image or not image[0].data:
+            raise invalid("NO_IMAGE", "No image provided")
+        options = parse_options(env_str("MODEL", ""), "", "false", "0")
+        job = await self.removal.submit(image[0].data, options, self.rembg_max_bytes)
+        if not outcome(job):
+            await rest.set_status(context, 202)
+            return _json_body({"message": "Still processing", "job_id": job.id, "status": "processing"})
+        png = await self.store.get(job.result.result_key)
+        return httpbody_pb2.HttpBody(content_type="image/png", data=png)
+
+    @rest.endpoint(rest.v1_error_body)
+    async def RemoveBackground(self, request: httpbody_pb2.HttpBody, context):
+        """Seed 000: multipart `file` + options -> ProcessingResult."""
+        fields = multipart.parse(request.data, request.content_type)
+        upload = fields.get("file")
+        if not upload or not upload[0].data:
+            raise invalid("NO_FILE", "No image provided: send it as the multipart field 'file'", field="file")
+        options = parse_options(
+            _field(fields, "model"),
+            _field(fields, "quality"),
+            _field(fields, "return_mask"),
+            _field(fields, "edge_refinement"),
+        )
+        job = await self.removal.submit(upload[0].data, options, self.v1_max_bytes)
+        if not outcome(job):
+            await rest.set_status(context, 202)
+            return gateway_pb2.ProcessingResult(id=job.id, status="processing")
+        result = job.result
+        elapsed = job.finished_at.ToDatetime() - job.created_at.ToDatetime()
+        return gateway_pb2.ProcessingResult(
+            id=job.id,
+            status="completed",
+            image=self.signer.url(result.result_key),
+            mask=self.signer.url(result.mask_key) if result.mask_key else "",
+            metadata=gateway_pb2.ProcessingResult.Metadata(
+                width=result.width,
+                height=result.height,
+                format=result.format,
+                processing_time=round(elapsed.total_seconds(), 3),
+            ),
+        )
+
+    @rest.endpoint(rest.v1_error_body)
+    async def DownloadFile(self, request, context):
+        self.signer.verify(request.key, request.expires, request.signature)
+        try:
+            data = await self.store.get(request.key)
+            content_type = await self.store.content_type(request.key)
+        except (ObjectNotFound, ValueError):
+            raise not_found("FILE_NOT_FOUND", "The file does not exist or has been deleted") from None
+        return httpbody_pb2.HttpBody(content_type=content_type, data=data)
+
+
+async def main() -> None:
+    logs.setup("gateway", env_str("LOG_LEVEL", "INFO"))
+    store = objectstore.from_env()
+    backends = {
+        "orchestrator": grpcio.channel(grpc_target("ORCHESTRATOR_ADDR", 50052)),
+        "inference": grpcio.channel(grpc_target("INFERENCE_ADDR", 50053)),
+    }
+    removal = BackgroundRemoval(
+        jobs_pb2_grpc.JobServiceStub(backends["orchestrator"]),
+        inference_pb2_grpc.InferenceServiceStub(backends["inference"]),
+        store,
+    )
+    servicer = GatewayServicer(removal, store, UrlSigner(), backends)
+
+    def register(server):
+        gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
+        return [gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name]
+
+    async def close():
+        for channel in backends.values():
+            await channel.close()
+
+    await grpcio.serve(
+        name="gateway",
+        port=env_int("GATEWAY_PORT", 50051),
+        register=register,
+        checks={"object-store": store.check},
+        on_shutdown=close,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,56 @@
+from google.api import annotations_pb2 as _annotations_pb2
+from google.api import httpbody_pb2 as _httpbody_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class HealthRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class HealthResponse(_message.Message):
+    __slots__ = ("status", "unhealthy")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    UNHEALTHY_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    unhealthy: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, status: _Optional[str] = ..., unhealthy: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ProcessingResult(_message.Message):
+    __slots__ = ("id", "image", "mask", "metadata", "status")
+    class Metadata(_message.Message):
+        __slots__ = ("width", "height", "format", "processing_time")
+        WIDTH_FIELD_NUMBER: _ClassVar[int]
+        HEIGHT_FIELD_NUMBER: _ClassVar[int]
+        FORMAT_FIELD_NUMBER: _ClassVar[int]
+        PROCESSING_TIME_FIELD_NUMBER: _ClassVar[int]
+        width: int
+        height: int
+        format: str
+        processing_time: float
+        def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., processing_time: _Optional[float] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    image: str
+    mask: str
+    metadata: ProcessingResult.Metadata
+    status: str
+    def __init__(self, id: _Optional[str] = ..., image: _Optional[str] = ..., mask: _Optional[str] = ..., metadata: _Optional[_Union[ProcessingResult.Metadata, _Mapping]] = ..., status: _Optional[str] = ...) -> None: ...
+
+class DownloadFileRequest(_message.Message):
+    __slots__ = ("key", "expires", "signature")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    expires: int
+    signature: str
+    def __init__(self, key: _Optional[str] = ..., expires: _Optional[int] = ..., signature: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,131 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class JobStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    JOB_STATUS_UNSPECIFIED: _ClassVar[JobStatus]
+    JOB_STATUS_QUEUED: _ClassVar[JobStatus]
+    JOB_STATUS_PROCESSING: _ClassVar[JobStatus]
+    JOB_STATUS_COMPLETED: _ClassVar[JobStatus]
+    JOB_STATUS_FAILED: _ClassVar[JobStatus]
+JOB_STATUS_UNSPECIFIED: JobStatus
+JOB_STATUS_QUEUED: JobStatus
+JOB_STATUS_PROCESSING: JobStatus
+JOB_STATUS_COMPLETED: JobStatus
+JOB_STATUS_FAILED: JobStatus
+
+class RemoveBackgroundOptions(_message.Message):
+    __slots__ = ("model", "return_mask", "edge_refinement", "quality")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    RETURN_MASK_FIELD_NUMBER: _ClassVar[int]
+    EDGE_REFINEMENT_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    return_mask: bool
+    edge_refinement: int
+    quality: str
+    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ...) -> None: ...
+
+class JobResult(_message.Message):
+    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model")
+    RESULT_KEY_FIELD_NUMBER: _ClassVar[int]
+    MASK_KEY_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PROCESSING_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    result_key: str
+    mask_key: str
+    width: int
+    height: int
+    format: str
+    content_type: str
+    processing_seconds: float
+    model: str
+    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
+
+class Job(_message.Message):
+    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    status: JobStatus
+    input_key: str
+    remove_background: RemoveBackgroundOptions
+    result: JobResult
+    error_code: str
+    error_message: str
+    attempts: int
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    finished_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SubmitJobRequest(_message.Message):
+    __slots__ = ("job_id", "input_key", "remove_background")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    input_key: str
+    remove_background: RemoveBackgroundOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+
+class GetJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class WaitJobRequest(_message.Message):
+    __slots__ = ("job_id", "timeout_seconds")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    timeout_seconds: float
+    def __init__(self, job_id: _Optional[str] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class WorkItem(_message.Message):
+    __slots__ = ("job_id", "input_key", "remove_background")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    input_key: str
+    remove_background: RemoveBackgroundOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+
+class JobEvent(_message.Message):
+    __slots__ = ("job_id", "status", "result", "error_code", "error_message", "attempt")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    status: JobStatus
+    result: JobResult
+    error_code: str
+    error_message: str
+    attempt: int
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempt: _Optional[int] = ...) -> None: ...

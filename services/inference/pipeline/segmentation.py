@@ -1,0 +1,91 @@
+"""Pre- and post-processing for the segmentation models: pure functions.
+
+The model itself runs on the inference server; these turn an RGB image into
+the tensor a model expects and its output back into an alpha mask at the
+image's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+# seed 000's `quality`: the model's working resolution for models that take
+# any size (MODNet), and the filter that scales the mask back up.
+QUALITY_SIDE = {"low": 256, "medium": 384, "high": 512, "ultra": 768}
+QUALITY_FILTER = {
+    "low": Image.Resampling.BILINEAR,
+    "medium": Image.Resampling.BILINEAR,
+    "high": Image.Resampling.LANCZOS,
+    "ultra": Image.Resampling.LANCZOS,
+}
+
+
+@dataclass(frozen=True)
+class SegmentationSpec:
+    """How to feed one model of the repository and read its output."""
+
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+    # Fixed (width, height) input, or None for any multiple of `multiple`.
+    fixed_size: tuple[int, int] | None
+    normalisation: str  # "imagenet" (max-scaled, mean/std) or "symmetric" ((x-127.5)/127.5)
+    # Whether the output must be min-max scaled to 0-1 (U2-Net's saliency map).
+    rescale_output: bool
+    multiple: int = 32
+
+
+def input_size(spec: SegmentationSpec, width: int, height: int, quality: str) -> tuple[int, int]:
+    if spec.fixed_size:
+        return spec.fixed_size
+    side = QUALITY_SIDE[quality]
+    scale = min(1.0, side / max(width, height))
+    return (
+        max(spec.multiple, round(width * scale / spec.multiple) * spec.multiple),
+        max(spec.multiple, round(height * scale / spec.multiple) * spec.multiple),
+    )
+
+
+def preprocess(spec: SegmentationSpec, image: Image.Image, quality: str = "high") -> np.ndarray:
+    """RGB image -> float32 NCHW tensor of batch 1."""
+    size = input_size(spec, image.width, image.height, quality)
+    resized = np.asarray(image.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0), dtype=np.float32)
+    if spec.normalisation == "imagenet":
+        scaled = resized / max(float(resized.max()), 1e-6)
+        tensor = (scaled - IMAGENET_MEAN) / IMAGENET_STD
+    else:
+        tensor = (resized - 127.5) / 127.5
+    return np.ascontiguousarray(tensor.transpose(2, 0, 1)[np.newaxis], dtype=np.float32)
+
+
+def to_mask(spec: SegmentationSpec, output: np.ndarray, size: tuple[int, int], quality: str = "high") -> Image.Image:
+    """Model output [1,1,h,w] -> 8-bit alpha mask ("L") at `size` (width, height)."""
+    prediction = np.asarray(output, dtype=np.float32).reshape(output.shape[-2:])
+    if spec.rescale_output:
+        low, high = float(prediction.min()), float(prediction.max())
+        prediction = (prediction - low) / max(high - low, 1e-6)
+    mask = Image.fromarray((np.clip(prediction, 0.0, 1.0) * 255).astype(np.uint8), mode="L")
+    return mask.resize(size, QUALITY_FILTER[quality])
+
+
+def refine_edges(mask: Image.Image, strength: int) -> Image.Image:
+    """Steepens the alpha ramp around 0.5 (seed 000's edge_refinement, 0-100).
+
+    A monotonic curve centred on 0.5: the subject/background split stays where
+    the model put it while soft, low-confidence edges become crisper. 0 leaves
+    the mask as it is.
+    """
+    if strength <= 0:
+        return mask
+    gain = 1.0 + strength / 10.0  # 1 (identity) .. 11
+    x = np.arange(256, dtype=np.float32) / 255.0
+    curve = 1.0 / (1.0 + np.exp(-gain * 4.0 * (x - 0.5)))
+    low, high = curve[0], curve[-1]
+    table = np.round((curve - low) / (high - low) * 255.0).astype(np.uint8)
+    return mask.point(table.tolist())

@@ -1,0 +1,59 @@
+"""Inference service: ListModels over gRPC, and the JetStream worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
+from services.inference import models
+from services.inference.triton import InferenceServer
+from services.inference.worker import Worker
+from services.runtime import grpcio, logs, messaging, objectstore
+from services.runtime.config import env_int, env_str
+
+
+class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
+    def __init__(self, server: InferenceServer):
+        self.server = server
+
+    async def ListModels(self, request, context):
+        listed = []
+        for spec in models.SEGMENTATION_MODELS.values():
+            ready = await self.server.is_ready(spec.name)
+            listed.append(
+                inference_pb2.Model(name=spec.name, aliases=spec.aliases, description=spec.description, ready=ready)
+            )
+        return inference_pb2.ListModelsResponse(models=listed, default_model=models.default_model())
+
+
+async def main() -> None:
+    logs.setup("inference", env_str("LOG_LEVEL", "INFO"))
+    nats_client, js = await messaging.connect("inference")
+    store = objectstore.from_env()
+    server = InferenceServer()
+    worker = Worker(js, store, server)
+
+    def register(grpc_server):
+        inference_pb2_grpc.add_InferenceServiceServicer_to_server(InferenceServicer(server), grpc_server)
+        return [inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name]
+
+    async def close():
+        await nats_client.drain()
+        await server.close()
+
+    await grpcio.serve(
+        name="inference",
+        port=env_int("INFERENCE_PORT", 50053),
+        register=register,
+        checks={
+            "nats": lambda: messaging.check(nats_client),
+            "model-server": server.check,
+            "object-store": store.check,
+        },
+        background=[worker.run],
+        on_shutdown=close,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

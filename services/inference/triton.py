@@ -1,0 +1,73 @@
+"""The one way this service reaches the inference server: tritonclient (gRPC).
+
+Locally that server is MLServer, in production NVIDIA Triton; both speak
+KServe v2. Connection failures become ModelServerUnavailable so the worker can
+requeue the job instead of failing it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tritonclient.grpc.aio as triton
+from tritonclient.utils import InferenceServerException
+
+from services.runtime.config import env_float, env_str
+
+_UNAVAILABLE = ("StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED", "StatusCode.CANCELLED")
+
+
+class ModelServerUnavailable(RuntimeError):
+    pass
+
+
+class ModelError(RuntimeError):
+    pass
+
+
+class InferenceServer:
+    def __init__(self, url: str | None = None):
+        self.url = url or env_str("TRITON_URL", "127.0.0.1:8001")
+        self.timeout = env_float("TRITON_TIMEOUT_S", 120.0)
+        self.client = triton.InferenceServerClient(self.url)
+        self._outputs: dict[str, tuple[str, str]] = {}
+
+    async def _io_names(self, model: str) -> tuple[str, str]:
+        """(first input, first output) from the model's metadata, cached."""
+        if model not in self._outputs:
+            meta = await self._call(self.client.get_model_metadata, model)
+            self._outputs[model] = (meta.inputs[0].name, meta.outputs[0].name)
+        return self._outputs[model]
+
+    async def _call(self, fn, *args, **kwargs):
+        try:
+            return await fn(*args, **kwargs)
+        except InferenceServerException as exc:
+            if exc.status() in _UNAVAILABLE or "failed to connect" in str(exc).lower():
+                raise ModelServerUnavailable(f"inference server at {self.url} is unavailable") from exc
+            raise ModelError(str(exc)) from exc
+
+    async def infer(self, model: str, tensor: np.ndarray) -> np.ndarray:
+        input_name, output_name = await self._io_names(model)
+        request = triton.InferInput(input_name, list(tensor.shape), "FP32")
+        request.set_data_from_numpy(tensor)
+        result = await self._call(
+            self.client.infer,
+            model,
+            [request],
+            outputs=[triton.InferRequestedOutput(output_name)],
+            client_timeout=self.timeout,
+        )
+        return result.as_numpy(output_name)
+
+    async def is_ready(self, model: str) -> bool:
+        try:
+            return bool(await self._call(self.client.is_model_ready, model))
+        except ModelError:
+            return False
+
+    async def check(self) -> None:
+        if not await self._call(self.client.is_server_ready):
+            raise ModelServerUnavailable(f"inference server at {self.url} is not ready")
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,183 @@
+"""The inference worker: pulls work from JetStream, runs it, reports events.
+
+Delivery is at-least-once; doing a job twice is harmless because its outputs
+have fixed keys and the orchestrator applies only the first terminal event
+(and JetStream drops a re-published event with the same Nats-Msg-Id). A
+message is acked only after its result is stored and its event published, so
+a worker killed mid-job loses nothing: the job is redelivered after ack_wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from backdrop.jobs.v1 import jobs_pb2
+from services.inference import models
+from services.inference.pipeline import compose, segmentation
+from services.inference.triton import InferenceServer, ModelError, ModelServerUnavailable
+from services.runtime import images, logs, messaging
+from services.runtime.config import env_float, env_int
+from services.runtime.errors import ServiceError, invalid
+from services.runtime.objectstore import ObjectNotFound, ObjectStore
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "inference-workers"
+
+
+def result_keys(job_id: str) -> tuple[str, str]:
+    return f"results/{job_id}/image.png", f"results/{job_id}/mask.png"
+
+
+class Worker:
+    def __init__(self, js: JetStreamContext, store: ObjectStore, server: InferenceServer):
+        self.js = js
+        self.store = store
+        self.server = server
+        self.concurrency = env_int("INFERENCE_CONCURRENCY", 2)
+        self.ack_wait = env_float("WORK_ACK_WAIT_S", 30.0)
+        self.retry_delay = env_float("WORK_RETRY_DELAY_S", 2.0)
+        self.max_attempts = env_int("WORK_MAX_ATTEMPTS", 5)
+
+    async def run(self) -> None:
+        config = ConsumerConfig(
+            durable_name=CONSUMER,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            max_ack_pending=1000,
+            max_deliver=-1,
+        )
+        subscription = await self.js.pull_subscribe(
+            f"{messaging.WORK_SUBJECT}.>", durable=CONSUMER, stream=messaging.WORK_STREAM, config=config
+        )
+        slots = asyncio.Semaphore(self.concurrency)
+        running: set[asyncio.Task] = set()
+        while True:
+            await slots.acquire()
+            free = 1
+            while free < self.concurrency and not slots.locked():
+                await slots.acquire()
+                free += 1
+            try:
+                messages = await subscription.fetch(free, timeout=5)
+            except (TimeoutError, asyncio.TimeoutError):
+                messages = []
+            for _ in range(free - len(messages)):
+                slots.release()
+            for msg in messages:
+                task = asyncio.create_task(self._handle(msg))
+                running.add(task)
+                task.add_done_callback(lambda t: (running.discard(t), slots.release()))
+
+    async def _heartbeat(self, msg) -> None:
+        """Tells JetStream the job is alive so a long job is not redelivered."""
+        while True:
+            await asyncio.sleep(self.ack_wait / 3)
+            await msg.in_progress()
+
+    async def _handle(self, msg) -> None:
+        messaging.adopt_request_id(msg)
+        item = jobs_pb2.WorkItem.FromString(msg.data)
+        attempt = msg.metadata.num_delivered
+        log.info("job started", extra=logs.fields(job_id=item.job_id, attempt=attempt))
+        await self._publish(item.job_id, jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt))
+        heartbeat = asyncio.create_task(self._heartbeat(msg))
+        try:
+            result = await self._run(item)
+        except ServiceError as exc:
+            await self._fail(msg, item, attempt, exc.reason, exc.message)
+        except ObjectNotFound:
+            await self._fail(msg, item, attempt, "INPUT_NOT_FOUND", "The uploaded image is no longer stored")
+        except ModelServerUnavailable as exc:
+            log.warning("inference server unavailable; job requeued", extra=logs.fields(job_id=item.job_id))
+            await self._publish(
+                item.job_id,
+                jobs_pb2.JobEvent(
+                    status=jobs_pb2.JOB_STATUS_QUEUED,
+                    error_code="MODEL_SERVER_UNAVAILABLE",
+                    error_message=str(exc),
+                    attempt=attempt,
+                ),
+            )
+            await msg.nak(delay=self.retry_delay)
+        except (ModelError, Exception) as exc:  # noqa: BLE001 - a bug must not lose the job
+            log.exception("job attempt failed", extra=logs.fields(job_id=item.job_id, attempt=attempt))
+            if attempt >= self.max_attempts:
+                await self._fail(msg, item, attempt, "PROCESSING_FAILED", "Failed to process image")
+            else:
+                await msg.nak(delay=self.retry_delay * attempt)
+        else:
+            event = jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_COMPLETED, result=result, attempt=attempt)
+            await self._publish(item.job_id, event, msg_id=f"{item.job_id}:completed")
+            await msg.ack_sync()
+            log.info(
+                "job completed",
+                extra=logs.fields(job_id=item.job_id, seconds=round(result.processing_seconds, 3)),
+            )
+        finally:
+            heartbeat.cancel()
+
+    async def _fail(self, msg, item, attempt: int, code: str, message: str) -> None:
+        log.info("job failed", extra=logs.fields(job_id=item.job_id, error_code=code))
+        event = jobs_pb2.JobEvent(
+            status=jobs_pb2.JOB_STATUS_FAILED, error_code=code, error_message=message, attempt=attempt
+        )
+        await self._publish(item.job_id, event, msg_id=f"{item.job_id}:failed")
+        await msg.ack_sync()
+
+    async def _publish(self, job_id: str, event: jobs_pb2.JobEvent, msg_id: str | None = None) -> None:
+        event.job_id = job_id
+        headers = messaging.headers()
+        if msg_id:
+            headers["Nats-Msg-Id"] = msg_id
+        await self.js.publish(f"{messaging.EVENTS_SUBJECT}.{job_id}", event.SerializeToString(), headers=headers)
+
+    async def _run(self, item: jobs_pb2.WorkItem) -> jobs_pb2.JobResult:
+        operation = item.WhichOneof("operation")
+        if operation != "remove_background":
+            raise invalid("UNSUPPORTED_OPERATION", f"This worker cannot run {operation!r} jobs")
+        return await self.remove_background(item.job_id, item.input_key, item.remove_background)
+
+    async def remove_background(
+        self, job_id: str, input_key: str, options: jobs_pb2.RemoveBackgroundOptions
+    ) -> jobs_pb2.JobResult:
+        started = time.perf_counter()
+        spec = models.resolve(options.model)
+        quality = options.quality or "high"
+        data = await self.store.get(input_key)
+
+        def prepare():
+            image = images.decode_rgb(data)
+            return image, segmentation.preprocess(spec, image, quality)
+
+        image, tensor = await asyncio.to_thread(prepare)
+        output = await self.server.infer(spec.name, tensor)
+
+        def finish():
+            mask = segmentation.to_mask(spec, output, image.size, quality)
+            mask = segmentation.refine_edges(mask, options.edge_refinement)
+            return compose.encode_png(compose.cutout(image, mask)), (
+                compose.encode_png(mask) if options.return_mask else b""
+            )
+
+        png, mask_png = await asyncio.to_thread(finish)
+        image_key, mask_key = result_keys(job_id)
+        await self.store.put(image_key, png, "image/png")
+        if mask_png:
+            await self.store.put(mask_key, mask_png, "image/png")
+        return jobs_pb2.JobResult(
+            result_key=image_key,
+            mask_key=mask_key if mask_png else "",
+            width=image.width,
+            height=image.height,
+            format="png",
+            content_type="image/png",
+            processing_seconds=time.perf_counter() - started,
+            model=spec.name,
+        )

@@ -1,0 +1,134 @@
+"""JobService: submit, get and wait for jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
+from services.orchestrator.store import JobStore
+from services.runtime import logs, messaging
+from services.runtime.config import env_float
+from services.runtime.errors import ServiceError, invalid, not_found, unavailable
+
+log = logging.getLogger(__name__)
+
+TERMINAL = (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
+MAX_WAIT_S = 300.0
+
+
+def _job_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise not_found("JOB_NOT_FOUND", f"No job with id {value!r}") from None
+
+
+def settled(job: jobs_pb2.Job) -> bool:
+    """Finished, or waiting on something unavailable (the caller should know)."""
+    return job.status in TERMINAL or (job.status == jobs_pb2.JOB_STATUS_QUEUED and bool(job.error_code))
+
+
+class Publisher:
+    """Publishes a job's work message; shared by SubmitJob and the republisher."""
+
+    def __init__(self, js: JetStreamContext, store: JobStore):
+        self.js = js
+        self.store = store
+
+    async def publish(self, job: jobs_pb2.Job) -> None:
+        operation = job.WhichOneof("operation")
+        item = jobs_pb2.WorkItem(job_id=job.id, input_key=job.input_key)
+        getattr(item, operation).CopyFrom(getattr(job, operation))
+        headers = {**messaging.headers(), "Nats-Msg-Id": job.id}
+        await self.js.publish(f"{messaging.WORK_SUBJECT}.{operation}", item.SerializeToString(), headers=headers)
+        await self.store.mark_published(job.id)
+
+    async def republish_forgotten(self) -> None:
+        """Publishes jobs whose submit died between the insert and the publish."""
+        interval = env_float("REPUBLISH_INTERVAL_S", 15.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                for job in await self.store.unpublished(older_than_s=interval):
+                    log.warning("republishing job", extra=logs.fields(job_id=job.id))
+                    await self.publish(job)
+            except Exception:  # noqa: BLE001 - retried next round
+                log.exception("republish round failed")
+
+
+class JobServicer(jobs_pb2_grpc.JobServiceServicer):
+    def __init__(self, store: JobStore, publisher: Publisher, nats_client: Client):
+        self.store = store
+        self.publisher = publisher
+        self.nats = nats_client
+
+    async def SubmitJob(self, request, context):
+        try:
+            operation = request.WhichOneof("operation")
+            if operation is None:
+                raise invalid("INVALID_REQUEST", "A job needs an operation")
+            if not request.input_key:
+                raise invalid("INVALID_REQUEST", "A job needs an input_key")
+            try:
+                job_id = str(uuid.UUID(request.job_id)) if request.job_id else str(uuid.uuid4())
+            except ValueError:
+                raise invalid("INVALID_REQUEST", "job_id must be a UUID") from None
+            options = getattr(request, operation).SerializeToString()
+            job, created = await self.store.create(job_id, operation, options, request.input_key)
+            if created:
+                try:
+                    await self.publisher.publish(job)
+                except Exception:
+                    # The republisher will send it; the job is not lost.
+                    log.exception("publish failed; left for the republisher", extra=logs.fields(job_id=job_id))
+            log.info("job submitted", extra=logs.fields(job_id=job_id, operation=operation, created=created))
+            return job
+        except ServiceError as exc:
+            await exc.abort(context)
+
+    async def GetJob(self, request, context):
+        try:
+            return await self._get(request.job_id)
+        except ServiceError as exc:
+            await exc.abort(context)
+
+    async def _get(self, job_id: str) -> jobs_pb2.Job:
+        job = await self.store.get(_job_id(job_id))
+        if job is None:
+            raise not_found("JOB_NOT_FOUND", f"No job with id {job_id!r}")
+        return job
+
+    async def WaitJob(self, request, context):
+        try:
+            timeout = min(max(request.timeout_seconds, 0.0), MAX_WAIT_S)
+            job = await self._get(request.job_id)
+            changed = asyncio.Event()
+
+            async def on_change(_msg):
+                changed.set()
+
+            if not self.nats.is_connected:
+                raise unavailable("SERVICE_UNAVAILABLE", "The message bus is unavailable")
+            subscription = await self.nats.subscribe(f"{messaging.NOTIFY_SUBJECT}.{job.id}", cb=on_change)
+            try:
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + timeout
+                job = await self._get(job.id)  # read again: the change may precede the subscription
+                while not settled(job) and loop.time() < deadline:
+                    changed.clear()
+                    # The notification is a hint; a slow poll covers a lost one.
+                    try:
+                        await asyncio.wait_for(changed.wait(), timeout=min(2.0, deadline - loop.time()))
+                    except TimeoutError:
+                        pass
+                    job = await self._get(job.id)
+            finally:
+                await subscription.unsubscribe()
+            return job
+        except ServiceError as exc:
+            await exc.abort(context)

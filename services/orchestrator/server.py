@@ -1,0 +1,48 @@
+"""Orchestrator service: the jobs table, the work stream and the events."""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
+from services.orchestrator import events
+from services.orchestrator.handlers import JobServicer, Publisher
+from services.orchestrator.store import JobStore
+from services.runtime import db, grpcio, logs, messaging
+from services.runtime.config import env_int, env_str
+
+MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
+
+
+async def main() -> None:
+    logs.setup("orchestrator", env_str("LOG_LEVEL", "INFO"))
+    await db.migrate(MIGRATIONS, "orchestrator")
+    engine = db.engine()
+    store = JobStore(engine)
+    nats_client, js = await messaging.connect("orchestrator")
+    publisher = Publisher(js, store)
+
+    def register(server):
+        jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(store, publisher, nats_client), server)
+        return [jobs_pb2.DESCRIPTOR.services_by_name["JobService"].full_name]
+
+    async def consume_events():
+        await events.consume(nats_client, js, store)
+
+    async def close():
+        await nats_client.drain()
+        await engine.dispose()
+
+    await grpcio.serve(
+        name="orchestrator",
+        port=env_int("ORCHESTRATOR_PORT", 50052),
+        register=register,
+        checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
+        background=[consume_events, publisher.republish_forgotten],
+        on_shutdown=close,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

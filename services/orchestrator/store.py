@@ -1,0 +1,133 @@
+"""The jobs table and every query on it (SQLAlchemy Core, parameterised).
+
+A job moves queued -> processing -> completed | failed. Terminal states are
+final: every update is guarded by the states it may leave, so a redelivered
+or duplicated event never changes a finished job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from google.protobuf import timestamp_pb2
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backdrop.jobs.v1 import jobs_pb2
+
+metadata = sa.MetaData()
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("operation", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("input_key", sa.Text, nullable=False),
+    # The operation's options message, serialised.
+    sa.Column("options", postgresql.BYTEA, nullable=False),
+    # jobs.v1.JobResult, serialised.
+    sa.Column("result", postgresql.BYTEA),
+    sa.Column("error_code", sa.Text),
+    sa.Column("error_message", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+
+STATUS_NAMES = {
+    jobs_pb2.JOB_STATUS_QUEUED: "queued",
+    jobs_pb2.JOB_STATUS_PROCESSING: "processing",
+    jobs_pb2.JOB_STATUS_COMPLETED: "completed",
+    jobs_pb2.JOB_STATUS_FAILED: "failed",
+}
+STATUS_VALUES = {name: value for value, name in STATUS_NAMES.items()}
+OPEN = ("queued", "processing")
+OPTION_TYPES = {"remove_background": jobs_pb2.RemoveBackgroundOptions}
+
+
+def _timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    if value is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def to_proto(row) -> jobs_pb2.Job:
+    job = jobs_pb2.Job(
+        id=row.id,
+        status=STATUS_VALUES[row.status],
+        input_key=row.input_key,
+        error_code=row.error_code or "",
+        error_message=row.error_message or "",
+        attempts=row.attempts,
+        created_at=_timestamp(row.created_at),
+        updated_at=_timestamp(row.updated_at),
+        finished_at=_timestamp(row.finished_at),
+    )
+    getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
+    if row.result:
+        job.result.CopyFrom(jobs_pb2.JobResult.FromString(row.result))
+    return job
+
+
+class JobStore:
+    def __init__(self, db: AsyncEngine):
+        self.db = db
+
+    async def create(self, job_id: str, operation: str, options: bytes, input_key: str) -> tuple[jobs_pb2.Job, bool]:
+        """Inserts the job; returns (job, created). An existing id is returned as it is."""
+        insert = (
+            postgresql.insert(jobs)
+            .values(id=job_id, operation=operation, status="queued", input_key=input_key, options=options)
+            .on_conflict_do_nothing(index_elements=[jobs.c.id])
+            .returning(*jobs.c)
+        )
+        async with self.db.begin() as conn:
+            row = (await conn.execute(insert)).first()
+            if row is not None:
+                return to_proto(row), True
+            existing = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one()
+            return to_proto(existing), False
+
+    async def get(self, job_id: str) -> jobs_pb2.Job | None:
+        async with self.db.connect() as conn:
+            row = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).first()
+        return to_proto(row) if row else None
+
+    async def mark_published(self, job_id: str) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(jobs.update().where(jobs.c.id == job_id).values(published_at=sa.func.now()))
+
+    async def unpublished(self, older_than_s: float, limit: int = 100) -> list[jobs_pb2.Job]:
+        """Jobs whose work message was never published (a crash between insert and publish)."""
+        cutoff = sa.func.now() - dt.timedelta(seconds=older_than_s)
+        query = (
+            sa.select(jobs)
+            .where(jobs.c.published_at.is_(None), jobs.c.status == "queued", jobs.c.created_at < cutoff)
+            .order_by(jobs.c.created_at)
+            .limit(limit)
+        )
+        async with self.db.connect() as conn:
+            return [to_proto(row) for row in (await conn.execute(query))]
+
+    async def apply(self, event: jobs_pb2.JobEvent) -> bool:
+        """Applies a worker's event; returns whether the row changed."""
+        values: dict = {"updated_at": sa.func.now(), "attempts": sa.func.greatest(jobs.c.attempts, event.attempt)}
+        status = STATUS_NAMES.get(event.status)
+        if status is None:
+            return False
+        values["status"] = status
+        values["error_code"] = event.error_code or None
+        values["error_message"] = event.error_message or None
+        if status == "completed":
+            values["result"] = event.result.SerializeToString()
+        if status in ("completed", "failed"):
+            values["finished_at"] = sa.func.now()
+        update = jobs.update().where(jobs.c.id == event.job_id, jobs.c.status.in_(OPEN)).values(**values)
+        async with self.db.begin() as conn:
+            return (await conn.execute(update)).rowcount > 0

@@ -1,0 +1,57 @@
+"""PostgreSQL: the async engine and Alembic migrations of the calling service.
+
+DATABASE_URL may be any postgresql:// URL; each service owns its tables and
+migrates them at start-up under an advisory lock, so replicas starting
+together do not race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import zlib
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from services.runtime.config import env_int, env_str
+
+
+def database_url() -> str:
+    url = env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+def engine() -> AsyncEngine:
+    return create_async_engine(
+        database_url(),
+        pool_size=env_int("DATABASE_POOL_SIZE", 10),
+        pool_pre_ping=True,
+    )
+
+
+def _migrate(migrations: pathlib.Path, service: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("version_table", f"alembic_version_{service}")
+    sync_engine = create_engine(database_url())
+    lock_id = zlib.crc32(f"backdrop-migrations-{service}".encode())
+    with sync_engine.begin() as connection:
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    sync_engine.dispose()
+
+
+async def migrate(migrations: pathlib.Path, service: str) -> None:
+    await asyncio.to_thread(_migrate, migrations, service)
+
+
+async def check(db: AsyncEngine) -> None:
+    async with db.connect() as connection:
+        await connection.execute(text("SELECT 1"))

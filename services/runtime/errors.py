@@ -1,0 +1,90 @@
+"""One error type for every service: a gRPC status with a google.rpc.ErrorInfo.
+
+`reason` is the UPPER_SNAKE code the public API shows (seed codes such as
+INVALID_FILE_TYPE, FILE_TOO_LARGE); `http_status` is what a REST client sees
+when it differs from the usual mapping of the gRPC code (413 has no gRPC code).
+"""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+DOMAIN = "backdrop.dev"
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+# The usual HTTP status of each gRPC code (google.rpc.Code's documentation).
+HTTP_STATUS = {
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.FAILED_PRECONDITION: 400,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+
+
+class ServiceError(Exception):
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        reason: str,
+        message: str,
+        *,
+        details: dict[str, str] | None = None,
+        http_status: int | None = None,
+    ):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = {k: str(v) for k, v in (details or {}).items()}
+        self.http_status = http_status or HTTP_STATUS.get(code, 500)
+
+    def to_status(self) -> status_pb2.Status:
+        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=DOMAIN, metadata=self.details)
+        packed = any_pb2.Any()
+        packed.Pack(info)
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=[packed])
+
+    async def abort(self, context: grpc.aio.ServicerContext, extra_metadata=()) -> None:
+        """Ends the RPC with this error; never returns."""
+        metadata = ((STATUS_DETAILS_KEY, self.to_status().SerializeToString()), *extra_metadata)
+        await context.abort(self.code, self.message, trailing_metadata=metadata)
+
+    @classmethod
+    def from_rpc_error(cls, error: grpc.aio.AioRpcError) -> "ServiceError":
+        """Rebuilds the error a peer service raised, ErrorInfo included."""
+        for key, value in error.trailing_metadata() or ():
+            if key == STATUS_DETAILS_KEY:
+                status = status_pb2.Status.FromString(value)
+                for detail in status.details:
+                    info = error_details_pb2.ErrorInfo()
+                    if detail.Unpack(info):
+                        return cls(error.code(), info.reason, status.message, details=dict(info.metadata))
+        reason = {
+            grpc.StatusCode.UNAVAILABLE: "SERVICE_UNAVAILABLE",
+            grpc.StatusCode.DEADLINE_EXCEEDED: "TIMEOUT",
+        }.get(error.code(), "INTERNAL_ERROR")
+        return cls(error.code(), reason, error.details() or "internal error")
+
+
+def invalid(reason: str, message: str, **details) -> ServiceError:
+    return ServiceError(grpc.StatusCode.INVALID_ARGUMENT, reason, message, details=details)
+
+
+def not_found(reason: str, message: str, **details) -> ServiceError:
+    return ServiceError(grpc.StatusCode.NOT_FOUND, reason, message, details=details)
+
+
+def unavailable(reason: str, message: str, **details) -> ServiceError:
+    return ServiceError(grpc.StatusCode.UNAVAILABLE, reason, message, details=details)
+

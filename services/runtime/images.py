@@ -1,0 +1,90 @@
+"""Untrusted image bytes: checked from their header before any pixel is decoded.
+
+Used by the gateway (to refuse a bad upload before it is stored or queued) and
+by the inference service (to decode what it was given). Only PNG, JPEG and
+WebP are accepted, and the pixel count is bounded so that a few KB of PNG
+that claims 30000x30000 is refused without allocating its pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import grpc
+from PIL import Image, ImageOps
+
+from services.runtime.config import env_int
+from services.runtime.errors import ServiceError, invalid
+
+# Pillow name -> (public name, MIME type)
+FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpeg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
+MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"))
+SUPPORTED_TYPES_MESSAGE = "File type not allowed. Supported types: png, jpg, jpeg, webp"
+
+MAX_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000)
+# Pillow's own guard, as a second line behind ours.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    format: str  # png | jpeg | webp
+    content_type: str
+    width: int
+    height: int
+
+
+def _sniff(data: bytes) -> str | None:
+    for magic, name in MAGIC:
+        if data.startswith(magic):
+            return name
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def inspect(data: bytes) -> ImageInfo:
+    """Format and size from the header only; raises ServiceError if unacceptable."""
+    if _sniff(data) is None:
+        raise invalid("INVALID_FILE_TYPE", SUPPORTED_TYPES_MESSAGE)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+                fmt, width, height = image.format, image.width, image.height
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels() from None
+    except Exception:
+        raise invalid("INVALID_IMAGE", "The file is not a readable PNG, JPEG or WebP image") from None
+    if fmt not in FORMATS:
+        raise invalid("INVALID_FILE_TYPE", SUPPORTED_TYPES_MESSAGE)
+    if width * height > MAX_PIXELS:
+        raise too_many_pixels(width, height)
+    name, content_type = FORMATS[fmt]
+    return ImageInfo(name, content_type, width, height)
+
+
+def too_many_pixels(width: int = 0, height: int = 0) -> ServiceError:
+    return ServiceError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "IMAGE_TOO_LARGE",
+        f"Image dimensions exceed the limit of {MAX_PIXELS} pixels",
+        details={"max_pixels": MAX_PIXELS, "width": width, "height": height},
+        http_status=413,
+    )
+
+
+def decode_rgb(data: bytes) -> Image.Image:
+    """Decodes a checked image to RGB with its EXIF orientation applied."""
+    inspect(data)
+    try:
+        with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+            image.load()
+            oriented = ImageOps.exif_transpose(image)
+            return oriented.convert("RGB")
+    except ServiceError:
+        raise
+    except Exception:
+        raise invalid("INVALID_IMAGE", "The image is truncated or corrupt and cannot be decoded") from None

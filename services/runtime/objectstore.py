@@ -1,0 +1,159 @@
+"""Where originals and results live: S3 (MinIO or any S3) or a local directory.
+
+`S3_ENDPOINT` set selects S3 through the minio client; otherwise the embedded
+default is a durable local directory (`OBJECT_STORE_DIR`): writes go to a
+temporary file, are fsynced and renamed, so a crash never leaves half a file.
+Keys are made by the services (never by clients) and checked all the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import pathlib
+import re
+import tempfile
+from typing import Protocol
+
+from services.runtime.config import env_bool, env_str
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$")
+
+
+class ObjectNotFound(KeyError):
+    pass
+
+
+def check_key(key: str) -> str:
+    if not _KEY.match(key) or ".." in key.split("/") or "//" in key:
+        raise ValueError(f"invalid object key {key!r}")
+    return key
+
+
+class ObjectStore(Protocol):
+    async def put(self, key: str, data: bytes, content_type: str) -> None: ...
+    async def get(self, key: str) -> bytes: ...
+    async def content_type(self, key: str) -> str: ...
+    async def check(self) -> None: ...
+
+
+class LocalObjectStore:
+    """A directory; the content type is kept in a sidecar file."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = pathlib.Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> pathlib.Path:
+        return self.root / check_key(key)
+
+    def _write(self, path: pathlib.Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            pathlib.Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        self._write(path.with_name(path.name + ".content-type"), content_type.encode())
+        self._write(path, data)
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(self._put, key, data, content_type)
+
+    async def get(self, key: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self._path(key).read_bytes)
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+
+    async def content_type(self, key: str) -> str:
+        path = self._path(key)
+        try:
+            return path.with_name(path.name + ".content-type").read_text()
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+
+    async def check(self) -> None:
+        if not os.access(self.root, os.W_OK):
+            raise PermissionError(f"object store directory {self.root} is not writable")
+
+
+class S3ObjectStore:
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, secure: bool, region: str):
+        from minio import Minio
+
+        self.bucket = bucket
+        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
+        self._bucket_ready = False
+
+    def _ensure_bucket(self) -> None:
+        if not self._bucket_ready:
+            if not self.client.bucket_exists(self.bucket):
+                self.client.make_bucket(self.bucket)
+            self._bucket_ready = True
+
+    def _put(self, key: str, data: bytes, content_type: str) -> None:
+        self._ensure_bucket()
+        self.client.put_object(self.bucket, check_key(key), io.BytesIO(data), len(data), content_type=content_type)
+
+    def _get(self, key: str) -> bytes:
+        from minio.error import S3Error
+
+        try:
+            response = self.client.get_object(self.bucket, check_key(key))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket"):
+                raise ObjectNotFound(key) from None
+            raise
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def _content_type(self, key: str) -> str:
+        from minio.error import S3Error
+
+        try:
+            return self.client.stat_object(self.bucket, check_key(key)).content_type
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket"):
+                raise ObjectNotFound(key) from None
+            raise
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(self._put, key, data, content_type)
+
+    async def get(self, key: str) -> bytes:
+        return await asyncio.to_thread(self._get, key)
+
+    async def content_type(self, key: str) -> str:
+        return await asyncio.to_thread(self._content_type, key)
+
+    async def check(self) -> None:
+        await asyncio.to_thread(self._ensure_bucket)
+
+
+def from_env() -> ObjectStore:
+    endpoint = os.environ.get("S3_ENDPOINT", "")
+    if endpoint:
+        secure = endpoint.startswith("https://") or env_bool("S3_SECURE", False)
+        host = endpoint.split("://", 1)[-1].rstrip("/")
+        return S3ObjectStore(
+            host,
+            env_str("S3_ACCESS_KEY"),
+            env_str("S3_SECRET_KEY"),
+            env_str("S3_BUCKET", "backdrop"),
+            secure,
+            env_str("S3_REGION", "us-east-1"),
+        )
+    return LocalObjectStore(env_str("OBJECT_STORE_DIR", ".data/objects"))
