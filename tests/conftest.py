@@ -1,0 +1,91 @@
+"""Fixtures: sample photos, and the real mesh (Postgres, NATS, MLServer,
+the services and Envoy) started once per test session from the wheels."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from deploy.local.mesh import Mesh, Ports
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def jpeg(array: np.ndarray, **save) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=92, **save)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()
+
+
+@pytest.fixture(scope="session")
+def photo(astronaut) -> bytes:
+    """A real portrait photo (scikit-image's astronaut) as JPEG."""
+    return jpeg(astronaut)
+
+
+class MeshLog:
+    """Every line the mesh printed, kept in a file and shown when a test fails."""
+
+    def __init__(self, path: pathlib.Path):
+        self.path = path
+        self.file = path.open("a", buffering=1)
+
+    def __call__(self, name: str, line: str) -> None:
+        self.file.write(f"{name:>12} | {line}\n")
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.path.read_text().splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def mesh(tmp_path_factory) -> Mesh:
+    if not (REPO / ".models" / "repository" / "u2netp" / "1" / "model.onnx").exists():
+        pytest.fail("the model repository is missing: run `make models` (make test does)")
+    data_dir = tmp_path_factory.mktemp("mesh")
+    log = MeshLog(data_dir / "mesh.log")
+    instance = Mesh(
+        data_dir,
+        ports=Ports.free(),
+        sink=log,
+        env={
+            "WORK_ACK_WAIT_S": "6",
+            "WORK_RETRY_DELAY_S": "1",
+            "HEALTH_CHECK_INTERVAL_S": "0.5",
+            "SYNC_TIMEOUT_S": "60",
+            "CORS_ORIGINS": "*",
+        },
+    )
+    instance.log = log
+    try:
+        instance.start(timeout=180)
+    except Exception:
+        instance.stop()
+        print(log.tail(120))
+        raise
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def base_url(mesh) -> str:
+    return mesh.base_url
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    mesh_fixture = item.funcargs.get("mesh") if hasattr(item, "funcargs") else None
+    if report.failed and mesh_fixture is not None and hasattr(mesh_fixture, "log"):
+        report.sections.append(("mesh log (last lines)", mesh_fixture.log.tail()))
