@@ -66,12 +66,15 @@ def inspect(data: bytes) -> ImageInfo:
     return ImageInfo(name, content_type, width, height)
 
 
-def too_many_pixels(width: int = 0, height: int = 0) -> ServiceError:
+def too_many_pixels(width: int | None = None, height: int | None = None) -> ServiceError:
+    details = {"max_pixels": MAX_PIXELS}
+    if width and height:
+        details.update(width=width, height=height)
     return ServiceError(
         grpc.StatusCode.INVALID_ARGUMENT,
         "IMAGE_TOO_LARGE",
-        f"Image dimensions exceed the limit of {MAX_PIXELS} pixels",
-        details={"max_pixels": MAX_PIXELS, "width": width, "height": height},
+        f"Image dimensions exceed the limit of {MAX_PIXELS} pixels; send a smaller image",
+        details=details,
         http_status=413,
     )
 
