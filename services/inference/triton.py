@@ -62,7 +62,7 @@ class InferenceServer:
     async def is_ready(self, model: str) -> bool:
         try:
             return bool(await self._call(self.client.is_model_ready, model))
-        except ModelError:
+        except (ModelError, ModelServerUnavailable):
             return False
 
     async def check(self) -> None:
