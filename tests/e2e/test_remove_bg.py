@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.conftest import jpeg
+from tests.samples import jpeg
 
 pytestmark = pytest.mark.mesh
 

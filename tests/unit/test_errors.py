@@ -1,0 +1,21 @@
+import grpc
+import pytest
+
+from services.runtime.errors import STATUS_DETAILS_KEY, ServiceError
+
+
+def test_error_info_survives_a_grpc_hop():
+    error = ServiceError(grpc.StatusCode.INVALID_ARGUMENT, "FILE_TOO_LARGE", "too big", details={"max_bytes": 10}, http_status=413)
+    trailing = grpc.aio.Metadata((STATUS_DETAILS_KEY, error.to_status().SerializeToString()))
+    received = grpc.aio.AioRpcError(grpc.StatusCode.INVALID_ARGUMENT, grpc.aio.Metadata(), trailing, "too big")
+    again = ServiceError.from_rpc_error(received)
+    assert (again.reason, again.message, again.details) == ("FILE_TOO_LARGE", "too big", {"max_bytes": "10"})
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "status"),
+    [(grpc.StatusCode.UNAVAILABLE, "SERVICE_UNAVAILABLE", 503), (grpc.StatusCode.INTERNAL, "INTERNAL_ERROR", 500)],
+)
+def test_plain_grpc_errors_get_a_code(code, reason, status):
+    error = ServiceError.from_rpc_error(grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), "boom"))
+    assert (error.reason, error.http_status) == (reason, status)
