@@ -10,6 +10,7 @@ server for its real counterpart through the same environment variables
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import pathlib
 import secrets
@@ -27,6 +28,15 @@ from dataclasses import dataclass, field
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 LogSink = Callable[[str, str], None]
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in each child before exec: SIGTERM it if the supervisor dies first (Linux)."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 def free_port() -> int:
@@ -226,6 +236,7 @@ class Mesh:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             user=child.user,
+            preexec_fn=_die_with_parent,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
         )
 

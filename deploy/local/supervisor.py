@@ -47,9 +47,9 @@ def make_sink(colour: bool):
 def main() -> int:
     data_dir = pathlib.Path(os.environ.get("BACKDROP_DATA_DIR", REPO / ".data"))
     mesh = Mesh(data_dir, sink=make_sink(sys.stdout.isatty()))
-    stop = threading.Event()
+    stopping: list[int] = []  # a plain flag: signal handlers must not take locks
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     started = time.monotonic()
     try:
         mesh.start()
@@ -61,7 +61,8 @@ def main() -> int:
         f"backdrop: ready on {mesh.base_url} (started in {time.monotonic() - started:.1f}s; Ctrl-C stops)",
         flush=True,
     )
-    while not stop.wait(1.0):
+    while not stopping:
+        time.sleep(0.5)
         if crashed := mesh.crashed():
             print(f"backdrop: {', '.join(crashed)} exited; stopping the mesh", file=sys.stderr, flush=True)
             mesh.stop()
