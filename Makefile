@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+BENCH_VENV := .venv-bench
 MODELS := .models/repository/u2netp/1/model.onnx .models/repository/modnet/1/model.onnx
 
 .PHONY: install protos check-protos models up test test-unit bench clean help
@@ -47,8 +48,14 @@ test: $(INSTALLED) $(MODELS) check-protos
 test-unit: $(INSTALLED)
 	$(PY) -m pytest tests/unit
 
-bench: $(INSTALLED) $(MODELS)
+# rembg has its own environment: its server pins a newer FastAPI than MLServer's.
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check "rembg[cli,cpu]==2.0.86"
+	touch $@
+
+bench: $(INSTALLED) $(MODELS) $(BENCH_VENV)/.installed
 	$(PY) -m tests.bench.remove_bg
 
 clean:
-	rm -rf $(VENV) .data .models protos/gen
+	rm -rf $(VENV) $(BENCH_VENV) .data .models

@@ -34,9 +34,9 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """Runs in each child before exec: SIGTERM it if the supervisor dies first (Linux)."""
-    _LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+def _die_with_parent(sig: int) -> Callable[[], None]:
+    """Runs in a child before exec: signal it if the supervisor dies first (Linux)."""
+    return lambda: _LIBC.prctl(PR_SET_PDEATHSIG, int(sig))
 
 
 def free_port() -> int:
@@ -82,6 +82,8 @@ class Child:
     env: dict[str, str]
     ready: Callable[[], bool]
     user: str | None = None
+    # PostgreSQL's "smart" SIGTERM waits for clients to leave; SIGINT is its fast shutdown.
+    stop_signal: int = signal.SIGTERM
     process: subprocess.Popen | None = None
     pump: threading.Thread | None = None
 
@@ -170,7 +172,8 @@ class Mesh:
             "-c", "listen_addresses=127.0.0.1",
             "-c", "max_connections=200",
         ]
-        return Child("postgres", argv, {"LANG": "C.UTF-8"}, lambda: port_open(self.ports.postgres), user=user)
+        ready = lambda: port_open(self.ports.postgres)  # noqa: E731
+        return Child("postgres", argv, {"LANG": "C.UTF-8"}, ready, user=user, stop_signal=signal.SIGINT)
 
     def _nats(self) -> Child:
         store = self.data_dir / "nats"
@@ -236,7 +239,7 @@ class Mesh:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             user=child.user,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_die_with_parent(child.stop_signal),
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
         )
 
@@ -299,12 +302,12 @@ class Mesh:
             time.sleep(0.3)
         raise TimeoutError(f"the mesh is not healthy after {timeout:.0f}s: {last}")
 
-    def stop_child(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    def stop_child(self, name: str, timeout: float = 15.0) -> None:
         child = self.children[name]
         if child.process is None or child.process.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.process.pid, sig)
+            os.killpg(child.process.pid, child.stop_signal)
         try:
             child.process.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -189,7 +189,10 @@ async def serve(
     await asyncio.gather(*tasks, return_exceptions=True)
     crashed.cancel()
     if on_shutdown:
-        await on_shutdown()
+        try:  # a peer that is already gone (NATS, Postgres) must not hold the exit
+            await asyncio.wait_for(on_shutdown(), timeout=5)
+        except TimeoutError:
+            log.warning("shutdown hooks timed out")
     log.info("stopped")
 
 
