@@ -133,7 +133,7 @@ class Mesh:
             "BACKDROP_HTTP_PORT": str(p.http),
             "URL_SIGNING_KEY": self._signing_key(),
         }
-        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_")
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_")
         env.update({k: v for k, v in os.environ.items() if k.startswith(passthrough)})
         env.update(self.env)
         return env
@@ -183,6 +183,8 @@ class Mesh:
 
     def _mlserver(self) -> Child:
         env = {
+            # On CPU, batches of up to 4 run fastest per image (measured: make bench).
+            "MLSERVER_MAX_BATCH_SIZE": "4",
             **self.service_env(),
             "MODEL_REPOSITORY": str(self.model_repository),
             "MLSERVER_DIR": str(self.data_dir / "mlserver"),

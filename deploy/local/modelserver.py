@@ -37,7 +37,9 @@ def model_settings(model_dir: pathlib.Path) -> dict:
         "outputs": _tensors(config.output, batched),
     }
     if batched and config.HasField("dynamic_batching"):
-        settings["max_batch_size"] = config.max_batch_size
+        # config.pbtxt is sized for a GPU; a CPU is fastest per image at small batches.
+        cap = int(os.environ.get("MLSERVER_MAX_BATCH_SIZE", config.max_batch_size))
+        settings["max_batch_size"] = min(config.max_batch_size, cap)
         settings["max_batch_time"] = config.dynamic_batching.max_queue_delay_microseconds / 1e6
     return settings
 

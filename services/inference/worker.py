@@ -39,7 +39,8 @@ class Worker:
         self.js = js
         self.store = store
         self.server = server
-        self.concurrency = env_int("INFERENCE_CONCURRENCY", 2)
+        # Enough jobs in flight to overlap decoding and encoding with the model server's work.
+        self.concurrency = env_int("INFERENCE_CONCURRENCY", 4)
         self.ack_wait = env_float("WORK_ACK_WAIT_S", 30.0)
         self.retry_delay = env_float("WORK_RETRY_DELAY_S", 2.0)
         self.max_attempts = env_int("WORK_MAX_ATTEMPTS", 5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 from PIL import Image
 
 from services.runtime.config import env_int
@@ -13,10 +14,14 @@ PNG_COMPRESS_LEVEL = env_int("PNG_COMPRESS_LEVEL", 1)
 
 
 def cutout(image: Image.Image, mask: Image.Image) -> Image.Image:
-    """RGBA: the image's colours with the mask as alpha."""
-    rgba = image.convert("RGB")
-    rgba.putalpha(mask)
-    return rgba
+    """RGBA: the image's colours with the mask as alpha.
+
+    Fully transparent pixels are zeroed: nothing of the old background hides
+    in them, and the PNG compresses faster and smaller.
+    """
+    rgba = np.dstack([np.asarray(image.convert("RGB")), np.asarray(mask)])
+    rgba[rgba[..., 3] == 0] = 0
+    return Image.fromarray(rgba, mode="RGBA")
 
 
 def encode_png(image: Image.Image) -> bytes:
