@@ -44,6 +44,7 @@ class Worker:
         self.ack_wait = env_float("WORK_ACK_WAIT_S", 30.0)
         self.retry_delay = env_float("WORK_RETRY_DELAY_S", 2.0)
         self.max_attempts = env_int("WORK_MAX_ATTEMPTS", 5)
+        self.last_timings: dict[str, float] = {}
 
     async def run(self) -> None:
         config = ConsumerConfig(
@@ -117,10 +118,7 @@ class Worker:
             event = jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_COMPLETED, result=result, attempt=attempt)
             await self._publish(item.job_id, event, msg_id=f"{item.job_id}:completed")
             await msg.ack_sync()
-            log.info(
-                "job completed",
-                extra=logs.fields(job_id=item.job_id, seconds=round(result.processing_seconds, 3)),
-            )
+            log.info("job completed", extra=logs.fields(job_id=item.job_id, **self.last_timings))
         finally:
             heartbeat.cancel()
 
@@ -157,8 +155,11 @@ class Worker:
             image = images.decode_rgb(data)
             return image, segmentation.preprocess(spec, image, quality)
 
+        loaded = time.perf_counter()
         image, tensor = await asyncio.to_thread(prepare)
+        prepared = time.perf_counter()
         output = await self.server.infer(spec.name, tensor)
+        inferred = time.perf_counter()
 
         def finish():
             mask = segmentation.to_mask(spec, output, image.size, quality)
@@ -168,10 +169,22 @@ class Worker:
             )
 
         png, mask_png = await asyncio.to_thread(finish)
+        encoded = time.perf_counter()
         image_key, mask_key = result_keys(job_id)
         await self.store.put(image_key, png, "image/png")
         if mask_png:
             await self.store.put(mask_key, mask_png, "image/png")
+        stored = time.perf_counter()
+        self.last_timings = {
+            f"{stage}_ms": round((end - start) * 1000, 1)
+            for stage, start, end in (
+                ("load", started, loaded),
+                ("decode", loaded, prepared),
+                ("infer", prepared, inferred),
+                ("encode", inferred, encoded),
+                ("store", encoded, stored),
+            )
+        }
         return jobs_pb2.JobResult(
             result_key=image_key,
             mask_key=mask_key if mask_png else "",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 from PIL import Image
 
 from services.runtime.config import env_int
@@ -19,9 +18,11 @@ def cutout(image: Image.Image, mask: Image.Image) -> Image.Image:
     Fully transparent pixels are zeroed: nothing of the old background hides
     in them, and the PNG compresses faster and smaller.
     """
-    rgba = np.dstack([np.asarray(image.convert("RGB")), np.asarray(mask)])
-    rgba[rgba[..., 3] == 0] = 0
-    return Image.fromarray(rgba, mode="RGBA")
+    visible = mask.point([0] + [255] * 255)
+    rgba = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    rgba.paste(image.convert("RGB"), mask=visible)
+    rgba.putalpha(mask)
+    return rgba
 
 
 def encode_png(image: Image.Image) -> bytes:
