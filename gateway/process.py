@@ -14,6 +14,7 @@ from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.runtime import images
 from services.runtime.config import env_float
 from services.runtime.errors import ServiceError, invalid, unavailable
+from services.runtime.identity import Identity
 from services.runtime.objectstore import ObjectStore
 
 MB = 1024 * 1024
@@ -84,8 +85,10 @@ class BackgroundRemoval:
                 "INVALID_MODEL", f"Unknown model {options.model!r}. Valid models: {valid}", valid_models=valid
             )
 
-    async def submit(self, upload: bytes, options: jobs_pb2.RemoveBackgroundOptions, max_bytes: int) -> jobs_pb2.Job:
-        """Checks and stores the upload, queues the job and waits for it (bounded)."""
+    async def submit(
+        self, caller: Identity, upload: bytes, options: jobs_pb2.RemoveBackgroundOptions, max_bytes: int
+    ) -> jobs_pb2.Job:
+        """Checks and stores the upload, queues the caller's job and waits for it (bounded)."""
         if len(upload) > max_bytes:
             raise too_large(max_bytes)
         info = images.inspect(upload)
@@ -94,9 +97,13 @@ class BackgroundRemoval:
         input_key = f"uploads/{job_id}/original.{info.format}"
         await self.store.put(input_key, upload, info.content_type)
         job = await self.jobs.SubmitJob(
-            jobs_pb2.SubmitJobRequest(job_id=job_id, input_key=input_key, remove_background=options)
+            jobs_pb2.SubmitJobRequest(
+                job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options
+            )
         )
-        return await self.jobs.WaitJob(jobs_pb2.WaitJobRequest(job_id=job.id, timeout_seconds=self.wait_s))
+        return await self.jobs.WaitJob(
+            jobs_pb2.WaitJobRequest(job_id=job.id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
+        )
 
 
 def outcome(job: jobs_pb2.Job) -> bool:

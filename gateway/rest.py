@@ -14,26 +14,10 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 
-from services.runtime import logs
 from services.runtime.errors import ServiceError
 
 STATUS_HEADER = "x-backdrop-status"
 ERROR_HEADER = "x-backdrop-error"
-
-
-def v1_error_body(error: ServiceError) -> dict:
-    """The /v1 envelope: seed 000's {error, message, details} plus the request id."""
-    return {
-        "error": error.reason,
-        "message": error.message,
-        "details": error.details,
-        "request_id": logs.request_id.get(),
-    }
-
-
-def rembg_error_body(error: ServiceError) -> dict:
-    """Seed 002's {"error": "..."}."""
-    return {"error": error.message}
 
 
 async def set_status(context: grpc.aio.ServicerContext, status: int) -> None:
@@ -41,7 +25,9 @@ async def set_status(context: grpc.aio.ServicerContext, status: int) -> None:
 
 
 async def abort(context: grpc.aio.ServicerContext, error: ServiceError, body: Callable[[ServiceError], dict]):
-    rest = ((STATUS_HEADER, str(error.http_status)), (ERROR_HEADER, json.dumps(body(error), ensure_ascii=True)))
+    rest = [(STATUS_HEADER, str(error.http_status)), (ERROR_HEADER, json.dumps(body(error), ensure_ascii=True))]
+    if "retry_after" in error.details:
+        rest.append(("retry-after", error.details["retry_after"]))
     await error.abort(context, extra_metadata=rest)
 
 

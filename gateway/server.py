@@ -10,13 +10,15 @@ import grpc
 from google.api import httpbody_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from backdrop.auth.v1 import auth_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2_grpc
 from gateway import multipart, rest
+from gateway.accounts import AccountEndpoints
 from gateway.files import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
-from services.runtime import grpcio, logs, objectstore
+from services.runtime import envelopes, grpcio, identity, logs, objectstore
 from services.runtime.config import env_int, env_str, grpc_target
 from services.runtime.errors import invalid, not_found
 from services.runtime.objectstore import ObjectNotFound
@@ -34,8 +36,9 @@ def _field(fields: dict[str, list[multipart.Part]], name: str) -> str:
     return parts[0].text if parts else ""
 
 
-class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
+class GatewayServicer(AccountEndpoints, gateway_pb2_grpc.GatewayServicer):
     def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
+        self.auth = auth_pb2_grpc.AuthServiceStub(backends["auth"])
         self.removal = removal
         self.store = store
         self.signer = signer
@@ -76,24 +79,26 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
             return gateway_pb2.HealthResponse(status="unhealthy", unhealthy=unhealthy)
         return gateway_pb2.HealthResponse(status="healthy")
 
-    @rest.endpoint(rest.rembg_error_body)
+    @rest.endpoint(envelopes.rembg)
     async def RemoveBg(self, request: httpbody_pb2.HttpBody, context):
         """Seed 002: multipart `image` -> image/png."""
         fields = multipart.parse(request.data, request.content_type)
         image = fields.get("image")
         if not image or not image[0].data:
             raise invalid("NO_IMAGE", "No image provided")
+        caller = identity.required(context)
         options = parse_options(env_str("MODEL", ""), "", "false", "0")
-        job = await self.removal.submit(image[0].data, options, self.rembg_max_bytes)
+        job = await self.removal.submit(caller, image[0].data, options, self.rembg_max_bytes)
         if not outcome(job):
             await rest.set_status(context, 202)
             return _json_body({"message": "Still processing", "job_id": job.id, "status": "processing"})
         png = await self.store.get(job.result.result_key)
         return httpbody_pb2.HttpBody(content_type="image/png", data=png)
 
-    @rest.endpoint(rest.v1_error_body)
+    @rest.endpoint(envelopes.v1)
     async def RemoveBackground(self, request: httpbody_pb2.HttpBody, context):
         """Seed 000: multipart `file` + options -> ProcessingResult."""
+        caller = identity.required(context)
         fields = multipart.parse(request.data, request.content_type)
         upload = fields.get("file")
         if not upload or not upload[0].data:
@@ -104,7 +109,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
             _field(fields, "return_mask"),
             _field(fields, "edge_refinement"),
         )
-        job = await self.removal.submit(upload[0].data, options, self.v1_max_bytes)
+        job = await self.removal.submit(caller, upload[0].data, options, self.v1_max_bytes)
         if not outcome(job):
             await rest.set_status(context, 202)
             return gateway_pb2.ProcessingResult(id=job.id, status="processing")
@@ -123,7 +128,7 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):
             ),
         )
 
-    @rest.endpoint(rest.v1_error_body)
+    @rest.endpoint(envelopes.v1)
     async def DownloadFile(self, request, context):
         self.signer.verify(request.key, request.expires, request.signature)
         try:
@@ -140,6 +145,7 @@ async def main() -> None:
     backends = {
         "orchestrator": grpcio.channel(grpc_target("ORCHESTRATOR_ADDR", 50052)),
         "inference": grpcio.channel(grpc_target("INFERENCE_ADDR", 50053)),
+        "auth": grpcio.channel(grpc_target("AUTH_ADDR", 50054)),
     }
     removal = BackgroundRemoval(
         jobs_pb2_grpc.JobServiceStub(backends["orchestrator"]),

@@ -21,6 +21,8 @@ DEFAULTS = {
     "ENVOY_ADMIN_PORT": "9901",
     "GATEWAY_HOST": "127.0.0.1",
     "GATEWAY_PORT": "50051",
+    "AUTH_HOST": "127.0.0.1",
+    "AUTH_PORT": "50054",
     "DESCRIPTOR_SET": str(REPO / "protos" / "gen" / "backdrop.binpb"),
     # 50 MB image + multipart framing.
     "MAX_BODY_BYTES": str(52 * 1024 * 1024),
@@ -33,6 +35,7 @@ DEFAULTS = {
 K8S = {
     "ENVOY_LISTEN_ADDRESS": "0.0.0.0",
     "GATEWAY_HOST": "gateway",
+    "AUTH_HOST": "auth",
     "DESCRIPTOR_SET": "/etc/envoy/backdrop.binpb",
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
+MLSERVER = pathlib.Path(os.environ.get("MLSERVER_BIN", REPO / ".venv-modelserver" / "bin" / "mlserver"))
 LogSink = Callable[[str, str], None]
 
 
@@ -58,6 +59,7 @@ class Ports:
     gateway: int = 50051
     orchestrator: int = 50052
     inference: int = 50053
+    auth: int = 50054
     postgres: int = 54329
     nats: int = 4222
     mlserver_http: int = 8000
@@ -127,13 +129,15 @@ class Mesh:
             "OBJECT_STORE_DIR": str(self.data_dir / "objects"),
             "ORCHESTRATOR_ADDR": f"127.0.0.1:{p.orchestrator}",
             "INFERENCE_ADDR": f"127.0.0.1:{p.inference}",
+            "AUTH_ADDR": f"127.0.0.1:{p.auth}",
+            "AUTH_PORT": str(p.auth),
             "GATEWAY_PORT": str(p.gateway),
             "ORCHESTRATOR_PORT": str(p.orchestrator),
             "INFERENCE_PORT": str(p.inference),
             "BACKDROP_HTTP_PORT": str(p.http),
             "URL_SIGNING_KEY": self._signing_key(),
         }
-        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_")
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_")
         env.update({k: v for k, v in os.environ.items() if k.startswith(passthrough)})
         env.update(self.env)
         return env
@@ -182,16 +186,19 @@ class Mesh:
         return Child("nats", argv, {}, lambda: port_open(self.ports.nats))
 
     def _mlserver(self) -> Child:
+        from deploy.local import modelserver
+
         env = {
             # On CPU, batches of up to 4 run fastest per image (measured: make bench).
             "MLSERVER_MAX_BATCH_SIZE": "4",
             **self.service_env(),
-            "MODEL_REPOSITORY": str(self.model_repository),
-            "MLSERVER_DIR": str(self.data_dir / "mlserver"),
-            "MLSERVER_HTTP_PORT": str(self.ports.mlserver_http),
-            "MLSERVER_GRPC_PORT": str(self.ports.mlserver_grpc),
-            "MLSERVER_METRICS_PORT": str(self.ports.mlserver_metrics),
+            # MLServer imports its runtime, deploy.local.mlserver_onnx, from this checkout.
+            "PYTHONPATH": str(REPO),
         }
+        workdir = self.data_dir / "mlserver"
+        p = self.ports
+        cap = env["MLSERVER_MAX_BATCH_SIZE"]
+        modelserver.prepare(self.model_repository, workdir, p.mlserver_http, p.mlserver_grpc, p.mlserver_metrics, int(cap))
 
         def ready() -> bool:
             try:
@@ -201,7 +208,9 @@ class Mesh:
             except OSError:
                 return False
 
-        return Child("modelserver", [sys.executable, "-m", "deploy.local.modelserver"], env, ready)
+        if not MLSERVER.exists():
+            raise RuntimeError(f"{MLSERVER} is missing: run `make install`")
+        return Child("modelserver", [str(MLSERVER), "start", str(workdir)], env, ready)
 
     def _service(self, name: str, module: str, port: int) -> Child:
         return Child(name, [sys.executable, "-m", module], self.service_env(), lambda: port_open(port))
@@ -228,6 +237,7 @@ class Mesh:
                 self._service("orchestrator", "services.orchestrator.server", p.orchestrator),
                 self._service("inference", "services.inference.server", p.inference),
                 self._service("gateway", "gateway.server", p.gateway),
+                self._service("auth", "services.auth.server", p.auth),
             ],
             [self._envoy()],
         ]
@@ -284,6 +294,7 @@ class Mesh:
             "orchestrator": self.ports.orchestrator,
             "inference": self.ports.inference,
             "gateway": self.ports.gateway,
+            "auth": self.ports.auth,
             "envoy": self.ports.http,
         }
         port = ports.get(child.name)

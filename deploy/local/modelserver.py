@@ -1,15 +1,14 @@
-"""Runs MLServer over a Triton-layout model repository (the local inference server).
+"""MLServer over a Triton-layout model repository (the local inference server).
 
 MLServer reads model-settings.json files, Triton reads config.pbtxt; this
-writes the former from the latter, so one repository serves both.
+writes the former from the latter, so one repository serves both. MLServer
+itself runs from its own virtualenv (.venv-modelserver).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import sys
 
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
@@ -26,7 +25,7 @@ def _tensors(tensors, batched: bool) -> list[dict]:
     return [{"name": t.name, "datatype": DATATYPES[t.data_type], "shape": prefix + list(t.dims)} for t in tensors]
 
 
-def model_settings(model_dir: pathlib.Path) -> dict:
+def model_settings(model_dir: pathlib.Path, max_batch_size: int | None = None) -> dict:
     config = read_config(model_dir / "config.pbtxt")
     batched = config.max_batch_size > 0
     settings = {
@@ -38,13 +37,19 @@ def model_settings(model_dir: pathlib.Path) -> dict:
     }
     if batched and config.HasField("dynamic_batching"):
         # config.pbtxt is sized for a GPU; a CPU is fastest per image at small batches.
-        cap = int(os.environ.get("MLSERVER_MAX_BATCH_SIZE", config.max_batch_size))
-        settings["max_batch_size"] = min(config.max_batch_size, cap)
+        settings["max_batch_size"] = min(config.max_batch_size, max_batch_size or config.max_batch_size)
         settings["max_batch_time"] = config.dynamic_batching.max_queue_delay_microseconds / 1e6
     return settings
 
 
-def prepare(repository: pathlib.Path, workdir: pathlib.Path, http_port: int, grpc_port: int, metrics_port: int) -> None:
+def prepare(
+    repository: pathlib.Path,
+    workdir: pathlib.Path,
+    http_port: int,
+    grpc_port: int,
+    metrics_port: int,
+    max_batch_size: int | None = None,
+) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     models = sorted(p.parent for p in repository.glob("*/config.pbtxt"))
     if not models:
@@ -54,7 +59,7 @@ def prepare(repository: pathlib.Path, workdir: pathlib.Path, http_port: int, grp
     for model_dir in models:
         target = workdir / model_dir.name / "model-settings.json"
         target.parent.mkdir(exist_ok=True)
-        target.write_text(json.dumps(model_settings(model_dir), indent=2))
+        target.write_text(json.dumps(model_settings(model_dir, max_batch_size), indent=2))
     server = {
         "host": "127.0.0.1",
         "http_port": http_port,
@@ -66,21 +71,3 @@ def prepare(repository: pathlib.Path, workdir: pathlib.Path, http_port: int, grp
         "grpc_max_message_length": 64 * 1024 * 1024,
     }
     (workdir / "settings.json").write_text(json.dumps(server, indent=2))
-
-
-def main() -> None:
-    repository = pathlib.Path(os.environ.get("MODEL_REPOSITORY", ".models/repository"))
-    workdir = pathlib.Path(os.environ.get("MLSERVER_DIR", ".data/mlserver"))
-    prepare(
-        repository,
-        workdir,
-        int(os.environ.get("MLSERVER_HTTP_PORT", "8000")),
-        int(os.environ.get("MLSERVER_GRPC_PORT", "8001")),
-        int(os.environ.get("MLSERVER_METRICS_PORT", "8002")),
-    )
-    mlserver = pathlib.Path(sys.executable).with_name("mlserver")
-    os.execv(str(mlserver), [str(mlserver), "start", str(workdir)])
-
-
-if __name__ == "__main__":
-    main()

@@ -44,6 +44,17 @@ def make_sink(colour: bool):
     return sink
 
 
+def auth_banner(env: dict[str, str]) -> str:
+    """Which authentication mode runs, said so nobody misses it."""
+    if env.get("AUTH_REQUIRED", "true").strip().lower() in ("0", "false", "no", "off"):
+        return (
+            "backdrop: *** AUTH DISABLED (AUTH_REQUIRED=false): every request acts as the local admin user. "
+            "Do not expose this port. ***"
+        )
+    extra = "; the static API_KEY from the environment is accepted too" if env.get("API_KEY") else ""
+    return f"backdrop: auth required: send 'Authorization: Bearer <token>' or 'X-API-Key: <key>'{extra}"
+
+
 def main() -> int:
     data_dir = pathlib.Path(os.environ.get("BACKDROP_DATA_DIR", REPO / ".data"))
     mesh = Mesh(data_dir, sink=make_sink(sys.stdout.isatty()))
@@ -61,6 +72,7 @@ def main() -> int:
         f"backdrop: ready on {mesh.base_url} (started in {time.monotonic() - started:.1f}s; Ctrl-C stops)",
         flush=True,
     )
+    print(auth_banner(mesh.service_env()), flush=True)
     while not stopping:
         time.sleep(0.5)
         if crashed := mesh.crashed():

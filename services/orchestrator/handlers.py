@@ -6,6 +6,8 @@ import asyncio
 import logging
 import uuid
 
+import grpc
+
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
@@ -26,6 +28,15 @@ def _job_id(value: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise not_found("JOB_NOT_FOUND", f"No job with id {value!r}") from None
+
+
+def _owner(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise invalid("INVALID_REQUEST", "owner_id must be a UUID") from None
 
 
 def settled(job: jobs_pb2.Job) -> bool:
@@ -78,8 +89,11 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
                 job_id = str(uuid.UUID(request.job_id)) if request.job_id else str(uuid.uuid4())
             except ValueError:
                 raise invalid("INVALID_REQUEST", "job_id must be a UUID") from None
+            owner_id = _owner(request.owner_id)
             options = getattr(request, operation).SerializeToString()
-            job, created = await self.store.create(job_id, operation, options, request.input_key)
+            job, created = await self.store.create(job_id, operation, options, request.input_key, owner_id)
+            if not created and job.owner_id != (owner_id or ""):
+                raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "JOB_EXISTS", "A job with this id already exists")
             if created:
                 try:
                     await self.publisher.publish(job)
@@ -93,12 +107,12 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
 
     async def GetJob(self, request, context):
         try:
-            return await self._get(request.job_id)
+            return await self._get(request.job_id, request.owner_id)
         except ServiceError as exc:
             await exc.abort(context)
 
-    async def _get(self, job_id: str) -> jobs_pb2.Job:
-        job = await self.store.get(_job_id(job_id))
+    async def _get(self, job_id: str, owner_id: str = "") -> jobs_pb2.Job:
+        job = await self.store.get(_job_id(job_id), owner_id)
         if job is None:
             raise not_found("JOB_NOT_FOUND", f"No job with id {job_id!r}")
         return job
@@ -106,7 +120,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
     async def WaitJob(self, request, context):
         try:
             timeout = min(max(request.timeout_seconds, 0.0), MAX_WAIT_S)
-            job = await self._get(request.job_id)
+            job = await self._get(request.job_id, request.owner_id)
             changed = asyncio.Event()
 
             async def on_change(_msg):

@@ -36,6 +36,7 @@ jobs = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("owner_id", postgresql.UUID(as_uuid=False)),
 )
 
 STATUS_NAMES = {
@@ -68,6 +69,7 @@ def to_proto(row) -> jobs_pb2.Job:
         created_at=_timestamp(row.created_at),
         updated_at=_timestamp(row.updated_at),
         finished_at=_timestamp(row.finished_at),
+        owner_id=row.owner_id or "",
     )
     getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
     if row.result:
@@ -79,11 +81,13 @@ class JobStore:
     def __init__(self, db: AsyncEngine):
         self.db = db
 
-    async def create(self, job_id: str, operation: str, options: bytes, input_key: str) -> tuple[jobs_pb2.Job, bool]:
+    async def create(
+        self, job_id: str, operation: str, options: bytes, input_key: str, owner_id: str | None
+    ) -> tuple[jobs_pb2.Job, bool]:
         """Inserts the job; returns (job, created). An existing id is returned as it is."""
         insert = (
             postgresql.insert(jobs)
-            .values(id=job_id, operation=operation, status="queued", input_key=input_key, options=options)
+            .values(id=job_id, operation=operation, status="queued", input_key=input_key, options=options, owner_id=owner_id)
             .on_conflict_do_nothing(index_elements=[jobs.c.id])
             .returning(*jobs.c)
         )
@@ -94,9 +98,13 @@ class JobStore:
             existing = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one()
             return to_proto(existing), False
 
-    async def get(self, job_id: str) -> jobs_pb2.Job | None:
+    async def get(self, job_id: str, owner_id: str = "") -> jobs_pb2.Job | None:
+        """The job; with an owner, only that owner's job."""
+        query = sa.select(jobs).where(jobs.c.id == job_id)
+        if owner_id:
+            query = query.where(jobs.c.owner_id == owner_id)
         async with self.db.connect() as conn:
-            row = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).first()
+            row = (await conn.execute(query)).first()
         return to_proto(row) if row else None
 
     async def mark_published(self, job_id: str) -> None:

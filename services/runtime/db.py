@@ -52,6 +52,20 @@ async def migrate(migrations: pathlib.Path, service: str) -> None:
     await asyncio.to_thread(_migrate, migrations, service)
 
 
+def run_migrations(metadata) -> None:
+    """The body of every service's migrations/env.py: run on the connection `_migrate` opened."""
+    from alembic import context
+
+    config = context.config
+    context.configure(
+        connection=config.attributes["connection"],
+        target_metadata=metadata,
+        version_table=config.get_main_option("version_table"),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 async def check(db: AsyncEngine) -> None:
     async with db.connect() as connection:
         await connection.execute(text("SELECT 1"))

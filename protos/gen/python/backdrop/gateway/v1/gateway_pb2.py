@@ -22,11 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from backdrop.auth.v1 import auth_pb2 as backdrop_dot_auth_dot_v1_dot_auth__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backdrop/gateway/v1/gateway.proto\x12\x13\x62\x61\x63kdrop.gateway.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\"\x0f\n\rHealthRequest\"3\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tunhealthy\x18\x02 \x03(\t\"\xe1\x01\n\x10ProcessingResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x0c\n\x04mask\x18\x03 \x01(\t\x12@\n\x08metadata\x18\x04 \x01(\x0b\x32..backdrop.gateway.v1.ProcessingResult.Metadata\x12\x0e\n\x06status\x18\x05 \x01(\t\x1aR\n\x08Metadata\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x17\n\x0fprocessing_time\x18\x04 \x01(\x01\"F\n\x13\x44ownloadFileRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07\x65xpires\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\t2\xa3\x03\n\x07Gateway\x12\x62\n\x06Health\x12\".backdrop.gateway.v1.HealthRequest\x1a#.backdrop.gateway.v1.HealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12M\n\x08RemoveBg\x12\x14.google.api.HttpBody\x1a\x14.google.api.HttpBody\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/remove-bg:\x01*\x12y\n\x10RemoveBackground\x12\x14.google.api.HttpBody\x1a%.backdrop.gateway.v1.ProcessingResult\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/process/remove-background:\x01*\x12j\n\x0c\x44ownloadFile\x12(.backdrop.gateway.v1.DownloadFileRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/files/{key=**}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backdrop/gateway/v1/gateway.proto\x12\x13\x62\x61\x63kdrop.gateway.v1\x1a\x1b\x62\x61\x63kdrop/auth/v1/auth.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x0f\n\rHealthRequest\"3\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tunhealthy\x18\x02 \x03(\t\"\xe1\x01\n\x10ProcessingResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x0c\n\x04mask\x18\x03 \x01(\t\x12@\n\x08metadata\x18\x04 \x01(\x0b\x32..backdrop.gateway.v1.ProcessingResult.Metadata\x12\x0e\n\x06status\x18\x05 \x01(\t\x1aR\n\x08Metadata\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x17\n\x0fprocessing_time\x18\x04 \x01(\x01\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"}\n\x0fUpdateMeRequest\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x61vatar\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x10\x63urrent_password\x18\x03 \x01(\t\x12\x14\n\x0cnew_password\x18\x04 \x01(\tB\x07\n\x05_nameB\t\n\x07_avatar\"#\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"!\n\x13\x44\x65leteApiKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x10ListUsersRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"F\n\x13\x44ownloadFileRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07\x65xpires\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\t2\x97\x0c\n\x07Gateway\x12\x62\n\x06Health\x12\".backdrop.gateway.v1.HealthRequest\x1a#.backdrop.gateway.v1.HealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12M\n\x08RemoveBg\x12\x14.google.api.HttpBody\x1a\x14.google.api.HttpBody\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/remove-bg:\x01*\x12y\n\x10RemoveBackground\x12\x14.google.api.HttpBody\x1a%.backdrop.gateway.v1.ProcessingResult\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/process/remove-background:\x01*\x12k\n\x08Register\x12!.backdrop.auth.v1.RegisterRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/auth/register:\x01*\x12\x62\n\x05Login\x12\x1e.backdrop.auth.v1.LoginRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth/login:\x01*\x12p\n\x07Refresh\x12(.backdrop.gateway.v1.RefreshTokenRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth/refresh:\x01*\x12^\n\x06Logout\x12\x16.google.protobuf.Empty\x1a .backdrop.auth.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12V\n\x04Jwks\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.Jwks\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.json\x12M\n\x05GetMe\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.User\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/users/me\x12\x61\n\x08UpdateMe\x12$.backdrop.gateway.v1.UpdateMeRequest\x1a\x16.backdrop.auth.v1.User\"\x17\x82\xd3\xe4\x93\x02\x11\x32\x0c/v1/users/me:\x01*\x12r\n\x0c\x43reateApiKey\x12(.backdrop.gateway.v1.CreateApiKeyRequest\x1a\x1f.backdrop.auth.v1.CreatedApiKey\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/api-keys:\x01*\x12\x62\n\x0bListApiKeys\x12\x16.google.protobuf.Empty\x1a%.backdrop.auth.v1.ListApiKeysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/api-keys\x12{\n\x0c\x44\x65leteApiKey\x12(.backdrop.gateway.v1.DeleteApiKeyRequest\x1a&.backdrop.auth.v1.DeleteApiKeyResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api-keys/{id}\x12p\n\tListUsers\x12%.backdrop.gateway.v1.ListUsersRequest\x1a#.backdrop.auth.v1.ListUsersResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/admin/users\x12j\n\x0c\x44ownloadFile\x12(.backdrop.gateway.v1.DownloadFileRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/files/{key=**}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,18 +41,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GATEWAY'].methods_by_name['RemoveBg']._serialized_options = b'\202\323\344\223\002\017\"\n/remove-bg:\001*'
   _globals['_GATEWAY'].methods_by_name['RemoveBackground']._loaded_options = None
   _globals['_GATEWAY'].methods_by_name['RemoveBackground']._serialized_options = b'\202\323\344\223\002\"\"\035/v1/process/remove-background:\001*'
+  _globals['_GATEWAY'].methods_by_name['Register']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['Register']._serialized_options = b'\202\323\344\223\002\026\"\021/v1/auth/register:\001*'
+  _globals['_GATEWAY'].methods_by_name['Login']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['Login']._serialized_options = b'\202\323\344\223\002\023\"\016/v1/auth/login:\001*'
+  _globals['_GATEWAY'].methods_by_name['Refresh']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['Refresh']._serialized_options = b'\202\323\344\223\002\025\"\020/v1/auth/refresh:\001*'
+  _globals['_GATEWAY'].methods_by_name['Logout']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['Logout']._serialized_options = b'\202\323\344\223\002\024\"\017/v1/auth/logout:\001*'
+  _globals['_GATEWAY'].methods_by_name['Jwks']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['Jwks']._serialized_options = b'\202\323\344\223\002\030\022\026/.well-known/jwks.json'
+  _globals['_GATEWAY'].methods_by_name['GetMe']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['GetMe']._serialized_options = b'\202\323\344\223\002\016\022\014/v1/users/me'
+  _globals['_GATEWAY'].methods_by_name['UpdateMe']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['UpdateMe']._serialized_options = b'\202\323\344\223\002\0212\014/v1/users/me:\001*'
+  _globals['_GATEWAY'].methods_by_name['CreateApiKey']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['CreateApiKey']._serialized_options = b'\202\323\344\223\002\021\"\014/v1/api-keys:\001*'
+  _globals['_GATEWAY'].methods_by_name['ListApiKeys']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['ListApiKeys']._serialized_options = b'\202\323\344\223\002\016\022\014/v1/api-keys'
+  _globals['_GATEWAY'].methods_by_name['DeleteApiKey']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['DeleteApiKey']._serialized_options = b'\202\323\344\223\002\023*\021/v1/api-keys/{id}'
+  _globals['_GATEWAY'].methods_by_name['ListUsers']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['ListUsers']._serialized_options = b'\202\323\344\223\002\021\022\017/v1/admin/users'
   _globals['_GATEWAY'].methods_by_name['DownloadFile']._loaded_options = None
   _globals['_GATEWAY'].methods_by_name['DownloadFile']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/files/{key=**}'
-  _globals['_HEALTHREQUEST']._serialized_start=115
-  _globals['_HEALTHREQUEST']._serialized_end=130
-  _globals['_HEALTHRESPONSE']._serialized_start=132
-  _globals['_HEALTHRESPONSE']._serialized_end=183
-  _globals['_PROCESSINGRESULT']._serialized_start=186
-  _globals['_PROCESSINGRESULT']._serialized_end=411
-  _globals['_PROCESSINGRESULT_METADATA']._serialized_start=329
-  _globals['_PROCESSINGRESULT_METADATA']._serialized_end=411
-  _globals['_DOWNLOADFILEREQUEST']._serialized_start=413
-  _globals['_DOWNLOADFILEREQUEST']._serialized_end=483
-  _globals['_GATEWAY']._serialized_start=486
-  _globals['_GATEWAY']._serialized_end=905
+  _globals['_HEALTHREQUEST']._serialized_start=173
+  _globals['_HEALTHREQUEST']._serialized_end=188
+  _globals['_HEALTHRESPONSE']._serialized_start=190
+  _globals['_HEALTHRESPONSE']._serialized_end=241
+  _globals['_PROCESSINGRESULT']._serialized_start=244
+  _globals['_PROCESSINGRESULT']._serialized_end=469
+  _globals['_PROCESSINGRESULT_METADATA']._serialized_start=387
+  _globals['_PROCESSINGRESULT_METADATA']._serialized_end=469
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=471
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=515
+  _globals['_UPDATEMEREQUEST']._serialized_start=517
+  _globals['_UPDATEMEREQUEST']._serialized_end=642
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=644
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=679
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=681
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=714
+  _globals['_LISTUSERSREQUEST']._serialized_start=716
+  _globals['_LISTUSERSREQUEST']._serialized_end=763
+  _globals['_DOWNLOADFILEREQUEST']._serialized_start=765
+  _globals['_DOWNLOADFILEREQUEST']._serialized_end=835
+  _globals['_GATEWAY']._serialized_start=838
+  _globals['_GATEWAY']._serialized_end=2397
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,7 @@
+from backdrop.auth.v1 import auth_pb2 as _auth_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
+from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -44,6 +46,44 @@ class ProcessingResult(_message.Message):
     metadata: ProcessingResult.Metadata
     status: str
     def __init__(self, id: _Optional[str] = ..., image: _Optional[str] = ..., mask: _Optional[str] = ..., metadata: _Optional[_Union[ProcessingResult.Metadata, _Mapping]] = ..., status: _Optional[str] = ...) -> None: ...
+
+class RefreshTokenRequest(_message.Message):
+    __slots__ = ("refresh_token",)
+    REFRESH_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    refresh_token: str
+    def __init__(self, refresh_token: _Optional[str] = ...) -> None: ...
+
+class UpdateMeRequest(_message.Message):
+    __slots__ = ("name", "avatar", "current_password", "new_password")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    NEW_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    avatar: str
+    current_password: str
+    new_password: str
+    def __init__(self, name: _Optional[str] = ..., avatar: _Optional[str] = ..., current_password: _Optional[str] = ..., new_password: _Optional[str] = ...) -> None: ...
+
+class CreateApiKeyRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteApiKeyRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ListUsersRequest(_message.Message):
+    __slots__ = ("page", "limit")
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    page: int
+    limit: int
+    def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class DownloadFileRequest(_message.Message):
     __slots__ = ("key", "expires", "signature")

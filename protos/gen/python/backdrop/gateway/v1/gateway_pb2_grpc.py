@@ -3,8 +3,10 @@
 import grpc
 import warnings
 
+from backdrop.auth.v1 import auth_pb2 as backdrop_dot_auth_dot_v1_dot_auth__pb2
 from backdrop.gateway.v1 import gateway_pb2 as backdrop_dot_gateway_dot_v1_dot_gateway__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.81.1'
 GRPC_VERSION = grpc.__version__
@@ -50,6 +52,61 @@ class GatewayStub:
                 request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingResult.FromString,
                 _registered_method=True)
+        self.Register = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Register',
+                request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.RegisterRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.FromString,
+                _registered_method=True)
+        self.Login = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Login',
+                request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.LoginRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.FromString,
+                _registered_method=True)
+        self.Refresh = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Refresh',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RefreshTokenRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.FromString,
+                _registered_method=True)
+        self.Logout = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Logout',
+                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.LogoutResponse.FromString,
+                _registered_method=True)
+        self.Jwks = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Jwks',
+                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Jwks.FromString,
+                _registered_method=True)
+        self.GetMe = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetMe',
+                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.User.FromString,
+                _registered_method=True)
+        self.UpdateMe = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/UpdateMe',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UpdateMeRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.User.FromString,
+                _registered_method=True)
+        self.CreateApiKey = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CreateApiKey',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.CreatedApiKey.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListApiKeys',
+                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.FromString,
+                _registered_method=True)
+        self.DeleteApiKey = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/DeleteApiKey',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DeleteApiKeyRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.DeleteApiKeyResponse.FromString,
+                _registered_method=True)
+        self.ListUsers = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListUsers',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListUsersRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.ListUsersResponse.FromString,
+                _registered_method=True)
         self.DownloadFile = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/DownloadFile',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
@@ -82,6 +139,75 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Register(self, request, context):
+        """--- accounts (open: register, login, refresh, jwks) ----------------------
+
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Login(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Refresh(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Logout(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Jwks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMe(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMe(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteApiKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUsers(self, request, context):
+        """Admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DownloadFile(self, request, context):
         """Downloads a stored file through a signed, expiring URL.
         """
@@ -106,6 +232,61 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.RemoveBackground,
                     request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingResult.SerializeToString,
+            ),
+            'Register': grpc.unary_unary_rpc_method_handler(
+                    servicer.Register,
+                    request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.RegisterRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.SerializeToString,
+            ),
+            'Login': grpc.unary_unary_rpc_method_handler(
+                    servicer.Login,
+                    request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.LoginRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.SerializeToString,
+            ),
+            'Refresh': grpc.unary_unary_rpc_method_handler(
+                    servicer.Refresh,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RefreshTokenRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.SerializeToString,
+            ),
+            'Logout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Logout,
+                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.LogoutResponse.SerializeToString,
+            ),
+            'Jwks': grpc.unary_unary_rpc_method_handler(
+                    servicer.Jwks,
+                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Jwks.SerializeToString,
+            ),
+            'GetMe': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMe,
+                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.User.SerializeToString,
+            ),
+            'UpdateMe': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMe,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UpdateMeRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.User.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.CreatedApiKey.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'DeleteApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteApiKey,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DeleteApiKeyRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.DeleteApiKeyResponse.SerializeToString,
+            ),
+            'ListUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUsers,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListUsersRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.ListUsersResponse.SerializeToString,
             ),
             'DownloadFile': grpc.unary_unary_rpc_method_handler(
                     servicer.DownloadFile,
@@ -194,6 +375,303 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/RemoveBackground',
             google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Register(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Register',
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.RegisterRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Login(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Login',
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.LoginRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Refresh(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Refresh',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RefreshTokenRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Logout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Logout',
+            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.LogoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Jwks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Jwks',
+            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.Jwks.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetMe',
+            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/UpdateMe',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UpdateMeRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CreateApiKey',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateApiKeyRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.CreatedApiKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListApiKeys',
+            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/DeleteApiKey',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DeleteApiKeyRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.DeleteApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListUsers',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListUsersRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.ListUsersResponse.FromString,
             options,
             channel_credentials,
             insecure,

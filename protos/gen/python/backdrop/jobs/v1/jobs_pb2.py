@@ -25,31 +25,31 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63kdrop/jobs/v1/jobs.proto\x12\x10\x62\x61\x63kdrop.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"g\n\x17RemoveBackgroundOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0breturn_mask\x18\x02 \x01(\x08\x12\x17\n\x0f\x65\x64ge_refinement\x18\x03 \x01(\x05\x12\x0f\n\x07quality\x18\x04 \x01(\t\"\xa1\x01\n\tJobResult\x12\x12\n\nresult_key\x18\x01 \x01(\t\x12\x10\n\x08mask_key\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x06 \x01(\t\x12\x1a\n\x12processing_seconds\x18\x07 \x01(\x01\x12\r\n\x05model\x18\x08 \x01(\t\"\xa1\x03\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12\x11\n\tinput_key\x18\x03 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x12+\n\x06result\x18\x04 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x05 \x01(\t\x12\x15\n\rerror_message\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0b\n\toperation\"\x8a\x01\n\x10SubmitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"9\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\"\x82\x01\n\x08WorkItem\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"\xb0\x01\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12+\n\x06result\x18\x03 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05*\x8a\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STATUS_QUEUED\x10\x01\x12\x19\n\x15JOB_STATUS_PROCESSING\x10\x02\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x32\xda\x01\n\nJobService\x12\x46\n\tSubmitJob\x12\".backdrop.jobs.v1.SubmitJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12@\n\x06GetJob\x12\x1f.backdrop.jobs.v1.GetJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12\x42\n\x07WaitJob\x12 .backdrop.jobs.v1.WaitJobRequest\x1a\x15.backdrop.jobs.v1.Jobb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63kdrop/jobs/v1/jobs.proto\x12\x10\x62\x61\x63kdrop.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"g\n\x17RemoveBackgroundOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0breturn_mask\x18\x02 \x01(\x08\x12\x17\n\x0f\x65\x64ge_refinement\x18\x03 \x01(\x05\x12\x0f\n\x07quality\x18\x04 \x01(\t\"\xa1\x01\n\tJobResult\x12\x12\n\nresult_key\x18\x01 \x01(\t\x12\x10\n\x08mask_key\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x06 \x01(\t\x12\x1a\n\x12processing_seconds\x18\x07 \x01(\x01\x12\r\n\x05model\x18\x08 \x01(\t\"\xb3\x03\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12\x11\n\tinput_key\x18\x03 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x12+\n\x06result\x18\x04 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x05 \x01(\t\x12\x15\n\rerror_message\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\x0c \x01(\tB\x0b\n\toperation\"\x9c\x01\n\x10SubmitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"1\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"K\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"\x82\x01\n\x08WorkItem\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"\xb0\x01\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12+\n\x06result\x18\x03 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05*\x8a\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STATUS_QUEUED\x10\x01\x12\x19\n\x15JOB_STATUS_PROCESSING\x10\x02\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x32\xda\x01\n\nJobService\x12\x46\n\tSubmitJob\x12\".backdrop.jobs.v1.SubmitJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12@\n\x06GetJob\x12\x1f.backdrop.jobs.v1.GetJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12\x42\n\x07WaitJob\x12 .backdrop.jobs.v1.WaitJobRequest\x1a\x15.backdrop.jobs.v1.Jobb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backdrop.jobs.v1.jobs_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATUS']._serialized_start=1317
-  _globals['_JOBSTATUS']._serialized_end=1455
+  _globals['_JOBSTATUS']._serialized_start=1389
+  _globals['_JOBSTATUS']._serialized_end=1527
   _globals['_REMOVEBACKGROUNDOPTIONS']._serialized_start=82
   _globals['_REMOVEBACKGROUNDOPTIONS']._serialized_end=185
   _globals['_JOBRESULT']._serialized_start=188
   _globals['_JOBRESULT']._serialized_end=349
   _globals['_JOB']._serialized_start=352
-  _globals['_JOB']._serialized_end=769
-  _globals['_SUBMITJOBREQUEST']._serialized_start=772
-  _globals['_SUBMITJOBREQUEST']._serialized_end=910
-  _globals['_GETJOBREQUEST']._serialized_start=912
-  _globals['_GETJOBREQUEST']._serialized_end=943
-  _globals['_WAITJOBREQUEST']._serialized_start=945
-  _globals['_WAITJOBREQUEST']._serialized_end=1002
-  _globals['_WORKITEM']._serialized_start=1005
-  _globals['_WORKITEM']._serialized_end=1135
-  _globals['_JOBEVENT']._serialized_start=1138
-  _globals['_JOBEVENT']._serialized_end=1314
-  _globals['_JOBSERVICE']._serialized_start=1458
-  _globals['_JOBSERVICE']._serialized_end=1676
+  _globals['_JOB']._serialized_end=787
+  _globals['_SUBMITJOBREQUEST']._serialized_start=790
+  _globals['_SUBMITJOBREQUEST']._serialized_end=946
+  _globals['_GETJOBREQUEST']._serialized_start=948
+  _globals['_GETJOBREQUEST']._serialized_end=997
+  _globals['_WAITJOBREQUEST']._serialized_start=999
+  _globals['_WAITJOBREQUEST']._serialized_end=1074
+  _globals['_WORKITEM']._serialized_start=1077
+  _globals['_WORKITEM']._serialized_end=1207
+  _globals['_JOBEVENT']._serialized_start=1210
+  _globals['_JOBEVENT']._serialized_end=1386
+  _globals['_JOBSERVICE']._serialized_start=1530
+  _globals['_JOBSERVICE']._serialized_end=1748
 # @@protoc_insertion_point(module_scope)
