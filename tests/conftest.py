@@ -12,6 +12,7 @@ from deploy.local.mesh import Mesh, Ports
 from tests.samples import jpeg
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+STATIC_API_KEY = "your-api-key-here"
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +58,8 @@ def mesh(tmp_path_factory) -> Mesh:
             "HEALTH_CHECK_INTERVAL_S": "0.5",
             "SYNC_TIMEOUT_S": "60",
             "CORS_ORIGINS": "*",
+            # Seed 002's single-key install; its JavaScript example sends this very key.
+            "API_KEY": STATIC_API_KEY,
         },
     )
     instance.log = log
@@ -73,6 +76,34 @@ def mesh(tmp_path_factory) -> Mesh:
 @pytest.fixture
 def base_url(mesh) -> str:
     return mesh.base_url
+
+
+@pytest.fixture
+def key_headers() -> dict[str, str]:
+    """Seed 002's X-API-Key with the install's static key."""
+    return {"X-API-Key": STATIC_API_KEY}
+
+
+def register(base_url: str, **fields) -> dict:
+    """A new account; returns the AuthResponse JSON."""
+    import uuid
+
+    import requests
+
+    body = {"email": f"user-{uuid.uuid4().hex[:12]}@example.com", "password": "correct horse battery", "name": "Test User", **fields}
+    response = requests.post(f"{base_url}/v1/auth/register", json=body, timeout=30)
+    assert response.status_code == 201, response.text
+    return {**response.json(), "password": body["password"]}
+
+
+@pytest.fixture
+def account(base_url) -> dict:
+    return register(base_url)
+
+
+@pytest.fixture
+def bearer(account) -> dict[str, str]:
+    return {"Authorization": f"Bearer {account['token']}"}
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -117,7 +117,10 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
     def __init__(self, store: AuthStore, keyring_of):
         self.store = store
         self.keyring_of = keyring_of  # () -> KeyRing, refreshed by the server
-        self.free_failures = env_int("LOGIN_FREE_FAILURES", 5)
+        # Free failures before the backoff starts: per account, and (looser, as
+        # many people can share an address) per client IP.
+        self.free_per_account = env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
+        self.free_per_ip = env_int("LOGIN_FREE_FAILURES_PER_IP", 50)
         self.max_block_s = env_int("LOGIN_MAX_BLOCK_S", 900)
 
     async def _session(self, user, family_id: str | None = None) -> auth_pb2.AuthResponse:
@@ -149,8 +152,10 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         email = request.email.strip().lower()[: LIMITS["email"]]
         if not email or not request.password:
             raise invalid("MISSING_REQUIRED_FIELD", "email and password are required", field="email" if not email else "password")
-        subjects = [f"email:{email}"] + ([f"ip:{request.client_ip}"] if request.client_ip else [])
-        wait = await self.store.blocked_for(subjects)
+        free = {f"email:{email}": self.free_per_account}
+        if request.client_ip:
+            free[f"ip:{request.client_ip}"] = self.free_per_ip
+        wait = await self.store.blocked_for(list(free))
         if wait > 0:
             raise ServiceError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -161,7 +166,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         user = await self.store.user_by_email(email)
         matched = await password_matches(user.password_hash if user else _DUMMY_HASH, request.password[: LIMITS["password"]])
         if user is None or not matched:
-            await self.store.record_failure(subjects, self.free_failures, self.max_block_s)
+            await self.store.record_failure(free, self.max_block_s)
             raise _unauthenticated("INVALID_CREDENTIALS", BAD_LOGIN)
         await self.store.clear_failures(f"email:{email}")
         return await self._session(user)

@@ -244,22 +244,22 @@ class AuthStore:
             until = (await conn.execute(query)).scalar_one()
         return max(0.0, (until - now()).total_seconds()) if until else 0.0
 
-    async def record_failure(self, subjects: list[str], free_failures: int, max_block_s: float) -> None:
-        """Counts a failure; past `free_failures`, each further one doubles the block."""
+    async def record_failure(self, free_failures: dict[str, int], max_block_s: float) -> None:
+        """Counts a failure for each subject; past its free failures, each further one doubles the block."""
         async with self.db.begin() as conn:
-            for subject in subjects:
+            for subject, free in free_failures.items():
                 insert = postgresql.insert(login_failures).values(subject=subject, failures=1)
                 # Failures older than the window are forgotten.
                 stale = login_failures.c.updated_at < sa.func.now() - FAILURE_WINDOW
                 failures = sa.case((stale, 1), else_=login_failures.c.failures + 1)
-                block = sa.func.least(sa.func.power(2, failures - free_failures), max_block_s)
+                block = sa.func.least(sa.func.power(2, failures - free), max_block_s)
                 upsert = insert.on_conflict_do_update(
                     index_elements=[login_failures.c.subject],
                     set_={
                         "failures": failures,
                         "updated_at": sa.func.now(),
                         "blocked_until": sa.case(
-                            (failures > free_failures, sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, block)),
+                            (failures > free, sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, block)),
                             else_=None,
                         ),
                     },

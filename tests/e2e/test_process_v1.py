@@ -19,9 +19,15 @@ pytestmark = pytest.mark.mesh
 URL = "/v1/process/remove-background"
 
 
-def post(base_url, upload: bytes, filename="photo.jpg", **fields) -> requests.Response:
-    data = {k: str(v) for k, v in fields.items()}
-    return requests.post(f"{base_url}{URL}", files={"file": (filename, upload)}, data=data, timeout=120)
+@pytest.fixture
+def post(base_url, bearer):
+    """Seed 000's call: multipart `file` and options, with the Bearer token."""
+
+    def call(upload: bytes, filename="photo.jpg", **fields) -> requests.Response:
+        data = {k: str(v) for k, v in fields.items()}
+        return requests.post(f"{base_url}{URL}", files={"file": (filename, upload)}, data=data, headers=bearer, timeout=120)
+
+    return call
 
 
 def assert_error(response: requests.Response, status: int, code: str) -> dict:
@@ -33,8 +39,8 @@ def assert_error(response: requests.Response, status: int, code: str) -> dict:
     return body
 
 
-def test_processing_result_links_download_the_pngs(base_url, photo):
-    response = post(base_url, photo, return_mask="true", quality="high", edge_refinement=50, model="rembg")
+def test_processing_result_links_download_the_pngs(base_url, photo, post):
+    response = post(photo, return_mask="true", quality="high", edge_refinement=50, model="rembg")
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["metadata"]["width"] == 512 and result["metadata"]["height"] == 512
@@ -54,13 +60,13 @@ def test_processing_result_links_download_the_pngs(base_url, photo):
     assert np.array_equal(np.asarray(mask_image), np.asarray(cutout)[..., 3])
 
 
-def test_mask_only_when_asked(base_url, photo):
-    result = post(base_url, photo).json()
+def test_mask_only_when_asked(base_url, photo, post):
+    result = post(photo).json()
     assert result["mask"] == ""
 
 
-def test_links_are_signed_and_expire(base_url, photo):
-    link = post(base_url, photo).json()["image"]
+def test_links_are_signed_and_expire(base_url, photo, post):
+    link = post(photo).json()["image"]
     parts = urllib.parse.urlsplit(link)
     query = dict(urllib.parse.parse_qsl(parts.query))
 
@@ -101,8 +107,8 @@ def bare_model_mask(image: np.ndarray) -> np.ndarray:
     return np.asarray(mask) > 127
 
 
-def test_mask_matches_the_bare_model(base_url, astronaut, photo):
-    result = post(base_url, photo, return_mask="true", model="u2netp").json()
+def test_mask_matches_the_bare_model(base_url, astronaut, photo, post):
+    result = post(photo, return_mask="true", model="u2netp").json()
     mask = np.asarray(Image.open(io.BytesIO(requests.get(result["mask"], timeout=30).content))) > 127
     decoded = np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"))
     reference = bare_model_mask(decoded)
@@ -110,43 +116,43 @@ def test_mask_matches_the_bare_model(base_url, astronaut, photo):
     assert iou >= 0.98, f"IoU {iou:.4f}"
 
 
-def test_portrait_model_by_seed_alias(base_url, photo):
-    response = post(base_url, photo, model="u2net_human_seg", return_mask="true")
+def test_portrait_model_by_seed_alias(base_url, photo, post):
+    response = post(photo, model="u2net_human_seg", return_mask="true")
     assert response.status_code == 200, response.text
     mask = np.asarray(Image.open(io.BytesIO(requests.get(response.json()["mask"], timeout=30).content)))
     assert mask[200, 230] > 200  # the face
     assert mask[:30, -30:].max() < 40  # studio background, top right
 
 
-def test_not_an_image(base_url):
-    body = assert_error(post(base_url, b"%PDF-1.7 not an image", "doc.pdf"), 400, "INVALID_FILE_TYPE")
+def test_not_an_image(base_url, post):
+    body = assert_error(post(b"%PDF-1.7 not an image", "doc.pdf"), 400, "INVALID_FILE_TYPE")
     assert "png" in body["message"]
 
 
-def test_truncated_image(base_url, photo):
-    assert_error(post(base_url, photo[: len(photo) // 2]), 400, "INVALID_IMAGE")
+def test_truncated_image(base_url, photo, post):
+    assert_error(post(photo[: len(photo) // 2]), 400, "INVALID_IMAGE")
 
 
-def test_decompression_bomb_rejected_before_decoding(base_url):
+def test_decompression_bomb_rejected_before_decoding(base_url, post):
     bomb = png_claiming(30000, 30000)
     assert len(bomb) < 4096
-    body = assert_error(post(base_url, bomb, "bomb.png"), 413, "IMAGE_TOO_LARGE")
+    body = assert_error(post(bomb, "bomb.png"), 413, "IMAGE_TOO_LARGE")
     assert body["details"]["max_pixels"] == "40000000"
 
 
-def test_over_50_mb_is_413(base_url, photo):
+def test_over_50_mb_is_413(base_url, photo, post):
     padded = photo + b"\0" * (50 * 1024 * 1024)
-    body = assert_error(post(base_url, padded), 413, "FILE_TOO_LARGE")
+    body = assert_error(post(padded), 413, "FILE_TOO_LARGE")
     assert body["details"]["max_bytes"] == str(50 * 1024 * 1024)
 
 
-def test_missing_file(base_url):
-    response = requests.post(f"{base_url}{URL}", files={"model": (None, "rembg")}, timeout=30)
+def test_missing_file(base_url, bearer):
+    response = requests.post(f"{base_url}{URL}", files={"model": (None, "rembg")}, headers=bearer, timeout=30)
     assert_error(response, 400, "NO_FILE")
 
 
-def test_unknown_model_lists_the_valid_ones(base_url, photo):
-    body = assert_error(post(base_url, photo, model="deeplab"), 400, "INVALID_MODEL")
+def test_unknown_model_lists_the_valid_ones(base_url, photo, post):
+    body = assert_error(post(photo, model="deeplab"), 400, "INVALID_MODEL")
     for name in ("rembg", "u2net", "u2netp", "u2net_human_seg", "modnet"):
         assert name in body["details"]["valid_models"].split(", ")
 
@@ -154,10 +160,10 @@ def test_unknown_model_lists_the_valid_ones(base_url, photo):
 @pytest.mark.parametrize(
     ("field", "value"), [("quality", "extreme"), ("edge_refinement", "150"), ("edge_refinement", "soft"), ("return_mask", "maybe")]
 )
-def test_invalid_options(base_url, photo, field, value):
-    body = assert_error(post(base_url, photo, **{field: value}), 400, "INVALID_PARAMETER")
+def test_invalid_options(base_url, photo, field, value, post):
+    body = assert_error(post(photo, **{field: value}), 400, "INVALID_PARAMETER")
     assert body["details"]["field"] == field
 
 
-def test_unknown_path_is_404(base_url):
-    assert requests.get(f"{base_url}/v1/nothing-here", timeout=10).status_code == 404
+def test_unknown_path_is_404(base_url, bearer):
+    assert requests.get(f"{base_url}/v1/nothing-here", headers=bearer, timeout=10).status_code == 404

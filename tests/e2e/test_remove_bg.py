@@ -13,6 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.conftest import STATIC_API_KEY
 from tests.samples import jpeg
 
 pytestmark = pytest.mark.mesh
@@ -24,13 +25,14 @@ def rgba(response: requests.Response) -> np.ndarray:
     return np.asarray(image)
 
 
-def test_curl_upload_returns_transparent_png(base_url, photo):
+def test_curl_upload_returns_transparent_png(base_url, photo, key_headers):
     """`curl -F image=@photo.jpg .../remove-bg -o out.png` (seed 002)."""
     curl = shutil.which("curl")
     if curl is None:
         pytest.fail("curl is needed for this test")
     out = subprocess.run(
-        [curl, "-sS", "-F", "image=@-;filename=photo.jpg", f"{base_url}/remove-bg", "-w", "\n%{http_code} %{content_type}"],
+        [curl, "-sS", "-H", f"X-API-Key: {key_headers['X-API-Key']}", "-F", "image=@-;filename=photo.jpg",
+         f"{base_url}/remove-bg", "-w", "\n%{http_code} %{content_type}"],
         input=photo,
         capture_output=True,
         check=True,
@@ -75,12 +77,15 @@ def test_seed_002_python_client_as_written(base_url, photo, tmp_path, monkeypatc
     (tmp_path / "photo.jpg").write_bytes(photo)
     (tmp_path / "notes.txt").write_text("not an image")
 
-    saved = namespace["remove_background"]("photo.jpg", f"{base_url}/remove-bg")
+    api_key = STATIC_API_KEY
+    saved = namespace["remove_background"]("photo.jpg", f"{base_url}/remove-bg", api_key)
     image = Image.open(tmp_path / saved)
     assert image.mode == "RGBA" and image.size == (512, 512)
 
     with pytest.raises(Exception, match="Error: File type not allowed. Supported types: png, jpg, jpeg, webp"):
-        namespace["remove_background"]("notes.txt", f"{base_url}/remove-bg")
+        namespace["remove_background"]("notes.txt", f"{base_url}/remove-bg", api_key)
+    with pytest.raises(Exception, match="Error: Unauthorized"):
+        namespace["remove_background"]("photo.jpg", f"{base_url}/remove-bg", "wrong-key")
 
 
 def test_seed_002_javascript_client_as_written(base_url, photo, tmp_path):
@@ -144,13 +149,15 @@ def test_seed_002_javascript_client_as_written(base_url, photo, tmp_path):
     assert Image.open(tmp_path / "out.png").mode == "RGBA"
 
 
-def test_exif_orientation_is_applied(base_url, astronaut):
+def test_exif_orientation_is_applied(base_url, astronaut, key_headers):
     """A photo stored sideways with EXIF orientation 6 comes back upright."""
     stored = np.ascontiguousarray(np.rot90(astronaut[:, :400], k=1))  # 400x512 stored as 512x400
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 CW to display
     upload = jpeg(stored, exif=exif.tobytes())
-    response = requests.post(f"{base_url}/remove-bg", files={"image": ("p.jpg", upload, "image/jpeg")}, timeout=120)
+    response = requests.post(
+        f"{base_url}/remove-bg", files={"image": ("p.jpg", upload, "image/jpeg")}, headers=key_headers, timeout=120
+    )
     assert response.status_code == 200
     result = rgba(response)
     assert result.shape[:2] == (512, 400)  # displayed height x width
@@ -173,21 +180,23 @@ def test_health_is_healthy(base_url):
         ({"image": ("a.gif", b"GIF89a" + b"\0" * 64, "image/gif")}, 400, "File type not allowed. Supported types: png, jpg, jpeg, webp"),
     ],
 )
-def test_bad_uploads_get_seed_002_errors(base_url, files, status, error):
-    response = requests.post(f"{base_url}/remove-bg", files=files, timeout=30)
+def test_bad_uploads_get_seed_002_errors(base_url, files, status, error, key_headers):
+    response = requests.post(f"{base_url}/remove-bg", files=files, headers=key_headers, timeout=30)
     assert response.status_code == status
     assert response.json() == {"error": error}
 
 
-def test_over_10_mb_is_refused(base_url, photo):
+def test_over_10_mb_is_refused(base_url, photo, key_headers):
     padded = photo + b"\0" * (10 * 1024 * 1024)
-    response = requests.post(f"{base_url}/remove-bg", files={"image": ("big.jpg", padded, "image/jpeg")}, timeout=60)
+    response = requests.post(
+        f"{base_url}/remove-bg", files={"image": ("big.jpg", padded, "image/jpeg")}, headers=key_headers, timeout=60
+    )
     assert response.status_code == 413
     assert response.json() == {"error": "File too large. Maximum size: 10MB"}
 
 
-def test_non_multipart_body_is_refused(base_url):
-    response = requests.post(f"{base_url}/remove-bg", data={"image": "x"}, timeout=30)
+def test_non_multipart_body_is_refused(base_url, key_headers):
+    response = requests.post(f"{base_url}/remove-bg", data={"image": "x"}, headers=key_headers, timeout=30)
     assert response.status_code == 400
     assert response.json() == {"error": "Send the request as multipart/form-data"}
 

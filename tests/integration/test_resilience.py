@@ -43,7 +43,7 @@ def get_job(mesh, job_id: str) -> jobs_pb2.Job:
         return jobs_pb2_grpc.JobServiceStub(channel).GetJob(jobs_pb2.GetJobRequest(job_id=job_id), timeout=5)
 
 
-def test_inference_server_down_answers_503_and_the_job_finishes_when_it_is_back(mesh, photo):
+def test_inference_server_down_answers_503_and_the_job_finishes_when_it_is_back(mesh, photo, key_headers):
     base = mesh.base_url
     mesh.stop_child("modelserver")
     try:
@@ -55,14 +55,16 @@ def test_inference_server_down_answers_503_and_the_job_finishes_when_it_is_back(
         assert health["status"] == "unhealthy"
         assert "inference/model-server" in health["unhealthy"]
 
-        response = requests.post(f"{base}/v1/process/remove-background", files={"file": ("p.jpg", photo)}, timeout=60)
+        response = requests.post(
+            f"{base}/v1/process/remove-background", files={"file": ("p.jpg", photo)}, headers=key_headers, timeout=60
+        )
         assert response.status_code == 503, response.text
         body = response.json()
         assert body["error"] == "MODEL_SERVER_UNAVAILABLE"
         job_id = body["details"]["job_id"]
         assert get_job(mesh, job_id).status == jobs_pb2.JOB_STATUS_QUEUED
 
-        legacy = requests.post(f"{base}/remove-bg", files={"image": ("p.jpg", photo)}, timeout=60)
+        legacy = requests.post(f"{base}/remove-bg", files={"image": ("p.jpg", photo)}, headers=key_headers, timeout=60)
         assert legacy.status_code == 503
         assert "unavailable" in legacy.json()["error"]
     finally:
@@ -76,14 +78,14 @@ def test_inference_server_down_answers_503_and_the_job_finishes_when_it_is_back(
     mesh.wait_healthy(60)
 
 
-def test_worker_killed_mid_job_loses_nothing_and_does_it_once(mesh, photo):
+def test_worker_killed_mid_job_loses_nothing_and_does_it_once(mesh, photo, key_headers):
     started = time.time() - 1
     modelserver = mesh.children["modelserver"].process
     os.killpg(modelserver.pid, signal.SIGSTOP)  # holds the job inside the worker
     replies: list[requests.Response] = []
     client = threading.Thread(
         target=lambda: replies.append(
-            requests.post(f"{mesh.base_url}/remove-bg", files={"image": ("p.jpg", photo)}, timeout=120)
+            requests.post(f"{mesh.base_url}/remove-bg", files={"image": ("p.jpg", photo)}, headers=key_headers, timeout=120)
         )
     )
     try:
