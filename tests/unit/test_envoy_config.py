@@ -50,7 +50,8 @@ def test_values_come_from_the_environment():
     config = yaml.safe_load(render.render({"BACKDROP_HTTP_PORT": "9999", "GATEWAY_HOST": "gateway.backdrop.svc"}))
     listener = config["static_resources"]["listeners"][0]
     assert listener["address"]["socket_address"]["port_value"] == 9999
-    endpoint = config["static_resources"]["clusters"][0]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+    clusters = {c["name"]: c for c in config["static_resources"]["clusters"]}
+    endpoint = clusters["gateway"]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
     assert endpoint["endpoint"]["address"]["socket_address"]["address"] == "gateway.backdrop.svc"
 
 

@@ -21,7 +21,7 @@ from tests.conftest import REPO
 
 BIN = pathlib.Path(sys.executable).parent
 KUBERNETES_VERSION = "1.33.0"
-SERVICES = ("gateway", "orchestrator", "inference")
+SERVICES = ("gateway", "orchestrator", "inference", "auth")
 
 
 def build(path: pathlib.Path, *flags: str) -> list[dict]:
@@ -95,11 +95,12 @@ def test_only_envoy_is_reachable_from_outside(overlay):
         rules = policies[f"{name}-ingress"]["spec"]["ingress"]
         return [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for rule in rules for peer in rule.get("from", [])]
 
-    sources = {name: callers(name) for name in ("envoy", "gateway", "orchestrator", "inference", "triton", "postgres")}
+    sources = {name: callers(name) for name in ("envoy", "gateway", "orchestrator", "inference", "triton", "postgres", "auth")}
     assert sources["envoy"] == []  # anyone
     assert sources["gateway"] == ["envoy"]
     assert sources["orchestrator"] == ["gateway"] and sources["inference"] == ["gateway"]
-    assert sources["triton"] == ["inference"] and sources["postgres"] == ["orchestrator"]
+    assert sources["triton"] == ["inference"] and sources["postgres"] == ["orchestrator", "auth"]
+    assert sources["auth"] == ["envoy", "gateway"]
 
 
 def test_triton_requests_a_gpu_only_in_production(overlay):
@@ -129,8 +130,9 @@ def test_envoy_configmap_is_the_config_make_up_runs(overlay):
         for f in hcm["http_filters"]:
             if "proto_descriptor" in f["typed_config"]:
                 f["typed_config"]["proto_descriptor"] = "DESCRIPTOR"
-        endpoint = config["static_resources"]["clusters"][0]["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
-        endpoint["endpoint"]["address"]["socket_address"]["address"] = "GATEWAY"
+        for cluster in config["static_resources"]["clusters"]:
+            endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]
+            endpoint["endpoint"]["address"]["socket_address"]["address"] = cluster["name"].upper()
     assert local == pod
 
 
@@ -149,7 +151,7 @@ def test_production_scaling():
     (trigger,) = scaled["triggers"]
     assert trigger["type"] == "nats-jetstream" and scaled["scaleTargetRef"]["name"] == "inference"
     assert trigger["metadata"]["stream"] == WORK_STREAM and trigger["metadata"]["consumer"] == CONSUMER
-    assert set(of_kind(docs, "PodDisruptionBudget")) >= {"envoy", "gateway", "orchestrator", "inference", "nats"}
+    assert set(of_kind(docs, "PodDisruptionBudget")) >= {"envoy", "gateway", "orchestrator", "inference", "auth", "nats"}
     nats = of_kind(docs, "StatefulSet")["nats"]
     assert nats["spec"]["replicas"] == 3
     config = next(c for n, c in of_kind(docs, "ConfigMap").items() if n.startswith("nats-"))
