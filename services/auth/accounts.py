@@ -17,7 +17,7 @@ from services.auth import tokens
 from services.auth.store import AuthStore
 from services.runtime import logs
 from services.runtime.config import env_int
-from services.runtime.errors import ServiceError, invalid, not_found
+from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +102,6 @@ async def password_matches(stored_hash: str, password: str) -> bool:
         return False
 
 
-def handles_errors(rpc):
-    async def wrapper(self, request, context):
-        try:
-            return await rpc(self, request, context)
-        except ServiceError as error:
-            await error.abort(context)
-
-    wrapper.__name__ = rpc.__name__
-    return wrapper
-
-
 class Accounts(auth_pb2_grpc.AuthServiceServicer):
     def __init__(self, store: AuthStore, keyring_of):
         self.store = store
@@ -135,7 +124,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             expires_in=tokens.ACCESS_TTL_S,
         )
 
-    @handles_errors
+    @rpc_errors
     async def Register(self, request, context):
         email = _email(request.email)
         password = _password(request.password)
@@ -147,7 +136,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         log.info("user registered", extra=logs.fields(user_id=str(user.id)))
         return await self._session(user)
 
-    @handles_errors
+    @rpc_errors
     async def Login(self, request, context):
         email = request.email.strip().lower()[: LIMITS["email"]]
         if not email or not request.password:
@@ -171,7 +160,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         await self.store.clear_failures(f"email:{email}")
         return await self._session(user)
 
-    @handles_errors
+    @rpc_errors
     async def Refresh(self, request, context):
         if not request.refresh_token:
             raise invalid("MISSING_REQUIRED_FIELD", "refreshToken is required", field="refreshToken")
@@ -186,7 +175,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             raise _unauthenticated("INVALID_TOKEN", "The refresh token is not valid")
         return await self._session(user, family_id=str(row.family_id))
 
-    @handles_errors
+    @rpc_errors
     async def Logout(self, request, context):
         await self.store.revoke_family(request.user_id, request.session_id)
         return auth_pb2.LogoutResponse(success=True)
@@ -197,11 +186,11 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             raise not_found("USER_NOT_FOUND", "No such user")
         return user
 
-    @handles_errors
+    @rpc_errors
     async def GetUser(self, request, context):
         return user_message(await self._user(request.user_id))
 
-    @handles_errors
+    @rpc_errors
     async def UpdateUser(self, request, context):
         user = await self._user(request.user_id)
         values: dict = {}
@@ -217,7 +206,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             return user_message(user)
         return user_message(await self.store.update_user(request.user_id, **values))
 
-    @handles_errors
+    @rpc_errors
     async def CreateApiKey(self, request, context):
         name = request.name.strip()
         if not name or len(name) > 100:
@@ -226,11 +215,11 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         row = await self.store.add_api_key(request.user_id, name, key[:10], tokens.digest(key))
         return auth_pb2.CreatedApiKey(api_key=api_key_message(row), key=key)
 
-    @handles_errors
+    @rpc_errors
     async def ListApiKeys(self, request, context):
         return auth_pb2.ListApiKeysResponse(api_keys=[api_key_message(r) for r in await self.store.list_api_keys(request.user_id)])
 
-    @handles_errors
+    @rpc_errors
     async def DeleteApiKey(self, request, context):
         try:
             key_id = str(uuid.UUID(request.api_key_id))
@@ -240,13 +229,13 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             raise not_found("API_KEY_NOT_FOUND", "No such API key")
         return auth_pb2.DeleteApiKeyResponse(success=True)
 
-    @handles_errors
+    @rpc_errors
     async def ListUsers(self, request, context):
         limit = min(max(request.limit or 20, 1), 100)
         page = max(request.page or 1, 1)
         rows, total = await self.store.list_users((page - 1) * limit, limit)
         return auth_pb2.ListUsersResponse(users=[user_message(r) for r in rows], total=total, page=page, limit=limit)
 
-    @handles_errors
+    @rpc_errors
     async def GetJwks(self, request, context):
         return auth_pb2.Jwks(keys=[auth_pb2.Jwk(**key) for key in self.keyring_of().jwks()])

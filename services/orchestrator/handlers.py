@@ -15,7 +15,7 @@ from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.orchestrator.store import JobStore
 from services.runtime import logs, messaging
 from services.runtime.config import env_float
-from services.runtime.errors import ServiceError, invalid, not_found, unavailable
+from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -78,38 +78,34 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         self.publisher = publisher
         self.nats = nats_client
 
+    @rpc_errors
     async def SubmitJob(self, request, context):
+        operation = request.WhichOneof("operation")
+        if operation is None:
+            raise invalid("INVALID_REQUEST", "A job needs an operation")
+        if not request.input_key:
+            raise invalid("INVALID_REQUEST", "A job needs an input_key")
         try:
-            operation = request.WhichOneof("operation")
-            if operation is None:
-                raise invalid("INVALID_REQUEST", "A job needs an operation")
-            if not request.input_key:
-                raise invalid("INVALID_REQUEST", "A job needs an input_key")
+            job_id = str(uuid.UUID(request.job_id)) if request.job_id else str(uuid.uuid4())
+        except ValueError:
+            raise invalid("INVALID_REQUEST", "job_id must be a UUID") from None
+        owner_id = _owner(request.owner_id)
+        options = getattr(request, operation).SerializeToString()
+        job, created = await self.store.create(job_id, operation, options, request.input_key, owner_id)
+        if not created and job.owner_id != (owner_id or ""):
+            raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "JOB_EXISTS", "A job with this id already exists")
+        if created:
             try:
-                job_id = str(uuid.UUID(request.job_id)) if request.job_id else str(uuid.uuid4())
-            except ValueError:
-                raise invalid("INVALID_REQUEST", "job_id must be a UUID") from None
-            owner_id = _owner(request.owner_id)
-            options = getattr(request, operation).SerializeToString()
-            job, created = await self.store.create(job_id, operation, options, request.input_key, owner_id)
-            if not created and job.owner_id != (owner_id or ""):
-                raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "JOB_EXISTS", "A job with this id already exists")
-            if created:
-                try:
-                    await self.publisher.publish(job)
-                except Exception:
-                    # The republisher will send it; the job is not lost.
-                    log.exception("publish failed; left for the republisher", extra=logs.fields(job_id=job_id))
-            log.info("job submitted", extra=logs.fields(job_id=job_id, operation=operation, created=created))
-            return job
-        except ServiceError as exc:
-            await exc.abort(context)
+                await self.publisher.publish(job)
+            except Exception:
+                # The republisher will send it; the job is not lost.
+                log.exception("publish failed; left for the republisher", extra=logs.fields(job_id=job_id))
+        log.info("job submitted", extra=logs.fields(job_id=job_id, operation=operation, created=created))
+        return job
 
+    @rpc_errors
     async def GetJob(self, request, context):
-        try:
-            return await self._get(request.job_id, request.owner_id)
-        except ServiceError as exc:
-            await exc.abort(context)
+        return await self._get(request.job_id, request.owner_id)
 
     async def _get(self, job_id: str, owner_id: str = "") -> jobs_pb2.Job:
         job = await self.store.get(_job_id(job_id), owner_id)
@@ -117,32 +113,30 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
             raise not_found("JOB_NOT_FOUND", f"No job with id {job_id!r}")
         return job
 
+    @rpc_errors
     async def WaitJob(self, request, context):
+        timeout = min(max(request.timeout_seconds, 0.0), MAX_WAIT_S)
+        job = await self._get(request.job_id, request.owner_id)
+        changed = asyncio.Event()
+
+        async def on_change(_msg):
+            changed.set()
+
+        if not self.nats.is_connected:
+            raise unavailable("SERVICE_UNAVAILABLE", "The message bus is unavailable")
+        subscription = await self.nats.subscribe(f"{messaging.NOTIFY_SUBJECT}.{job.id}", cb=on_change)
         try:
-            timeout = min(max(request.timeout_seconds, 0.0), MAX_WAIT_S)
-            job = await self._get(request.job_id, request.owner_id)
-            changed = asyncio.Event()
-
-            async def on_change(_msg):
-                changed.set()
-
-            if not self.nats.is_connected:
-                raise unavailable("SERVICE_UNAVAILABLE", "The message bus is unavailable")
-            subscription = await self.nats.subscribe(f"{messaging.NOTIFY_SUBJECT}.{job.id}", cb=on_change)
-            try:
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + timeout
-                job = await self._get(job.id)  # read again: the change may precede the subscription
-                while not settled(job) and loop.time() < deadline:
-                    changed.clear()
-                    # The notification is a hint; a slow poll covers a lost one.
-                    try:
-                        await asyncio.wait_for(changed.wait(), timeout=min(2.0, deadline - loop.time()))
-                    except TimeoutError:
-                        pass
-                    job = await self._get(job.id)
-            finally:
-                await subscription.unsubscribe()
-            return job
-        except ServiceError as exc:
-            await exc.abort(context)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            job = await self._get(job.id)  # read again: the change may precede the subscription
+            while not settled(job) and loop.time() < deadline:
+                changed.clear()
+                # The notification is a hint; a slow poll covers a lost one.
+                try:
+                    await asyncio.wait_for(changed.wait(), timeout=min(2.0, deadline - loop.time()))
+                except TimeoutError:
+                    pass
+                job = await self._get(job.id)
+        finally:
+            await subscription.unsubscribe()
+        return job

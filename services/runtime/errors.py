@@ -88,3 +88,16 @@ def not_found(reason: str, message: str, **details) -> ServiceError:
 def unavailable(reason: str, message: str, **details) -> ServiceError:
     return ServiceError(grpc.StatusCode.UNAVAILABLE, reason, message, details=details)
 
+
+def rpc_errors(handler):
+    """Decorates a servicer method so a ServiceError ends the RPC with its status and ErrorInfo."""
+
+    async def rpc(self, request, context):
+        try:
+            return await handler(self, request, context)
+        except ServiceError as error:
+            await error.abort(context)
+
+    rpc.__name__ = handler.__name__
+    rpc.__doc__ = handler.__doc__
+    return rpc
