@@ -304,6 +304,8 @@ class Mesh:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
+            if crashed := self.crashed():
+                raise RuntimeError(f"{', '.join(crashed)} exited; see its log above")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/health", timeout=5) as reply:
                     if reply.status == 200:

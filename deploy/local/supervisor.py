@@ -59,15 +59,23 @@ def main() -> int:
     data_dir = pathlib.Path(os.environ.get("BACKDROP_DATA_DIR", REPO / ".data"))
     mesh = Mesh(data_dir, sink=make_sink(sys.stdout.isatty()))
     stopping: list[int] = []  # a plain flag: signal handlers must not take locks
+
+    def on_signal(signum, _frame):
+        if not running:
+            raise KeyboardInterrupt  # still starting: abandon the start
+        stopping.append(signum)
+
+    running = False
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+        signal.signal(sig, on_signal)
     started = time.monotonic()
     try:
         mesh.start()
-    except (RuntimeError, TimeoutError) as exc:
-        print(f"backdrop: could not start: {exc}", file=sys.stderr, flush=True)
+    except (RuntimeError, TimeoutError, KeyboardInterrupt) as exc:
+        print(f"backdrop: could not start: {exc or 'interrupted'}", file=sys.stderr, flush=True)
         mesh.stop()
         return 1
+    running = True
     print(
         f"backdrop: ready on {mesh.base_url} (started in {time.monotonic() - started:.1f}s; Ctrl-C stops)",
         flush=True,
