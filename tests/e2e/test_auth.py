@@ -77,11 +77,22 @@ def test_register_validates_its_fields(base_url, body, field):
     assert response.json()["details"]["field"] == field
 
 
-def test_malformed_json_is_400(base_url):
+def test_malformed_json_is_400_in_the_envelope(base_url):
     response = requests.post(
         f"{base_url}/v1/auth/register", data=b'{"email": ', headers={"content-type": "application/json"}, timeout=30
     )
-    assert response.status_code == 400
+    body = assert_error(response, 400, "INVALID_REQUEST")
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+def test_a_field_of_the_wrong_type_is_named(base_url):
+    response = requests.post(f"{base_url}/v1/auth/register", json={"email": 5, "password": "password123"}, timeout=30)
+    assert assert_error(response, 400, "INVALID_REQUEST")["details"]["field"] == "email"
+
+
+def test_oversized_json_is_413(base_url):
+    response = requests.post(f"{base_url}/v1/auth/register", json={"name": "a" * 70_000}, timeout=30)
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
 
 
 def test_taken_email_is_409(base_url, account):

@@ -166,4 +166,5 @@ def test_invalid_options(base_url, photo, field, value, post):
 
 
 def test_unknown_path_is_404(base_url, bearer):
-    assert requests.get(f"{base_url}/v1/nothing-here", headers=bearer, timeout=10).status_code == 404
+    response = requests.get(f"{base_url}/v1/nothing-here", headers=bearer, timeout=10)
+    assert_error(response, 404, "NOT_FOUND")
