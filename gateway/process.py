@@ -9,6 +9,7 @@ import uuid
 
 import grpc
 
+from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
 from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.runtime import images
@@ -34,9 +35,9 @@ def too_large(limit_bytes: int, message: str | None = None) -> ServiceError:
 
 
 def parse_options(model: str, quality: str, return_mask: str, edge_refinement: str) -> jobs_pb2.RemoveBackgroundOptions:
-    """Seed 000's form fields, checked, with their defaults."""
-    quality = (quality or "high").strip().lower()
-    if quality not in QUALITIES:
+    """Seed 000's form fields, checked, with their defaults (model and quality: the tier's)."""
+    quality = quality.strip().lower()
+    if quality and quality not in QUALITIES:
         raise invalid("INVALID_PARAMETER", f"quality must be one of {', '.join(QUALITIES)}", field="quality")
     flag = (return_mask or "false").strip().lower()
     if flag not in ("true", "false", "1", "0", "yes", "no"):
@@ -60,10 +61,12 @@ class BackgroundRemoval:
         self,
         jobs: jobs_pb2_grpc.JobServiceStub,
         inference: inference_pb2_grpc.InferenceServiceStub,
+        billing: billing_pb2_grpc.BillingServiceStub,
         store: ObjectStore,
     ):
         self.jobs = jobs
         self.inference = inference
+        self.billing = billing
         self.store = store
         self.wait_s = env_float("SYNC_TIMEOUT_S", 60.0)
         self._models: tuple[float, inference_pb2.ListModelsResponse] | None = None
@@ -76,9 +79,7 @@ class BackgroundRemoval:
         return names, listing.default_model
 
     async def check_model(self, options: jobs_pb2.RemoveBackgroundOptions) -> None:
-        names, default = await self._model_names()
-        if not options.model:
-            options.model = default
+        names, _ = await self._model_names()
         if options.model not in names:
             valid = ", ".join(sorted(names))
             raise invalid(
@@ -86,24 +87,37 @@ class BackgroundRemoval:
             )
 
     async def submit(
-        self, caller: Identity, upload: bytes, options: jobs_pb2.RemoveBackgroundOptions, max_bytes: int
-    ) -> jobs_pb2.Job:
-        """Checks and stores the upload, queues the caller's job and waits for it (bounded)."""
+        self, caller: Identity, upload: bytes, options: jobs_pb2.RemoveBackgroundOptions, max_bytes: int, tier: str = ""
+    ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
+        """Checks the upload, charges the caller, stores it, queues the job and waits for it (bounded).
+
+        The charge comes before the work is queued; if queueing fails, it is refunded.
+        """
         if len(upload) > max_bytes:
             raise too_large(max_bytes)
         info = images.inspect(upload)
-        await self.check_model(options)
+        if options.model:
+            await self.check_model(options)
         job_id = str(uuid.uuid4())
-        input_key = f"uploads/{job_id}/original.{info.format}"
-        await self.store.put(input_key, upload, info.content_type)
-        job = await self.jobs.SubmitJob(
-            jobs_pb2.SubmitJobRequest(
-                job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options
-            )
+        charge = await self.billing.Charge(
+            billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=1)
         )
+        options.model = options.model or charge.model
+        options.quality = options.quality or charge.quality
+        input_key = f"uploads/{job_id}/original.{info.format}"
+        try:
+            await self.store.put(input_key, upload, info.content_type)
+            job = await self.jobs.SubmitJob(
+                jobs_pb2.SubmitJobRequest(
+                    job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options
+                )
+            )
+        except BaseException:
+            await self.billing.Refund(billing_pb2.RefundRequest(job_id=job_id))
+            raise
         return await self.jobs.WaitJob(
             jobs_pb2.WaitJobRequest(job_id=job.id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
-        )
+        ), charge
 
 
 def outcome(job: jobs_pb2.Job) -> bool:

@@ -11,11 +11,13 @@ from google.api import httpbody_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from backdrop.auth.v1 import auth_pb2_grpc
+from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2_grpc
 from gateway import multipart, rest
 from gateway.accounts import AccountEndpoints
+from gateway.credits import CreditEndpoints
 from gateway.files import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
 from services.runtime import envelopes, grpcio, identity, logs, objectstore
@@ -36,9 +38,10 @@ def _field(fields: dict[str, list[multipart.Part]], name: str) -> str:
     return parts[0].text if parts else ""
 
 
-class GatewayServicer(AccountEndpoints, gateway_pb2_grpc.GatewayServicer):
+class GatewayServicer(AccountEndpoints, CreditEndpoints, gateway_pb2_grpc.GatewayServicer):
     def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
         self.auth = auth_pb2_grpc.AuthServiceStub(backends["auth"])
+        self.billing = removal.billing
         self.removal = removal
         self.store = store
         self.signer = signer
@@ -88,7 +91,7 @@ class GatewayServicer(AccountEndpoints, gateway_pb2_grpc.GatewayServicer):
             raise invalid("NO_IMAGE", "No image provided")
         caller = identity.required(context)
         options = parse_options(env_str("MODEL", ""), "", "false", "0")
-        job = await self.removal.submit(caller, image[0].data, options, self.rembg_max_bytes)
+        job, _ = await self.removal.submit(caller, image[0].data, options, self.rembg_max_bytes)
         if not outcome(job):
             await rest.set_status(context, 202)
             return _json_body({"message": "Still processing", "job_id": job.id, "status": "processing"})
@@ -109,10 +112,14 @@ class GatewayServicer(AccountEndpoints, gateway_pb2_grpc.GatewayServicer):
             _field(fields, "return_mask"),
             _field(fields, "edge_refinement"),
         )
-        job = await self.removal.submit(caller, upload[0].data, options, self.v1_max_bytes)
+        job, charge = await self.removal.submit(
+            caller, upload[0].data, options, self.v1_max_bytes, tier=_field(fields, "tier")
+        )
         if not outcome(job):
             await rest.set_status(context, 202)
-            return gateway_pb2.ProcessingResult(id=job.id, status="processing")
+            return gateway_pb2.ProcessingResult(
+                id=job.id, status="processing", credits_used=charge.credits_charged, tier=charge.pricing.tier
+            )
         result = job.result
         elapsed = job.finished_at.ToDatetime() - job.created_at.ToDatetime()
         return gateway_pb2.ProcessingResult(
@@ -120,6 +127,8 @@ class GatewayServicer(AccountEndpoints, gateway_pb2_grpc.GatewayServicer):
             status="completed",
             image=self.signer.url(result.result_key),
             mask=self.signer.url(result.mask_key) if result.mask_key else "",
+            credits_used=charge.credits_charged,
+            tier=charge.pricing.tier,
             metadata=gateway_pb2.ProcessingResult.Metadata(
                 width=result.width,
                 height=result.height,
@@ -146,10 +155,12 @@ async def main() -> None:
         "orchestrator": grpcio.channel(grpc_target("ORCHESTRATOR_ADDR", 50052)),
         "inference": grpcio.channel(grpc_target("INFERENCE_ADDR", 50053)),
         "auth": grpcio.channel(grpc_target("AUTH_ADDR", 50054)),
+        "billing": grpcio.channel(grpc_target("BILLING_ADDR", 50055)),
     }
     removal = BackgroundRemoval(
         jobs_pb2_grpc.JobServiceStub(backends["orchestrator"]),
         inference_pb2_grpc.InferenceServiceStub(backends["inference"]),
+        billing_pb2_grpc.BillingServiceStub(backends["billing"]),
         store,
     )
     servicer = GatewayServicer(removal, store, UrlSigner(), backends)

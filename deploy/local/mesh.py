@@ -60,6 +60,7 @@ class Ports:
     orchestrator: int = 50052
     inference: int = 50053
     auth: int = 50054
+    billing: int = 50055
     postgres: int = 54329
     nats: int = 4222
     mlserver_http: int = 8000
@@ -131,13 +132,15 @@ class Mesh:
             "INFERENCE_ADDR": f"127.0.0.1:{p.inference}",
             "AUTH_ADDR": f"127.0.0.1:{p.auth}",
             "AUTH_PORT": str(p.auth),
+            "BILLING_ADDR": f"127.0.0.1:{p.billing}",
+            "BILLING_PORT": str(p.billing),
             "GATEWAY_PORT": str(p.gateway),
             "ORCHESTRATOR_PORT": str(p.orchestrator),
             "INFERENCE_PORT": str(p.inference),
             "BACKDROP_HTTP_PORT": str(p.http),
             "URL_SIGNING_KEY": self._signing_key(),
         }
-        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_")
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_")
         env.update({k: v for k, v in os.environ.items() if k.startswith(passthrough)})
         env.update(self.env)
         return env
@@ -238,6 +241,7 @@ class Mesh:
                 self._service("inference", "services.inference.server", p.inference),
                 self._service("gateway", "gateway.server", p.gateway),
                 self._service("auth", "services.auth.server", p.auth),
+                self._service("billing", "services.billing.server", p.billing),
             ],
             [self._envoy()],
         ]
@@ -295,6 +299,7 @@ class Mesh:
             "inference": self.ports.inference,
             "gateway": self.ports.gateway,
             "auth": self.ports.auth,
+            "billing": self.ports.billing,
             "envoy": self.ports.http,
         }
         port = ports.get(child.name)

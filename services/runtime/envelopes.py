@@ -15,7 +15,8 @@ def v1(error: ServiceError) -> dict:
     return {
         "error": error.reason,
         "message": error.message,
-        "details": error.details,
+        # ErrorInfo carries strings; numbers go back out as JSON numbers (seed 001's {required, available}).
+        "details": {k: int(v) if v.isdigit() else v for k, v in error.details.items()},
         "request_id": logs.request_id.get(),
     }
 

@@ -13,6 +13,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 DOMAIN = "backdrop.dev"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+HTTP_STATUS_KEY = "http_status"
 
 # The usual HTTP status of each gRPC code (google.rpc.Code's documentation).
 HTTP_STATUS = {
@@ -50,7 +51,9 @@ class ServiceError(Exception):
         self.http_status = http_status or HTTP_STATUS.get(code, 500)
 
     def to_status(self) -> status_pb2.Status:
-        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=DOMAIN, metadata=self.details)
+        # The REST status travels with the error so that it survives a hop between services.
+        metadata = {**self.details, HTTP_STATUS_KEY: str(self.http_status)}
+        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=DOMAIN, metadata=metadata)
         packed = any_pb2.Any()
         packed.Pack(info)
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=[packed])
@@ -69,7 +72,9 @@ class ServiceError(Exception):
                 for detail in status.details:
                     info = error_details_pb2.ErrorInfo()
                     if detail.Unpack(info):
-                        return cls(error.code(), info.reason, status.message, details=dict(info.metadata))
+                        details = dict(info.metadata)
+                        http_status = int(details.pop(HTTP_STATUS_KEY, 0)) or None
+                        return cls(error.code(), info.reason, status.message, details=details, http_status=http_status)
         reason = {
             grpc.StatusCode.UNAVAILABLE: "SERVICE_UNAVAILABLE",
             grpc.StatusCode.DEADLINE_EXCEEDED: "TIMEOUT",

@@ -15,7 +15,7 @@ import nats
 import nats.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from services.runtime import logs
@@ -96,6 +96,33 @@ def headers() -> dict[str, str]:
 def adopt_request_id(msg) -> None:
     """Continues the request id a message was published with."""
     logs.request_id.set((msg.headers or {}).get(logs.REQUEST_ID_KEY, ""))
+
+
+async def consume(js: JetStreamContext, durable: str, stream: str, subject: str, handle) -> None:
+    """Runs a durable pull consumer forever: `handle(msg)` returns True to ack, False to retry later.
+
+    Each message is handled under the request id it was published with.
+    """
+    config = ConsumerConfig(
+        durable_name=durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_deliver=-1
+    )
+    subscription = await js.pull_subscribe(subject, durable=durable, stream=stream, config=config)
+    while True:
+        try:
+            messages = await subscription.fetch(64, timeout=5)
+        except TimeoutError:
+            continue
+        for msg in messages:
+            adopt_request_id(msg)
+            try:
+                done = await handle(msg)
+            except Exception:  # noqa: BLE001 - the message is redelivered
+                log.exception("message handling failed", extra=logs.fields(consumer=durable))
+                done = False
+            if done:
+                await msg.ack()
+            else:
+                await msg.nak(delay=2)
 
 
 async def check(client: Client) -> None:

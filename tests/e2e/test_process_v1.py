@@ -137,13 +137,13 @@ def test_decompression_bomb_rejected_before_decoding(base_url, post):
     bomb = png_claiming(30000, 30000)
     assert len(bomb) < 4096
     body = assert_error(post(bomb, "bomb.png"), 413, "IMAGE_TOO_LARGE")
-    assert body["details"]["max_pixels"] == "40000000"
+    assert body["details"]["max_pixels"] == 40_000_000
 
 
 def test_over_50_mb_is_413(base_url, photo, post):
     padded = photo + b"\0" * (50 * 1024 * 1024)
     body = assert_error(post(padded), 413, "FILE_TOO_LARGE")
-    assert body["details"]["max_bytes"] == str(50 * 1024 * 1024)
+    assert body["details"]["max_bytes"] == 50 * 1024 * 1024
 
 
 def test_missing_file(base_url, bearer):

@@ -10,6 +10,7 @@ def test_error_info_survives_a_grpc_hop():
     received = grpc.aio.AioRpcError(grpc.StatusCode.INVALID_ARGUMENT, grpc.aio.Metadata(), trailing, "too big")
     again = ServiceError.from_rpc_error(received)
     assert (again.reason, again.message, again.details) == ("FILE_TOO_LARGE", "too big", {"max_bytes": "10"})
+    assert again.http_status == 413
 
 
 @pytest.mark.parametrize(

@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from backdrop.auth.v1 import auth_pb2 as backdrop_dot_auth_dot_v1_dot_auth__pb2
+from backdrop.billing.v1 import billing_pb2 as backdrop_dot_billing_dot_v1_dot_billing__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backdrop/gateway/v1/gateway.proto\x12\x13\x62\x61\x63kdrop.gateway.v1\x1a\x1b\x62\x61\x63kdrop/auth/v1/auth.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x0f\n\rHealthRequest\"3\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tunhealthy\x18\x02 \x03(\t\"\xe1\x01\n\x10ProcessingResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x0c\n\x04mask\x18\x03 \x01(\t\x12@\n\x08metadata\x18\x04 \x01(\x0b\x32..backdrop.gateway.v1.ProcessingResult.Metadata\x12\x0e\n\x06status\x18\x05 \x01(\t\x1aR\n\x08Metadata\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x17\n\x0fprocessing_time\x18\x04 \x01(\x01\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"}\n\x0fUpdateMeRequest\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x61vatar\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x10\x63urrent_password\x18\x03 \x01(\t\x12\x14\n\x0cnew_password\x18\x04 \x01(\tB\x07\n\x05_nameB\t\n\x07_avatar\"#\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"!\n\x13\x44\x65leteApiKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x10ListUsersRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"F\n\x13\x44ownloadFileRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07\x65xpires\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\t2\x97\x0c\n\x07Gateway\x12\x62\n\x06Health\x12\".backdrop.gateway.v1.HealthRequest\x1a#.backdrop.gateway.v1.HealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12M\n\x08RemoveBg\x12\x14.google.api.HttpBody\x1a\x14.google.api.HttpBody\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/remove-bg:\x01*\x12y\n\x10RemoveBackground\x12\x14.google.api.HttpBody\x1a%.backdrop.gateway.v1.ProcessingResult\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/process/remove-background:\x01*\x12k\n\x08Register\x12!.backdrop.auth.v1.RegisterRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/auth/register:\x01*\x12\x62\n\x05Login\x12\x1e.backdrop.auth.v1.LoginRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth/login:\x01*\x12p\n\x07Refresh\x12(.backdrop.gateway.v1.RefreshTokenRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth/refresh:\x01*\x12^\n\x06Logout\x12\x16.google.protobuf.Empty\x1a .backdrop.auth.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12V\n\x04Jwks\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.Jwks\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.json\x12M\n\x05GetMe\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.User\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/users/me\x12\x61\n\x08UpdateMe\x12$.backdrop.gateway.v1.UpdateMeRequest\x1a\x16.backdrop.auth.v1.User\"\x17\x82\xd3\xe4\x93\x02\x11\x32\x0c/v1/users/me:\x01*\x12r\n\x0c\x43reateApiKey\x12(.backdrop.gateway.v1.CreateApiKeyRequest\x1a\x1f.backdrop.auth.v1.CreatedApiKey\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/api-keys:\x01*\x12\x62\n\x0bListApiKeys\x12\x16.google.protobuf.Empty\x1a%.backdrop.auth.v1.ListApiKeysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/api-keys\x12{\n\x0c\x44\x65leteApiKey\x12(.backdrop.gateway.v1.DeleteApiKeyRequest\x1a&.backdrop.auth.v1.DeleteApiKeyResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api-keys/{id}\x12p\n\tListUsers\x12%.backdrop.gateway.v1.ListUsersRequest\x1a#.backdrop.auth.v1.ListUsersResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/admin/users\x12j\n\x0c\x44ownloadFile\x12(.backdrop.gateway.v1.DownloadFileRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/files/{key=**}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backdrop/gateway/v1/gateway.proto\x12\x13\x62\x61\x63kdrop.gateway.v1\x1a\x1b\x62\x61\x63kdrop/auth/v1/auth.proto\x1a!backdrop/billing/v1/billing.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x0f\n\rHealthRequest\"3\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tunhealthy\x18\x02 \x03(\t\"\x85\x02\n\x10ProcessingResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x0c\n\x04mask\x18\x03 \x01(\t\x12@\n\x08metadata\x18\x04 \x01(\x0b\x32..backdrop.gateway.v1.ProcessingResult.Metadata\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x14\n\x0c\x63redits_used\x18\x06 \x01(\x05\x12\x0c\n\x04tier\x18\x07 \x01(\t\x1aR\n\x08Metadata\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x17\n\x0fprocessing_time\x18\x04 \x01(\x01\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"}\n\x0fUpdateMeRequest\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x61vatar\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x10\x63urrent_password\x18\x03 \x01(\t\x12\x14\n\x0cnew_password\x18\x04 \x01(\tB\x07\n\x05_nameB\t\n\x07_avatar\"#\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"!\n\x13\x44\x65leteApiKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x10ListUsersRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"0\n\x11GetCreditsRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"F\n\x13GrantCreditsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"F\n\x13\x44ownloadFileRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07\x65xpires\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\t2\xed\x0e\n\x07Gateway\x12\x62\n\x06Health\x12\".backdrop.gateway.v1.HealthRequest\x1a#.backdrop.gateway.v1.HealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12M\n\x08RemoveBg\x12\x14.google.api.HttpBody\x1a\x14.google.api.HttpBody\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/remove-bg:\x01*\x12y\n\x10RemoveBackground\x12\x14.google.api.HttpBody\x1a%.backdrop.gateway.v1.ProcessingResult\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/process/remove-background:\x01*\x12k\n\x08Register\x12!.backdrop.auth.v1.RegisterRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/auth/register:\x01*\x12\x62\n\x05Login\x12\x1e.backdrop.auth.v1.LoginRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth/login:\x01*\x12p\n\x07Refresh\x12(.backdrop.gateway.v1.RefreshTokenRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth/refresh:\x01*\x12^\n\x06Logout\x12\x16.google.protobuf.Empty\x1a .backdrop.auth.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12V\n\x04Jwks\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.Jwks\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.json\x12M\n\x05GetMe\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.User\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/users/me\x12\x61\n\x08UpdateMe\x12$.backdrop.gateway.v1.UpdateMeRequest\x1a\x16.backdrop.auth.v1.User\"\x17\x82\xd3\xe4\x93\x02\x11\x32\x0c/v1/users/me:\x01*\x12r\n\x0c\x43reateApiKey\x12(.backdrop.gateway.v1.CreateApiKeyRequest\x1a\x1f.backdrop.auth.v1.CreatedApiKey\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/api-keys:\x01*\x12\x62\n\x0bListApiKeys\x12\x16.google.protobuf.Empty\x1a%.backdrop.auth.v1.ListApiKeysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/api-keys\x12{\n\x0c\x44\x65leteApiKey\x12(.backdrop.gateway.v1.DeleteApiKeyRequest\x1a&.backdrop.auth.v1.DeleteApiKeyResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api-keys/{id}\x12p\n\tListUsers\x12%.backdrop.gateway.v1.ListUsersRequest\x1a#.backdrop.auth.v1.ListUsersResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/admin/users\x12g\n\nGetCredits\x12&.backdrop.gateway.v1.GetCreditsRequest\x1a\x1c.backdrop.billing.v1.Credits\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/credits\x12u\n\x10\x43\x61lculatePricing\x12!.backdrop.billing.v1.QuoteRequest\x1a\x1c.backdrop.billing.v1.Pricing\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v1/pricing/calculate:\x01*\x12t\n\x0cGrantCredits\x12(.backdrop.gateway.v1.GrantCreditsRequest\x1a\x1c.backdrop.billing.v1.Credits\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/admin/credits:\x01*\x12j\n\x0c\x44ownloadFile\x12(.backdrop.gateway.v1.DownloadFileRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/files/{key=**}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -63,28 +64,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GATEWAY'].methods_by_name['DeleteApiKey']._serialized_options = b'\202\323\344\223\002\023*\021/v1/api-keys/{id}'
   _globals['_GATEWAY'].methods_by_name['ListUsers']._loaded_options = None
   _globals['_GATEWAY'].methods_by_name['ListUsers']._serialized_options = b'\202\323\344\223\002\021\022\017/v1/admin/users'
+  _globals['_GATEWAY'].methods_by_name['GetCredits']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['GetCredits']._serialized_options = b'\202\323\344\223\002\r\022\013/v1/credits'
+  _globals['_GATEWAY'].methods_by_name['CalculatePricing']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['CalculatePricing']._serialized_options = b'\202\323\344\223\002\032\"\025/v1/pricing/calculate:\001*'
+  _globals['_GATEWAY'].methods_by_name['GrantCredits']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['GrantCredits']._serialized_options = b'\202\323\344\223\002\026\"\021/v1/admin/credits:\001*'
   _globals['_GATEWAY'].methods_by_name['DownloadFile']._loaded_options = None
   _globals['_GATEWAY'].methods_by_name['DownloadFile']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/files/{key=**}'
-  _globals['_HEALTHREQUEST']._serialized_start=173
-  _globals['_HEALTHREQUEST']._serialized_end=188
-  _globals['_HEALTHRESPONSE']._serialized_start=190
-  _globals['_HEALTHRESPONSE']._serialized_end=241
-  _globals['_PROCESSINGRESULT']._serialized_start=244
-  _globals['_PROCESSINGRESULT']._serialized_end=469
-  _globals['_PROCESSINGRESULT_METADATA']._serialized_start=387
-  _globals['_PROCESSINGRESULT_METADATA']._serialized_end=469
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=471
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=515
-  _globals['_UPDATEMEREQUEST']._serialized_start=517
-  _globals['_UPDATEMEREQUEST']._serialized_end=642
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=644
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=679
-  _globals['_DELETEAPIKEYREQUEST']._serialized_start=681
-  _globals['_DELETEAPIKEYREQUEST']._serialized_end=714
-  _globals['_LISTUSERSREQUEST']._serialized_start=716
-  _globals['_LISTUSERSREQUEST']._serialized_end=763
-  _globals['_DOWNLOADFILEREQUEST']._serialized_start=765
-  _globals['_DOWNLOADFILEREQUEST']._serialized_end=835
-  _globals['_GATEWAY']._serialized_start=838
-  _globals['_GATEWAY']._serialized_end=2397
+  _globals['_HEALTHREQUEST']._serialized_start=208
+  _globals['_HEALTHREQUEST']._serialized_end=223
+  _globals['_HEALTHRESPONSE']._serialized_start=225
+  _globals['_HEALTHRESPONSE']._serialized_end=276
+  _globals['_PROCESSINGRESULT']._serialized_start=279
+  _globals['_PROCESSINGRESULT']._serialized_end=540
+  _globals['_PROCESSINGRESULT_METADATA']._serialized_start=458
+  _globals['_PROCESSINGRESULT_METADATA']._serialized_end=540
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=542
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=586
+  _globals['_UPDATEMEREQUEST']._serialized_start=588
+  _globals['_UPDATEMEREQUEST']._serialized_end=713
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=715
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=750
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=752
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=785
+  _globals['_LISTUSERSREQUEST']._serialized_start=787
+  _globals['_LISTUSERSREQUEST']._serialized_end=834
+  _globals['_GETCREDITSREQUEST']._serialized_start=836
+  _globals['_GETCREDITSREQUEST']._serialized_end=884
+  _globals['_GRANTCREDITSREQUEST']._serialized_start=886
+  _globals['_GRANTCREDITSREQUEST']._serialized_end=956
+  _globals['_DOWNLOADFILEREQUEST']._serialized_start=958
+  _globals['_DOWNLOADFILEREQUEST']._serialized_end=1028
+  _globals['_GATEWAY']._serialized_start=1031
+  _globals['_GATEWAY']._serialized_end=2932
 # @@protoc_insertion_point(module_scope)

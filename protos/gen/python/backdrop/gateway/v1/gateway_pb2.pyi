@@ -1,4 +1,5 @@
 from backdrop.auth.v1 import auth_pb2 as _auth_pb2
+from backdrop.billing.v1 import billing_pb2 as _billing_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
@@ -23,7 +24,7 @@ class HealthResponse(_message.Message):
     def __init__(self, status: _Optional[str] = ..., unhealthy: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ProcessingResult(_message.Message):
-    __slots__ = ("id", "image", "mask", "metadata", "status")
+    __slots__ = ("id", "image", "mask", "metadata", "status", "credits_used", "tier")
     class Metadata(_message.Message):
         __slots__ = ("width", "height", "format", "processing_time")
         WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -40,12 +41,16 @@ class ProcessingResult(_message.Message):
     MASK_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_USED_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
     id: str
     image: str
     mask: str
     metadata: ProcessingResult.Metadata
     status: str
-    def __init__(self, id: _Optional[str] = ..., image: _Optional[str] = ..., mask: _Optional[str] = ..., metadata: _Optional[_Union[ProcessingResult.Metadata, _Mapping]] = ..., status: _Optional[str] = ...) -> None: ...
+    credits_used: int
+    tier: str
+    def __init__(self, id: _Optional[str] = ..., image: _Optional[str] = ..., mask: _Optional[str] = ..., metadata: _Optional[_Union[ProcessingResult.Metadata, _Mapping]] = ..., status: _Optional[str] = ..., credits_used: _Optional[int] = ..., tier: _Optional[str] = ...) -> None: ...
 
 class RefreshTokenRequest(_message.Message):
     __slots__ = ("refresh_token",)
@@ -84,6 +89,24 @@ class ListUsersRequest(_message.Message):
     page: int
     limit: int
     def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GetCreditsRequest(_message.Message):
+    __slots__ = ("page", "limit")
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    page: int
+    limit: int
+    def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GrantCreditsRequest(_message.Message):
+    __slots__ = ("user_id", "amount", "reason")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    amount: int
+    reason: str
+    def __init__(self, user_id: _Optional[str] = ..., amount: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class DownloadFileRequest(_message.Message):
     __slots__ = ("key", "expires", "signature")

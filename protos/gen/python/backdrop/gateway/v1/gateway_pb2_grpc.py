@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from backdrop.auth.v1 import auth_pb2 as backdrop_dot_auth_dot_v1_dot_auth__pb2
+from backdrop.billing.v1 import billing_pb2 as backdrop_dot_billing_dot_v1_dot_billing__pb2
 from backdrop.gateway.v1 import gateway_pb2 as backdrop_dot_gateway_dot_v1_dot_gateway__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
@@ -107,6 +108,21 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListUsersRequest.SerializeToString,
                 response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.ListUsersResponse.FromString,
                 _registered_method=True)
+        self.GetCredits = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetCredits',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetCreditsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
+                _registered_method=True)
+        self.CalculatePricing = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CalculatePricing',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.QuoteRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Pricing.FromString,
+                _registered_method=True)
+        self.GrantCredits = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GrantCredits',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GrantCreditsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
+                _registered_method=True)
         self.DownloadFile = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/DownloadFile',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
@@ -133,7 +149,7 @@ class GatewayServicer:
 
     def RemoveBackground(self, request, context):
         """Seed 000: multipart `file` (+ model, quality, return_mask,
-        edge_refinement) in, ProcessingResult out.
+        edge_refinement, and seed 001's tier) in, ProcessingResult out.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -203,6 +219,29 @@ class GatewayServicer:
 
     def ListUsers(self, request, context):
         """Admins only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCredits(self, request, context):
+        """--- credits and pricing -------------------------------------------------
+
+        Seed 004: balance and history.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CalculatePricing(self, request, context):
+        """Seed 001: {imageCount, tier} -> the breakdown a batch is charged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantCredits(self, request, context):
+        """Admins: add (or take back) credits, recorded in the ledger.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -287,6 +326,21 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.ListUsers,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListUsersRequest.FromString,
                     response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.ListUsersResponse.SerializeToString,
+            ),
+            'GetCredits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCredits,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetCreditsRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.SerializeToString,
+            ),
+            'CalculatePricing': grpc.unary_unary_rpc_method_handler(
+                    servicer.CalculatePricing,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.QuoteRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Pricing.SerializeToString,
+            ),
+            'GrantCredits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantCredits,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GrantCreditsRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.SerializeToString,
             ),
             'DownloadFile': grpc.unary_unary_rpc_method_handler(
                     servicer.DownloadFile,
@@ -672,6 +726,87 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/ListUsers',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListUsersRequest.SerializeToString,
             backdrop_dot_auth_dot_v1_dot_auth__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCredits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetCredits',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetCreditsRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CalculatePricing(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CalculatePricing',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.QuoteRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.Pricing.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantCredits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GrantCredits',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GrantCreditsRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,133 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Pricing(_message.Message):
+    __slots__ = ("imageCount", "tier", "baseCreditsPerImage", "baseTotal", "discountPercentage", "discountAmount", "finalTotal", "creditsPerImageAfterDiscount")
+    IMAGECOUNT_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    BASECREDITSPERIMAGE_FIELD_NUMBER: _ClassVar[int]
+    BASETOTAL_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTPERCENTAGE_FIELD_NUMBER: _ClassVar[int]
+    DISCOUNTAMOUNT_FIELD_NUMBER: _ClassVar[int]
+    FINALTOTAL_FIELD_NUMBER: _ClassVar[int]
+    CREDITSPERIMAGEAFTERDISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    imageCount: int
+    tier: str
+    baseCreditsPerImage: int
+    baseTotal: int
+    discountPercentage: int
+    discountAmount: int
+    finalTotal: int
+    creditsPerImageAfterDiscount: float
+    def __init__(self, imageCount: _Optional[int] = ..., tier: _Optional[str] = ..., baseCreditsPerImage: _Optional[int] = ..., baseTotal: _Optional[int] = ..., discountPercentage: _Optional[int] = ..., discountAmount: _Optional[int] = ..., finalTotal: _Optional[int] = ..., creditsPerImageAfterDiscount: _Optional[float] = ...) -> None: ...
+
+class QuoteRequest(_message.Message):
+    __slots__ = ("imageCount", "tier")
+    IMAGECOUNT_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    imageCount: int
+    tier: str
+    def __init__(self, imageCount: _Optional[int] = ..., tier: _Optional[str] = ...) -> None: ...
+
+class ChargeRequest(_message.Message):
+    __slots__ = ("user_id", "plan", "job_id", "tier", "image_count")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    plan: str
+    job_id: str
+    tier: str
+    image_count: int
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., job_id: _Optional[str] = ..., tier: _Optional[str] = ..., image_count: _Optional[int] = ...) -> None: ...
+
+class ChargeResponse(_message.Message):
+    __slots__ = ("credits_charged", "balance", "pricing", "model", "quality")
+    CREDITS_CHARGED_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    PRICING_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    credits_charged: int
+    balance: int
+    pricing: Pricing
+    model: str
+    quality: str
+    def __init__(self, credits_charged: _Optional[int] = ..., balance: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ...) -> None: ...
+
+class RefundRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class RefundResponse(_message.Message):
+    __slots__ = ("refunded", "credits")
+    REFUNDED_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    refunded: bool
+    credits: int
+    def __init__(self, refunded: _Optional[bool] = ..., credits: _Optional[int] = ...) -> None: ...
+
+class LedgerEntry(_message.Message):
+    __slots__ = ("kind", "amount", "balance_after", "job_id", "description", "created_at")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_AFTER_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    amount: int
+    balance_after: int
+    job_id: str
+    description: str
+    created_at: str
+    def __init__(self, kind: _Optional[str] = ..., amount: _Optional[int] = ..., balance_after: _Optional[int] = ..., job_id: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[str] = ...) -> None: ...
+
+class GetCreditsRequest(_message.Message):
+    __slots__ = ("user_id", "plan", "page", "limit")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    plan: str
+    page: int
+    limit: int
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class Credits(_message.Message):
+    __slots__ = ("balance", "plan", "monthly_grant", "history", "total", "page", "limit")
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    MONTHLY_GRANT_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    balance: int
+    plan: str
+    monthly_grant: int
+    history: _containers.RepeatedCompositeFieldContainer[LedgerEntry]
+    total: int
+    page: int
+    limit: int
+    def __init__(self, balance: _Optional[int] = ..., plan: _Optional[str] = ..., monthly_grant: _Optional[int] = ..., history: _Optional[_Iterable[_Union[LedgerEntry, _Mapping]]] = ..., total: _Optional[int] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class GrantCreditsRequest(_message.Message):
+    __slots__ = ("user_id", "amount", "reason")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    amount: int
+    reason: str
+    def __init__(self, user_id: _Optional[str] = ..., amount: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,53 @@
+"""billing accounts and the append-only credit ledger
+
+Revision ID: 0001
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+UUID = postgresql.UUID(as_uuid=False)
+NOW = sa.func.now()
+
+
+def upgrade() -> None:
+    op.create_table(
+        "billing_accounts",
+        sa.Column("user_id", UUID, primary_key=True),
+        sa.Column("plan", sa.Text, nullable=False),
+        sa.Column("balance", sa.Integer, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.CheckConstraint("balance >= 0", name="billing_accounts_balance_not_negative"),
+    )
+    op.create_table(
+        "ledger",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("user_id", UUID, sa.ForeignKey("billing_accounts.user_id"), nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("amount", sa.Integer, nullable=False),
+        sa.Column("balance_after", sa.Integer, nullable=False),
+        sa.Column("job_id", UUID),
+        sa.Column("period", sa.Text),
+        sa.Column("description", sa.Text, nullable=False, server_default=""),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.CheckConstraint("kind IN ('grant', 'charge', 'refund', 'adjustment')", name="ledger_kind_valid"),
+    )
+    op.create_index("ledger_user_created", "ledger", ["user_id", "created_at"])
+    # A job is charged once and refunded at most once; a plan grants once a period.
+    op.create_index("ledger_job_kind", "ledger", ["job_id", "kind"], unique=True, postgresql_where=sa.text("job_id IS NOT NULL"))
+    op.create_index(
+        "ledger_grant_period", "ledger", ["user_id", "period"], unique=True, postgresql_where=sa.text("kind = 'grant'")
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("ledger")
+    op.drop_table("billing_accounts")

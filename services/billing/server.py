@@ -1,0 +1,107 @@
+"""Billing service: quotes, charges, refunds, balances; refunds failed jobs from their events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pathlib
+import uuid
+
+from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
+from backdrop.jobs.v1 import jobs_pb2
+from services.billing.catalog import Catalog
+from services.billing.ledger import Ledger
+from services.runtime import db, grpcio, logs, messaging
+from services.runtime.config import env_int, env_str
+from services.runtime.errors import invalid, rpc_errors
+
+MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
+CONSUMER = "billing-refunds"
+log = logging.getLogger(__name__)
+
+
+def _uuid(value: str, field: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise invalid("INVALID_INPUT", f"{field} must be a UUID", field=field) from None
+
+
+class Billing(billing_pb2_grpc.BillingServiceServicer):
+    def __init__(self, ledger: Ledger, catalog: Catalog):
+        self.ledger = ledger
+        self.catalog = catalog
+
+    @rpc_errors
+    async def Quote(self, request, context):
+        return self.catalog.price(request.tier, request.imageCount)
+
+    @rpc_errors
+    async def Charge(self, request, context):
+        return await self.ledger.charge(
+            _uuid(request.user_id, "user_id"), request.plan, _uuid(request.job_id, "job_id"), request.tier, request.image_count or 1
+        )
+
+    @rpc_errors
+    async def Refund(self, request, context):
+        return await self.ledger.refund(_uuid(request.job_id, "job_id"))
+
+    @rpc_errors
+    async def GetCredits(self, request, context):
+        limit = min(max(request.limit or 20, 1), 100)
+        return await self.ledger.credits(_uuid(request.user_id, "user_id"), request.plan, max(request.page or 1, 1), limit)
+
+    @rpc_errors
+    async def GrantCredits(self, request, context):
+        user_id = _uuid(request.user_id, "user_id")
+        if not request.amount or abs(request.amount) > 10_000_000:
+            raise invalid("INVALID_INPUT", "amount must be a non-zero number of credits", field="amount")
+        await self.ledger.adjust(user_id, request.amount, request.reason or "adjustment by an admin")
+        return await self.ledger.credits(user_id, "", 1, 20)
+
+
+async def refund_failed_jobs(js, ledger: Ledger) -> None:
+    """Every failed job gets its credits back, once (the ledger's unique index)."""
+
+    async def refund(msg) -> bool:
+        event = jobs_pb2.JobEvent.FromString(msg.data)
+        if event.status == jobs_pb2.JOB_STATUS_FAILED:
+            result = await ledger.refund(event.job_id)
+            if result.refunded:
+                log.info("job refunded", extra=logs.fields(job_id=event.job_id, credits=result.credits))
+        return True
+
+    await messaging.consume(js, CONSUMER, messaging.EVENTS_STREAM, f"{messaging.EVENTS_SUBJECT}.>", refund)
+
+
+async def main() -> None:
+    logs.setup("billing", env_str("LOG_LEVEL", "INFO"))
+    await db.migrate(MIGRATIONS, "billing")
+    engine = db.engine()
+    catalog = Catalog.load()
+    ledger = Ledger(engine, catalog)
+    nats_client, js = await messaging.connect("billing")
+
+    def register(server):
+        billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog), server)
+        return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name]
+
+    async def refunds():
+        await refund_failed_jobs(js, ledger)
+
+    async def close():
+        await nats_client.drain()
+        await engine.dispose()
+
+    await grpcio.serve(
+        name="billing",
+        port=env_int("BILLING_PORT", 50055),
+        register=register,
+        checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
+        background=[refunds],
+        on_shutdown=close,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
