@@ -21,7 +21,7 @@ from tests.conftest import REPO
 
 BIN = pathlib.Path(sys.executable).parent
 KUBERNETES_VERSION = "1.33.0"
-SERVICES = ("gateway", "orchestrator", "inference", "auth")
+SERVICES = ("gateway", "orchestrator", "inference", "auth", "billing")
 
 
 def build(path: pathlib.Path, *flags: str) -> list[dict]:
@@ -95,11 +95,15 @@ def test_only_envoy_is_reachable_from_outside(overlay):
         rules = policies[f"{name}-ingress"]["spec"]["ingress"]
         return [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for rule in rules for peer in rule.get("from", [])]
 
-    sources = {name: callers(name) for name in ("envoy", "gateway", "orchestrator", "inference", "triton", "postgres", "auth")}
+    sources = {
+        name: callers(name)
+        for name in ("envoy", "gateway", "orchestrator", "inference", "triton", "postgres", "auth", "billing")
+    }
     assert sources["envoy"] == []  # anyone
     assert sources["gateway"] == ["envoy"]
     assert sources["orchestrator"] == ["gateway"] and sources["inference"] == ["gateway"]
-    assert sources["triton"] == ["inference"] and sources["postgres"] == ["orchestrator", "auth"]
+    assert sources["triton"] == ["inference"] and sources["postgres"] == ["orchestrator", "auth", "billing"]
+    assert sources["billing"] == ["gateway"]
     assert sources["auth"] == ["envoy", "gateway"]
 
 
