@@ -1,7 +1,9 @@
-"""Credits and pricing: /v1/credits, /v1/pricing/calculate, /v1/admin/credits."""
+"""Credits, pricing and subscriptions: /v1/credits, /v1/pricing/calculate,
+/v1/subscription, /v1/admin/credits."""
 
 from __future__ import annotations
 
+from backdrop.auth.v1 import auth_pb2
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
 from gateway import rest
 from services.runtime import envelopes, identity
@@ -21,6 +23,28 @@ class CreditEndpoints:
     async def CalculatePricing(self, request, context):
         identity.required(context)
         return await self.billing.Quote(request)
+
+    @rest.endpoint(envelopes.v1)
+    async def GetSubscription(self, request, context):
+        caller = identity.required(context)
+        return await self.billing.GetSubscription(billing_pb2.GetSubscriptionRequest(user_id=caller.user_id, plan=caller.plan))
+
+    @rest.endpoint(envelopes.v1)
+    async def Subscribe(self, request, context):
+        caller = identity.required(context)
+        response = await self.billing.Subscribe(
+            billing_pb2.SubscribeRequest(user_id=caller.user_id, plan=request.plan, paymentMethodId=request.paymentMethodId)
+        )
+        # The account's plan follows; new tokens carry it.
+        await self.auth.UpdateUser(auth_pb2.UpdateUserRequest(user_id=caller.user_id, plan=response.data.plan))
+        await rest.set_status(context, 201)
+        return response
+
+    @rest.endpoint(envelopes.v1)
+    async def CancelSubscription(self, request, context):
+        return await self.billing.CancelSubscription(
+            billing_pb2.CancelSubscriptionRequest(user_id=identity.required(context).user_id)
+        )
 
     @rest.endpoint(envelopes.v1)
     async def GrantCredits(self, request, context):

@@ -198,6 +198,8 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             values["name"] = _name(request.name)
         if request.HasField("avatar"):
             values["avatar"] = _avatar(request.avatar)
+        if request.HasField("plan"):
+            values["plan"] = request.plan
         if request.new_password:
             if not await password_matches(user.password_hash, request.current_password):
                 raise invalid("INVALID_CREDENTIALS", "current_password is not correct", field="current_password")

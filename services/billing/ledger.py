@@ -41,8 +41,20 @@ ledger = sa.Table(
     sa.Column("balance_after", sa.Integer, nullable=False),
     sa.Column("job_id", UUID),
     sa.Column("period", sa.Text),
+    sa.Column("images", sa.Integer, nullable=False, server_default="0"),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+)
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("user_id", UUID, primary_key=True),
+    sa.Column("id", sa.Text, nullable=False, unique=True),
+    sa.Column("plan", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("payment_reference", sa.Text, nullable=False),
+    sa.Column("subscribed_at", TZ, nullable=False, server_default=sa.func.now()),
+    sa.Column("period_end", TZ, nullable=False),
 )
 
 
@@ -50,8 +62,13 @@ def _period(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m")
 
 
-def _iso(value: dt.datetime) -> str:
+def iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def next_midnight() -> dt.datetime:
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + dt.timedelta(days=1)
 
 
 class Ledger:
@@ -59,7 +76,7 @@ class Ledger:
         self.db = db
         self.catalog = catalog
 
-    async def _append(self, conn: AsyncConnection, account, kind: str, amount: int, **fields) -> int:
+    async def append(self, conn: AsyncConnection, account, kind: str, amount: int, **fields) -> int:
         balance = account.balance + amount
         await conn.execute(
             accounts.update().where(accounts.c.user_id == account.user_id).values(balance=balance, updated_at=sa.func.now())
@@ -69,7 +86,7 @@ class Ledger:
         )
         return balance
 
-    async def _open(self, conn: AsyncConnection, user_id: str, plan: str):
+    async def open_account(self, conn: AsyncConnection, user_id: str, plan: str):
         """The caller's account, locked for this transaction, with this month's grant applied."""
         await conn.execute(
             postgresql.insert(accounts)
@@ -77,6 +94,16 @@ class Ledger:
             .on_conflict_do_nothing(index_elements=[accounts.c.user_id])
         )
         account = (await conn.execute(sa.select(accounts).where(accounts.c.user_id == user_id).with_for_update())).one()
+        ended = (
+            await conn.execute(
+                subscriptions.delete()
+                .where(subscriptions.c.user_id == user_id, subscriptions.c.status == "cancelled", subscriptions.c.period_end <= sa.func.now())
+                .returning(subscriptions.c.plan)
+            )
+        ).first()
+        if ended is not None:  # a cancelled subscription ran out: back to the free plan
+            await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(plan="free"))
+            account = (await conn.execute(sa.select(accounts).where(accounts.c.user_id == user_id))).one()
         period = _period()
         granted = (
             await conn.execute(
@@ -87,7 +114,7 @@ class Ledger:
         ).scalar_one()
         if not granted:
             grant = self.catalog.plan(account.plan)["monthly_credits"]
-            await self._append(conn, account, "grant", grant, period=period, description=f"{account.plan} plan, {period}")
+            await self.append(conn, account, "grant", grant, period=period, description=f"{account.plan} plan, {period}")
             account = (await conn.execute(sa.select(accounts).where(accounts.c.user_id == user_id))).one()
         return account
 
@@ -95,12 +122,13 @@ class Ledger:
         pricing = self.catalog.price(tier, image_count)
         spec = self.catalog.data["tiers"][pricing.tier]
         async with self.db.begin() as conn:
-            account = await self._open(conn, user_id, plan)
+            account = await self.open_account(conn, user_id, plan)
             existing = (
                 await conn.execute(sa.select(ledger).where(ledger.c.job_id == job_id, ledger.c.kind == "charge"))
             ).first()
             if existing is None:
                 self.catalog.check_allowed(account.plan, pricing.tier)
+                await self._check_daily_quota(conn, account, image_count)
                 if account.balance < pricing.finalTotal:
                     raise ServiceError(
                         grpc.StatusCode.FAILED_PRECONDITION,
@@ -109,8 +137,8 @@ class Ledger:
                         details={"required": pricing.finalTotal, "available": account.balance, "tier": pricing.tier},
                         http_status=402,
                     )
-                balance = await self._append(
-                    conn, account, "charge", -pricing.finalTotal, job_id=job_id,
+                balance = await self.append(
+                    conn, account, "charge", -pricing.finalTotal, job_id=job_id, images=image_count,
                     description=f"{image_count} image(s), {pricing.tier}",
                 )
             else:  # a retried request or a redelivered message: charged already
@@ -118,6 +146,27 @@ class Ledger:
         return billing_pb2.ChargeResponse(
             credits_charged=pricing.finalTotal, balance=balance, pricing=pricing, model=spec["model"], quality=spec["quality"]
         )
+
+    async def images_today(self, conn: AsyncConnection, user_id: str) -> int:
+        """Images charged since midnight UTC, less refunded ones."""
+        today = next_midnight() - dt.timedelta(days=1)
+        query = sa.select(sa.func.coalesce(sa.func.sum(ledger.c.images), 0)).where(
+            ledger.c.user_id == user_id, ledger.c.kind.in_(("charge", "refund")), ledger.c.created_at >= today
+        )
+        return int((await conn.execute(query)).scalar_one())
+
+    async def _check_daily_quota(self, conn: AsyncConnection, account, image_count: int) -> None:
+        limit = self.catalog.plan(account.plan)["daily_quota"]
+        used = await self.images_today(conn, account.user_id)
+        if used + image_count > limit:
+            reset = next_midnight()
+            retry_after = int((reset - dt.datetime.now(dt.UTC)).total_seconds()) + 1
+            raise ServiceError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "QUOTA_EXCEEDED",
+                f"The {account.plan} plan allows {limit} images a day; {used} used. The quota resets at {iso(reset)}",
+                details={"limit": limit, "used": used, "resetsAt": iso(reset), "retry_after": retry_after},
+            )
 
     async def refund(self, job_id: str) -> billing_pb2.RefundResponse:
         async with self.db.begin() as conn:
@@ -134,12 +183,14 @@ class Ledger:
             ).first()
             if done is not None:
                 return billing_pb2.RefundResponse(refunded=False)
-            await self._append(conn, account, "refund", -charge.amount, job_id=job_id, description="job failed")
+            await self.append(
+                conn, account, "refund", -charge.amount, job_id=job_id, images=-charge.images, description="job failed"
+            )
         return billing_pb2.RefundResponse(refunded=True, credits=-charge.amount)
 
     async def credits(self, user_id: str, plan: str, page: int, limit: int) -> billing_pb2.Credits:
         async with self.db.begin() as conn:
-            account = await self._open(conn, user_id, plan)
+            account = await self.open_account(conn, user_id, plan)
             total = (
                 await conn.execute(sa.select(sa.func.count()).select_from(ledger).where(ledger.c.user_id == user_id))
             ).scalar_one()
@@ -159,7 +210,7 @@ class Ledger:
             history=[
                 billing_pb2.LedgerEntry(
                     kind=r.kind, amount=r.amount, balance_after=r.balance_after, job_id=r.job_id or "",
-                    description=r.description, created_at=_iso(r.created_at),
+                    description=r.description, created_at=iso(r.created_at),
                 )
                 for r in rows
             ],
@@ -170,7 +221,7 @@ class Ledger:
 
     async def adjust(self, user_id: str, amount: int, reason: str) -> None:
         async with self.db.begin() as conn:
-            account = await self._open(conn, user_id, "free")
+            account = await self.open_account(conn, user_id, "free")
             if account.balance + amount < 0:
                 raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, "INVALID_INPUT", "The balance cannot go below zero")
-            await self._append(conn, account, "adjustment", amount, description=reason[:200])
+            await self.append(conn, account, "adjustment", amount, description=reason[:200])

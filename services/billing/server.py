@@ -10,7 +10,9 @@ import uuid
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2
 from services.billing.catalog import Catalog
+from services.billing import payments
 from services.billing.ledger import Ledger
+from services.billing.subscriptions import Subscriptions
 from services.runtime import db, grpcio, logs, messaging
 from services.runtime.config import env_int, env_str
 from services.runtime.errors import invalid, rpc_errors
@@ -28,9 +30,10 @@ def _uuid(value: str, field: str) -> str:
 
 
 class Billing(billing_pb2_grpc.BillingServiceServicer):
-    def __init__(self, ledger: Ledger, catalog: Catalog):
+    def __init__(self, ledger: Ledger, catalog: Catalog, subscriptions: Subscriptions):
         self.ledger = ledger
         self.catalog = catalog
+        self.subscriptions = subscriptions
 
     @rpc_errors
     async def Quote(self, request, context):
@@ -60,6 +63,21 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
         return await self.ledger.credits(user_id, "", 1, 20)
 
 
+    @rpc_errors
+    async def GetSubscription(self, request, context):
+        return await self.subscriptions.status(_uuid(request.user_id, "user_id"), request.plan)
+
+    @rpc_errors
+    async def Subscribe(self, request, context):
+        return await self.subscriptions.subscribe(
+            _uuid(request.user_id, "user_id"), "free", request.plan, request.paymentMethodId
+        )
+
+    @rpc_errors
+    async def CancelSubscription(self, request, context):
+        return await self.subscriptions.cancel(_uuid(request.user_id, "user_id"))
+
+
 async def refund_failed_jobs(js, ledger: Ledger) -> None:
     """Every failed job gets its credits back, once (the ledger's unique index)."""
 
@@ -83,7 +101,8 @@ async def main() -> None:
     nats_client, js = await messaging.connect("billing")
 
     def register(server):
-        billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog), server)
+        subscriptions = Subscriptions(ledger, payments.from_env())
+        billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog, subscriptions), server)
         return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name]
 
     async def refunds():

@@ -8,12 +8,14 @@ import uuid
 
 import grpc
 import nats
+import numpy as np
 import pytest
 import requests
 
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2
 from services.runtime import messaging
+from tests.samples import jpeg
 
 pytestmark = pytest.mark.mesh
 
@@ -97,9 +99,12 @@ def test_the_quoted_batch_price_is_what_is_charged(base_url, bearer, account, bi
         "discountPercentage": 10, "discountAmount": 80, "finalTotal": 720, "creditsPerImageAfterDiscount": 7.2,
     }
     user_id = account["user"]["id"]
-    billing.GrantCredits(billing_pb2.GrantCreditsRequest(user_id=user_id, amount=700, reason="test"))
-    charged = billing.Charge(billing_pb2.ChargeRequest(user_id=user_id, plan="free", job_id=str(uuid.uuid4()), tier="standard", image_count=100))
-    assert charged.credits_charged == quote.json()["finalTotal"] and charged.balance == 800 - 720
+    # 100 images a day is over the free plan's quota: the starter plan allows it (and grants 1000 credits).
+    billing.Subscribe(billing_pb2.SubscribeRequest(user_id=user_id, plan="starter", paymentMethodId="pm_card_visa"))
+    charged = billing.Charge(
+        billing_pb2.ChargeRequest(user_id=user_id, plan="free", job_id=str(uuid.uuid4()), tier="standard", image_count=100)
+    )
+    assert charged.credits_charged == quote.json()["finalTotal"] and charged.balance == 1100 - 720
 
 
 def test_a_retried_charge_is_charged_once(account, billing):
@@ -132,3 +137,46 @@ def test_admins_adjust_credits_users_cannot(base_url, bearer, account):
         f"{base_url}/v1/admin/credits", json={"user_id": account["user"]["id"], "amount": 1000}, headers=bearer, timeout=30
     )
     assert response.status_code == 403
+
+
+def test_out_of_credits_then_upgrade_and_go_on(base_url, bearer, account, billing, photo):
+    """Seed 001's story: a free user runs out, subscribes to pro, and processes again."""
+    billing.GrantCredits(billing_pb2.GrantCreditsRequest(user_id=account["user"]["id"], amount=-100, reason="test"))
+    assert process(base_url, bearer, photo).status_code == 402
+
+    status = requests.get(f"{base_url}/v1/subscription", headers=bearer, timeout=30).json()
+    assert status["success"] is True and status["data"]["hasSubscription"] is False
+    assert {p["name"] for p in status["data"]["availablePlans"]} == {"starter", "pro", "enterprise"}
+
+    declined = requests.post(f"{base_url}/v1/subscription", json={"plan": "pro", "paymentMethodId": "pm_fake"}, headers=bearer, timeout=30)
+    assert declined.status_code == 402 and declined.json()["error"] == "PAYMENT_DECLINED"
+
+    subscribed = requests.post(
+        f"{base_url}/v1/subscription", json={"plan": "pro", "paymentMethodId": "pm_card_visa"}, headers=bearer, timeout=30
+    )
+    assert subscribed.status_code == 201
+    data = subscribed.json()["data"]
+    assert data["plan"] == "pro" and data["status"] == "active" and data["amountCharged"] == 299000
+
+    done = process(base_url, bearer, photo, tier="professional")  # a pro tier now
+    assert done.status_code == 200 and done.json()["credits_used"] == 15
+    status = requests.get(f"{base_url}/v1/subscription", headers=bearer, timeout=30).json()["data"]
+    assert status["plan"] == "pro" and status["quotas"]["daily"]["used"] == 1 and status["quotas"]["daily"]["limit"] == 2500
+    assert requests.get(f"{base_url}/v1/users/me", headers=bearer, timeout=30).json()["plan"] == "pro"
+
+    cancelled = requests.delete(f"{base_url}/v1/subscription", headers=bearer, timeout=30)
+    assert cancelled.status_code == 200 and cancelled.json()["data"]["remainingDays"] >= 29
+    after = requests.get(f"{base_url}/v1/subscription", headers=bearer, timeout=30).json()["data"]
+    assert after["status"] == "cancelled" and after["plan"] == "pro" and after["billing"]["expiresAt"]
+
+
+def test_the_daily_quota_is_429(mesh, base_url, bearer, account, billing):
+    user_id = account["user"]["id"]
+    billing.GrantCredits(billing_pb2.GrantCreditsRequest(user_id=user_id, amount=1000, reason="test"))
+    for _ in range(50):  # the free plan's daily quota, charged directly
+        billing.Charge(billing_pb2.ChargeRequest(user_id=user_id, plan="free", job_id=str(uuid.uuid4()), tier="basic"))
+    refused = process(base_url, bearer, jpeg(np.zeros((32, 32, 3), np.uint8)))
+    assert refused.status_code == 429, refused.text
+    body = refused.json()
+    assert body["error"] == "QUOTA_EXCEEDED" and body["details"]["limit"] == 50 and body["details"]["used"] == 50
+    assert int(refused.headers["retry-after"]) > 0

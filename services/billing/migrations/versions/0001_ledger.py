@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.Column("balance_after", sa.Integer, nullable=False),
         sa.Column("job_id", UUID),
         sa.Column("period", sa.Text),
+        # Images a charge or refund was for (daily quotas count these).
+        sa.Column("images", sa.Integer, nullable=False, server_default="0"),
         sa.Column("description", sa.Text, nullable=False, server_default=""),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         sa.CheckConstraint("kind IN ('grant', 'charge', 'refund', 'adjustment')", name="ledger_kind_valid"),
@@ -48,6 +50,20 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "subscriptions",
+        sa.Column("user_id", UUID, sa.ForeignKey("billing_accounts.user_id"), primary_key=True),
+        sa.Column("id", sa.Text, nullable=False, unique=True),
+        sa.Column("plan", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("payment_reference", sa.Text, nullable=False),
+        sa.Column("subscribed_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+        sa.Column("period_end", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("status IN ('active', 'cancelled')", name="subscriptions_status_valid"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("subscriptions")
     op.drop_table("ledger")
     op.drop_table("billing_accounts")

@@ -131,3 +131,145 @@ class GrantCreditsRequest(_message.Message):
     amount: int
     reason: str
     def __init__(self, user_id: _Optional[str] = ..., amount: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class Quota(_message.Message):
+    __slots__ = ("limit", "used", "remaining", "resetsAt")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_FIELD_NUMBER: _ClassVar[int]
+    RESETSAT_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    used: int
+    remaining: int
+    resetsAt: str
+    def __init__(self, limit: _Optional[int] = ..., used: _Optional[int] = ..., remaining: _Optional[int] = ..., resetsAt: _Optional[str] = ...) -> None: ...
+
+class Quotas(_message.Message):
+    __slots__ = ("daily",)
+    DAILY_FIELD_NUMBER: _ClassVar[int]
+    daily: Quota
+    def __init__(self, daily: _Optional[_Union[Quota, _Mapping]] = ...) -> None: ...
+
+class PlanPrice(_message.Message):
+    __slots__ = ("monthlyPrice", "currency")
+    MONTHLYPRICE_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    monthlyPrice: int
+    currency: str
+    def __init__(self, monthlyPrice: _Optional[int] = ..., currency: _Optional[str] = ...) -> None: ...
+
+class BillingDates(_message.Message):
+    __slots__ = ("nextBillingDate", "subscribedAt", "expiresAt")
+    NEXTBILLINGDATE_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBEDAT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRESAT_FIELD_NUMBER: _ClassVar[int]
+    nextBillingDate: str
+    subscribedAt: str
+    expiresAt: str
+    def __init__(self, nextBillingDate: _Optional[str] = ..., subscribedAt: _Optional[str] = ..., expiresAt: _Optional[str] = ...) -> None: ...
+
+class AvailablePlan(_message.Message):
+    __slots__ = ("name", "price", "dailyQuota", "allowedTiers", "monthlyCredits")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    DAILYQUOTA_FIELD_NUMBER: _ClassVar[int]
+    ALLOWEDTIERS_FIELD_NUMBER: _ClassVar[int]
+    MONTHLYCREDITS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    price: int
+    dailyQuota: int
+    allowedTiers: _containers.RepeatedScalarFieldContainer[str]
+    monthlyCredits: int
+    def __init__(self, name: _Optional[str] = ..., price: _Optional[int] = ..., dailyQuota: _Optional[int] = ..., allowedTiers: _Optional[_Iterable[str]] = ..., monthlyCredits: _Optional[int] = ...) -> None: ...
+
+class SubscriptionData(_message.Message):
+    __slots__ = ("hasSubscription", "plan", "status", "pricing", "quotas", "allowedTiers", "billing", "availablePlans")
+    HASSUBSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PRICING_FIELD_NUMBER: _ClassVar[int]
+    QUOTAS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWEDTIERS_FIELD_NUMBER: _ClassVar[int]
+    BILLING_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLEPLANS_FIELD_NUMBER: _ClassVar[int]
+    hasSubscription: bool
+    plan: str
+    status: str
+    pricing: PlanPrice
+    quotas: Quotas
+    allowedTiers: _containers.RepeatedScalarFieldContainer[str]
+    billing: BillingDates
+    availablePlans: _containers.RepeatedCompositeFieldContainer[AvailablePlan]
+    def __init__(self, hasSubscription: _Optional[bool] = ..., plan: _Optional[str] = ..., status: _Optional[str] = ..., pricing: _Optional[_Union[PlanPrice, _Mapping]] = ..., quotas: _Optional[_Union[Quotas, _Mapping]] = ..., allowedTiers: _Optional[_Iterable[str]] = ..., billing: _Optional[_Union[BillingDates, _Mapping]] = ..., availablePlans: _Optional[_Iterable[_Union[AvailablePlan, _Mapping]]] = ...) -> None: ...
+
+class SubscriptionResponse(_message.Message):
+    __slots__ = ("success", "data")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    data: SubscriptionData
+    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[SubscriptionData, _Mapping]] = ...) -> None: ...
+
+class GetSubscriptionRequest(_message.Message):
+    __slots__ = ("user_id", "plan")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    plan: str
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ...) -> None: ...
+
+class SubscribeRequest(_message.Message):
+    __slots__ = ("user_id", "plan", "paymentMethodId")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    PAYMENTMETHODID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    plan: str
+    paymentMethodId: str
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., paymentMethodId: _Optional[str] = ...) -> None: ...
+
+class SubscribeData(_message.Message):
+    __slots__ = ("subscriptionId", "plan", "status", "nextBillingDate", "amountCharged")
+    SUBSCRIPTIONID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    NEXTBILLINGDATE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNTCHARGED_FIELD_NUMBER: _ClassVar[int]
+    subscriptionId: str
+    plan: str
+    status: str
+    nextBillingDate: str
+    amountCharged: int
+    def __init__(self, subscriptionId: _Optional[str] = ..., plan: _Optional[str] = ..., status: _Optional[str] = ..., nextBillingDate: _Optional[str] = ..., amountCharged: _Optional[int] = ...) -> None: ...
+
+class SubscribeResponse(_message.Message):
+    __slots__ = ("success", "data")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    data: SubscribeData
+    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[SubscribeData, _Mapping]] = ...) -> None: ...
+
+class CancelSubscriptionRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class CancelData(_message.Message):
+    __slots__ = ("message", "expiresAt", "remainingDays")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    EXPIRESAT_FIELD_NUMBER: _ClassVar[int]
+    REMAININGDAYS_FIELD_NUMBER: _ClassVar[int]
+    message: str
+    expiresAt: str
+    remainingDays: int
+    def __init__(self, message: _Optional[str] = ..., expiresAt: _Optional[str] = ..., remainingDays: _Optional[int] = ...) -> None: ...
+
+class CancelSubscriptionResponse(_message.Message):
+    __slots__ = ("success", "data")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    data: CancelData
+    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[CancelData, _Mapping]] = ...) -> None: ...

@@ -59,6 +59,21 @@ class BillingServiceStub:
                 request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.GrantCreditsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
                 _registered_method=True)
+        self.GetSubscription = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/GetSubscription',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscriptionResponse.FromString,
+                _registered_method=True)
+        self.Subscribe = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/Subscribe',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.FromString,
+                _registered_method=True)
+        self.CancelSubscription = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/CancelSubscription',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -95,6 +110,24 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSubscription(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Subscribe(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelSubscription(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -122,6 +155,21 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.GrantCredits,
                     request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.GrantCreditsRequest.FromString,
                     response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.SerializeToString,
+            ),
+            'GetSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSubscription,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscriptionResponse.SerializeToString,
+            ),
+            'Subscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Subscribe,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.SerializeToString,
+            ),
+            'CancelSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelSubscription,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -259,6 +307,87 @@ class BillingService:
             '/backdrop.billing.v1.BillingService/GrantCredits',
             backdrop_dot_billing_dot_v1_dot_billing__pb2.GrantCreditsRequest.SerializeToString,
             backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/GetSubscription',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Subscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/Subscribe',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/CancelSubscription',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -108,6 +108,14 @@ class GrantCreditsRequest(_message.Message):
     reason: str
     def __init__(self, user_id: _Optional[str] = ..., amount: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class SubscribeRequest(_message.Message):
+    __slots__ = ("plan", "paymentMethodId")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    PAYMENTMETHODID_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    paymentMethodId: str
+    def __init__(self, plan: _Optional[str] = ..., paymentMethodId: _Optional[str] = ...) -> None: ...
+
 class DownloadFileRequest(_message.Message):
     __slots__ = ("key", "expires", "signature")
     KEY_FIELD_NUMBER: _ClassVar[int]

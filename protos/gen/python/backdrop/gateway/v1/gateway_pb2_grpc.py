@@ -123,6 +123,21 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GrantCreditsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
                 _registered_method=True)
+        self.GetSubscription = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetSubscription',
+                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscriptionResponse.FromString,
+                _registered_method=True)
+        self.Subscribe = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Subscribe',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.SubscribeRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.FromString,
+                _registered_method=True)
+        self.CancelSubscription = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CancelSubscription',
+                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
+                _registered_method=True)
         self.DownloadFile = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/DownloadFile',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
@@ -247,6 +262,25 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSubscription(self, request, context):
+        """Seed 001's subscription endpoints.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Subscribe(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelSubscription(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DownloadFile(self, request, context):
         """Downloads a stored file through a signed, expiring URL.
         """
@@ -341,6 +375,21 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GrantCredits,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GrantCreditsRequest.FromString,
                     response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.SerializeToString,
+            ),
+            'GetSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSubscription,
+                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscriptionResponse.SerializeToString,
+            ),
+            'Subscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Subscribe,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.SubscribeRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.SerializeToString,
+            ),
+            'CancelSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelSubscription,
+                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.SerializeToString,
             ),
             'DownloadFile': grpc.unary_unary_rpc_method_handler(
                     servicer.DownloadFile,
@@ -807,6 +856,87 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/GrantCredits',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GrantCreditsRequest.SerializeToString,
             backdrop_dot_billing_dot_v1_dot_billing__pb2.Credits.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetSubscription',
+            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Subscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Subscribe',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.SubscribeRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CancelSubscription',
+            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

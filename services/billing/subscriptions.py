@@ -1,0 +1,117 @@
+"""Seed 001's subscriptions: status with quotas, subscribe or upgrade, cancel at period end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import grpc
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from backdrop.billing.v1 import billing_pb2
+from services.billing.ledger import Ledger, accounts, iso, next_midnight, subscriptions
+from services.billing.payments import PaymentProvider
+from services.runtime.errors import ServiceError, invalid
+
+
+class Subscriptions:
+    def __init__(self, ledger: Ledger, payments: PaymentProvider):
+        self.ledger = ledger
+        self.catalog = ledger.catalog
+        self.payments = payments
+
+    def _available(self) -> list[billing_pb2.AvailablePlan]:
+        return [
+            billing_pb2.AvailablePlan(
+                name=name, price=plan["monthly_price"], dailyQuota=plan["daily_quota"],
+                allowedTiers=plan["allowed_tiers"], monthlyCredits=plan["monthly_credits"],
+            )
+            for name, plan in self.catalog.data["plans"].items()
+            if plan["monthly_price"] > 0
+        ]
+
+    async def status(self, user_id: str, token_plan: str) -> billing_pb2.SubscriptionResponse:
+        async with self.ledger.db.begin() as conn:
+            account = await self.ledger.open_account(conn, user_id, token_plan)
+            used = await self.ledger.images_today(conn, user_id)
+            row = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == user_id))).first()
+        plan = self.catalog.plan(account.plan)
+        if row is None:
+            return billing_pb2.SubscriptionResponse(
+                success=True,
+                data=billing_pb2.SubscriptionData(
+                    hasSubscription=False, plan=account.plan, allowedTiers=plan["allowed_tiers"], availablePlans=self._available()
+                ),
+            )
+        limit = plan["daily_quota"]
+        data = billing_pb2.SubscriptionData(
+            hasSubscription=True,
+            plan=row.plan,
+            status=row.status,
+            pricing=billing_pb2.PlanPrice(monthlyPrice=plan["monthly_price"], currency=self.catalog.data["currency"]),
+            quotas=billing_pb2.Quotas(
+                daily=billing_pb2.Quota(limit=limit, used=used, remaining=max(0, limit - used), resetsAt=iso(next_midnight()))
+            ),
+            allowedTiers=plan["allowed_tiers"],
+            billing=billing_pb2.BillingDates(
+                nextBillingDate=iso(row.period_end) if row.status == "active" else "",
+                subscribedAt=iso(row.subscribed_at),
+                expiresAt=iso(row.period_end) if row.status == "cancelled" else "",
+            ),
+        )
+        return billing_pb2.SubscriptionResponse(success=True, data=data)
+
+    async def subscribe(self, user_id: str, token_plan: str, plan_name: str, payment_method: str) -> billing_pb2.SubscribeResponse:
+        plan_name = plan_name.strip().lower()
+        plans = self.catalog.data["plans"]
+        if plan_name not in plans or plans[plan_name]["monthly_price"] <= 0:
+            paid = ", ".join(p.name for p in self._available())
+            raise invalid("INVALID_PLAN", f"plan must be one of {paid}", field="plan")
+        if not payment_method:
+            raise invalid("MISSING_REQUIRED_FIELD", "paymentMethodId is required", field="paymentMethodId")
+        price = plans[plan_name]["monthly_price"]
+        async with self.ledger.db.begin() as conn:
+            account = await self.ledger.open_account(conn, user_id, token_plan)
+            current = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == user_id))).first()
+            if current is not None and current.plan == plan_name and current.status == "active":
+                raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "ALREADY_SUBSCRIBED", f"You are subscribed to {plan_name} already")
+            payment = await self.payments.charge(user_id, payment_method, price, self.catalog.data["currency"], f"Backdrop {plan_name}")
+            subscription_id = f"sub_{uuid.uuid4().hex[:16]}"
+            period_end = dt.datetime.now(dt.UTC) + dt.timedelta(days=self.catalog.data["subscription_days"])
+            values = {"id": subscription_id, "plan": plan_name, "status": "active", "payment_reference": payment.reference,
+                      "subscribed_at": sa.func.now(), "period_end": period_end}
+            await conn.execute(
+                postgresql.insert(subscriptions).values(user_id=user_id, **values)
+                .on_conflict_do_update(index_elements=[subscriptions.c.user_id], set_=values)
+            )
+            await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(plan=plan_name))
+            # The new plan's credits come with the payment.
+            grant = plans[plan_name]["monthly_credits"]
+            await self.ledger.append(conn, account, "grant", grant, description=f"{plan_name} subscription {subscription_id}")
+        return billing_pb2.SubscribeResponse(
+            success=True,
+            data=billing_pb2.SubscribeData(
+                subscriptionId=subscription_id, plan=plan_name, status="active", nextBillingDate=iso(period_end), amountCharged=price
+            ),
+        )
+
+    async def cancel(self, user_id: str) -> billing_pb2.CancelSubscriptionResponse:
+        async with self.ledger.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    subscriptions.update()
+                    .where(subscriptions.c.user_id == user_id, subscriptions.c.status == "active")
+                    .values(status="cancelled")
+                    .returning(subscriptions.c.period_end)
+                )
+            ).first()
+        if row is None:
+            raise ServiceError(grpc.StatusCode.NOT_FOUND, "NO_SUBSCRIPTION", "There is no active subscription to cancel")
+        remaining = max(0, (row.period_end - dt.datetime.now(dt.UTC)).days)
+        return billing_pb2.CancelSubscriptionResponse(
+            success=True,
+            data=billing_pb2.CancelData(
+                message="Subscription cancelled successfully", expiresAt=iso(row.period_end), remainingDays=remaining
+            ),
+        )
