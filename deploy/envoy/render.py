@@ -23,6 +23,8 @@ DEFAULTS = {
     "GATEWAY_PORT": "50051",
     "AUTH_HOST": "127.0.0.1",
     "AUTH_PORT": "50054",
+    "BILLING_HOST": "127.0.0.1",
+    "BILLING_PORT": "50055",
     "DESCRIPTOR_SET": str(REPO / "protos" / "gen" / "backdrop.binpb"),
     # 50 MB image + multipart framing.
     "MAX_BODY_BYTES": str(52 * 1024 * 1024),
@@ -36,6 +38,7 @@ K8S = {
     "ENVOY_LISTEN_ADDRESS": "0.0.0.0",
     "GATEWAY_HOST": "gateway",
     "AUTH_HOST": "auth",
+    "BILLING_HOST": "billing",
     "DESCRIPTOR_SET": "/etc/envoy/backdrop.binpb",
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"

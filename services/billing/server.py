@@ -7,11 +7,14 @@ import logging
 import pathlib
 import uuid
 
+from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
+
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2
 from services.billing.catalog import Catalog
 from services.billing import payments
 from services.billing.ledger import Ledger
+from services.billing.ratelimit import RateLimits
 from services.billing.subscriptions import Subscriptions
 from services.runtime import db, grpcio, logs, messaging
 from services.runtime.config import env_int, env_str
@@ -100,10 +103,16 @@ async def main() -> None:
     ledger = Ledger(engine, catalog)
     nats_client, js = await messaging.connect("billing")
 
+    rate_limits = RateLimits(engine, catalog)
+
     def register(server):
         subscriptions = Subscriptions(ledger, payments.from_env())
         billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog, subscriptions), server)
-        return [billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name]
+        rls_pb2_grpc.add_RateLimitServiceServicer_to_server(rate_limits, server)
+        return [
+            billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
+            rls_pb2.DESCRIPTOR.services_by_name["RateLimitService"].full_name,
+        ]
 
     async def refunds():
         await refund_failed_jobs(js, ledger)
@@ -117,7 +126,7 @@ async def main() -> None:
         port=env_int("BILLING_PORT", 50055),
         register=register,
         checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
-        background=[refunds],
+        background=[refunds, rate_limits.expire],
         on_shutdown=close,
     )
 

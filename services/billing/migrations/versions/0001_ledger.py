@@ -63,7 +63,18 @@ def upgrade() -> None:
     )
 
 
+    # Fixed-window request counters of the edge's rate limits (shared by every replica).
+    op.create_table(
+        "rate_counters",
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("key", "window_start"),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("rate_counters")
     op.drop_table("subscriptions")
     op.drop_table("ledger")
     op.drop_table("billing_accounts")

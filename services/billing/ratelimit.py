@@ -1,0 +1,140 @@
+"""Envoy's rate-limit protocol (envoy.service.ratelimit.v3), answered by billing.
+
+Why this and not per-process counters: Envoy asks before every request, and
+the counters live in PostgreSQL (one upsert per request, in one statement for
+all of its descriptors), so the limits hold across any number of Envoy and
+gateway replicas. Why billing: the limits are plan numbers, and plans live
+here (plans.json). Fixed windows aligned to the unit (minute, hour) keep it to
+one row per key and window.
+
+Descriptors Envoy sends (deploy/envoy): [user, plan] for the plan's hourly
+limit (seed 000), and [user, class(, api)] for seed 001's endpoint classes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+
+import sqlalchemy as sa
+from envoy.config.core.v3 import base_pb2
+from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.billing.catalog import Catalog
+from services.billing.ledger import metadata
+
+log = logging.getLogger(__name__)
+Unit = rls_pb2.RateLimitResponse.RateLimit
+UNITS = {"minute": (Unit.MINUTE, 60), "hour": (Unit.HOUR, 3600), "day": (Unit.DAY, 86400)}
+WINDOW_NAMES = {60: "1 minute", 3600: "1 hour", 86400: "1 day"}
+
+counters = sa.Table(
+    "rate_counters",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("window_start", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+
+def limit_for(catalog: Catalog, entries: dict[str, str]) -> tuple[str, int, str] | None:
+    """(counter key, requests per window, unit name) of a descriptor, or None when unlimited."""
+    user = entries.get("user")
+    if not user:
+        return None
+    if "class" in entries:
+        plan = catalog.plan(entries.get("plan", "free"))
+        spec = catalog.data["endpoint_limits"].get(entries["class"])
+        if spec is None or not plan["endpoint_limits"]:
+            return None
+        return f"{user}:{entries['class']}", spec["requests"], spec["unit"]
+    if "plan" in entries:
+        per_hour = catalog.plan(entries["plan"])["requests_per_hour"]
+        return (f"{user}:plan", per_hour, "hour") if per_hour else None
+    return None
+
+
+class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
+    def __init__(self, db: AsyncEngine, catalog: Catalog):
+        self.db = db
+        self.catalog = catalog
+
+    async def _count(self, keys: list[tuple[str, dt.datetime]], hits: int) -> list[int]:
+        rows = [{"key": key, "window_start": start, "count": hits} for key, start in keys]
+        statement = postgresql.insert(counters).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=[counters.c.key, counters.c.window_start],
+            set_={"count": counters.c.count + statement.excluded.count},
+        ).returning(counters.c.key, counters.c.count)
+        async with self.db.begin() as conn:
+            found = {row.key: row.count for row in await conn.execute(statement)}
+        return [found[key] for key, _ in keys]
+
+    async def ShouldRateLimit(self, request, context):
+        now = dt.datetime.now(dt.UTC)
+        hits = request.hits_addend or 1
+        limits = []
+        for descriptor in request.descriptors:
+            entries = {e.key: e.value for e in descriptor.entries}
+            found = limit_for(self.catalog, entries)
+            if found is None:
+                limits.append(None)
+                continue
+            key, requests, unit = found
+            unit_enum, seconds = UNITS[unit]
+            start = dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, dt.UTC)
+            limits.append((key, requests, unit_enum, seconds, start, entries.get("api", "")))
+        active = [(key, start) for key, _, _, _, start, _ in filter(None, limits)]
+        counts = dict(zip((key for key, _ in active), await self._count(active, hits))) if active else {}
+        response = rls_pb2.RateLimitResponse(overall_code=rls_pb2.RateLimitResponse.OK)
+        worst = None
+        for item in limits:
+            if item is None:
+                response.statuses.add(code=rls_pb2.RateLimitResponse.OK)
+                continue
+            key, requests, unit_enum, seconds, start, api = item
+            used = counts[key]
+            reset = max(1, int((start + dt.timedelta(seconds=seconds) - now).total_seconds()))
+            status = response.statuses.add(
+                code=rls_pb2.RateLimitResponse.OK if used <= requests else rls_pb2.RateLimitResponse.OVER_LIMIT,
+                current_limit=Unit(requests_per_unit=requests, unit=unit_enum),
+                limit_remaining=max(0, requests - used),
+            )
+            status.duration_until_reset.FromSeconds(reset)
+            if used > requests and (worst is None or reset > worst[0]):
+                worst = (reset, requests, seconds, api)
+        if worst is not None:
+            response.overall_code = rls_pb2.RateLimitResponse.OVER_LIMIT
+            reset, requests, seconds, api = worst
+            message = f"Too many requests. Please try again in {reset} seconds"
+            if api == "rembg":  # seed 002's body
+                body = {"error": f"Rate limit exceeded. Try again in {reset} seconds"}
+            else:  # the /v1 envelope with seed 001's details
+                body = {
+                    "error": "RATE_LIMIT_EXCEEDED",
+                    "message": message,
+                    "details": {"retryAfter": reset, "limit": requests, "window": WINDOW_NAMES[seconds]},
+                    "request_id": "",  # Envoy's Lua filter fills it in: only the edge knows it
+                }
+            response.raw_body = json.dumps(body).encode()
+            response.response_headers_to_add.extend(
+                [
+                    base_pb2.HeaderValue(key="retry-after", value=str(reset)),
+                    base_pb2.HeaderValue(key="content-type", value="application/json"),
+                ]
+            )
+        return response
+
+    async def expire(self) -> None:
+        """Drops windows older than a day, now and then."""
+        while True:
+            await asyncio.sleep(600)
+            try:
+                async with self.db.begin() as conn:
+                    await conn.execute(counters.delete().where(counters.c.window_start < sa.func.now() - dt.timedelta(days=1)))
+            except Exception:  # noqa: BLE001 - next round
+                log.exception("could not expire rate counters")
