@@ -1,16 +1,22 @@
 """Credits, pricing and subscriptions: /v1/credits, /v1/pricing/calculate,
-/v1/subscription, /v1/admin/credits."""
+/v1/subscription, /v1/admin/credits, /v1/admin/stats."""
 
 from __future__ import annotations
 
+import re
+
 from backdrop.auth.v1 import auth_pb2
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
+from backdrop.gateway.v1 import gateway_pb2
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from gateway import rest
 from services.runtime import envelopes, identity
+from services.runtime.errors import invalid
 
 
 class CreditEndpoints:
     billing: billing_pb2_grpc.BillingServiceStub
+    jobs: jobs_pb2_grpc.JobServiceStub
 
     @rest.endpoint(envelopes.v1)
     async def GetCredits(self, request, context):
@@ -44,6 +50,22 @@ class CreditEndpoints:
     async def CancelSubscription(self, request, context):
         return await self.billing.CancelSubscription(
             billing_pb2.CancelSubscriptionRequest(user_id=identity.required(context).user_id)
+        )
+
+    @rest.endpoint(envelopes.v1)
+    async def GetAdminStats(self, request, context):
+        identity.admin(context)
+        period = request.period or "30d"
+        if not re.fullmatch(r"([1-9][0-9]{0,2})d", period) or int(period[:-1]) > 365:
+            raise invalid("INVALID_PARAMETER", "period must be a number of days such as 30d (1d to 365d)", field="period")
+        days = int(period[:-1])
+        jobs = await self.jobs.GetJobStats(jobs_pb2.JobStatsRequest(days=days))
+        usage = await self.billing.GetUsageStats(billing_pb2.UsageStatsRequest(days=days))
+        return gateway_pb2.AdminStats(
+            success=True,
+            data=gateway_pb2.AdminStats.Data(
+                period=period, jobs=jobs, usage=usage.usage, tierBreakdown=usage.tierBreakdown, subscriptions=usage.subscriptions
+            ),
         )
 
     @rest.endpoint(envelopes.v1)

@@ -42,6 +42,7 @@ class GatewayServicer(AccountEndpoints, CreditEndpoints, gateway_pb2_grpc.Gatewa
     def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
         self.auth = auth_pb2_grpc.AuthServiceStub(backends["auth"])
         self.billing = removal.billing
+        self.jobs = removal.jobs
         self.removal = removal
         self.store = store
         self.signer = signer

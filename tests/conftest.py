@@ -101,6 +101,31 @@ def account(base_url) -> dict:
     return register(base_url)
 
 
+def create_admin(mesh, email: str, password: str) -> None:
+    """The first admin, made the way an operator does: by the auth service's command."""
+    import os
+    import subprocess
+
+    env = {**os.environ, **mesh.service_env(), "ADMIN_PASSWORD": password}
+    made = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-m", "services.auth.cli", "create-admin", "--email", email],
+        env=env, capture_output=True, text=True, cwd=REPO, timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+
+
+@pytest.fixture(scope="session")
+def admin_bearer(mesh) -> dict[str, str]:
+    import uuid
+
+    import requests
+
+    email, password = f"admin-{uuid.uuid4().hex[:8]}@example.com", "admin password 1"
+    create_admin(mesh, email, password)
+    token = requests.post(f"{mesh.base_url}/v1/auth/login", json={"email": email, "password": password}, timeout=30).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def bearer(account) -> dict[str, str]:
     return {"Authorization": f"Bearer {account['token']}"}

@@ -42,7 +42,18 @@ ledger = sa.Table(
     sa.Column("job_id", UUID),
     sa.Column("period", sa.Text),
     sa.Column("images", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("tier", sa.Text),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+)
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("reference", sa.Text, primary_key=True),
+    sa.Column("user_id", UUID, nullable=False),
+    sa.Column("plan", sa.Text, nullable=False),
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
     sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
 )
 subscriptions = sa.Table(
@@ -138,7 +149,7 @@ class Ledger:
                         http_status=402,
                     )
                 balance = await self.append(
-                    conn, account, "charge", -pricing.finalTotal, job_id=job_id, images=image_count,
+                    conn, account, "charge", -pricing.finalTotal, job_id=job_id, images=image_count, tier=pricing.tier,
                     description=f"{image_count} image(s), {pricing.tier}",
                 )
             else:  # a retried request or a redelivered message: charged already
@@ -184,7 +195,8 @@ class Ledger:
             if done is not None:
                 return billing_pb2.RefundResponse(refunded=False)
             await self.append(
-                conn, account, "refund", -charge.amount, job_id=job_id, images=-charge.images, description="job failed"
+                conn, account, "refund", -charge.amount, job_id=job_id, images=-charge.images, tier=charge.tier,
+                description="job failed",
             )
         return billing_pb2.RefundResponse(refunded=True, credits=-charge.amount)
 

@@ -80,6 +80,10 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
     async def CancelSubscription(self, request, context):
         return await self.subscriptions.cancel(_uuid(request.user_id, "user_id"))
 
+    @rpc_errors
+    async def GetUsageStats(self, request, context):
+        return await self.subscriptions.usage(min(max(request.days, 1), 365))
+
 
 async def refund_failed_jobs(js, ledger: Ledger) -> None:
     """Every failed job gets its credits back, once (the ledger's unique index)."""

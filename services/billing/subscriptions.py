@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from backdrop.billing.v1 import billing_pb2
-from services.billing.ledger import Ledger, accounts, iso, next_midnight, subscriptions
+from services.billing.ledger import Ledger, accounts, iso, ledger, next_midnight, payments, subscriptions
 from services.billing.payments import PaymentProvider
 from services.runtime.errors import ServiceError, invalid
 
@@ -86,6 +86,11 @@ class Subscriptions:
                 .on_conflict_do_update(index_elements=[subscriptions.c.user_id], set_=values)
             )
             await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(plan=plan_name))
+            await conn.execute(
+                payments.insert().values(
+                    reference=payment.reference, user_id=user_id, plan=plan_name, amount=payment.amount, currency=payment.currency
+                )
+            )
             # The new plan's credits come with the payment.
             grant = plans[plan_name]["monthly_credits"]
             await self.ledger.append(conn, account, "grant", grant, description=f"{plan_name} subscription {subscription_id}")
@@ -113,5 +118,54 @@ class Subscriptions:
             success=True,
             data=billing_pb2.CancelData(
                 message="Subscription cancelled successfully", expiresAt=iso(row.period_end), remainingDays=remaining
+            ),
+        )
+
+    async def usage(self, days: int) -> billing_pb2.UsageStats:
+        """Seed 001's usage, tier and subscription figures over the last `days` days."""
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+        async with self.ledger.db.connect() as conn:
+            net = (
+                await conn.execute(
+                    sa.select(ledger.c.tier, sa.func.sum(ledger.c.images), sa.func.sum(-ledger.c.amount))
+                    .where(ledger.c.kind.in_(("charge", "refund")), ledger.c.created_at >= since)
+                    .group_by(ledger.c.tier)
+                )
+            ).all()
+            charges = (
+                await conn.execute(
+                    sa.select(sa.func.count()).where(ledger.c.kind == "charge", ledger.c.created_at >= since)
+                )
+            ).scalar_one()
+            revenue = (
+                await conn.execute(sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount), 0)).where(payments.c.created_at >= since))
+            ).scalar_one()
+            active = dict(
+                (
+                    await conn.execute(
+                        sa.select(subscriptions.c.plan, sa.func.count())
+                        .where(subscriptions.c.period_end > sa.func.now())
+                        .group_by(subscriptions.c.plan)
+                    )
+                ).all()
+            )
+        images = {tier: int(count or 0) for tier, count, _ in net if tier}
+        credits = sum(int(spent or 0) for _, _, spent in net)
+        all_images = sum(images.values())
+        prices = {name: plan["monthly_price"] for name, plan in self.catalog.data["plans"].items()}
+        return billing_pb2.UsageStats(
+            usage=billing_pb2.Usage(
+                totalCreditsUsed=credits, totalRevenue=int(revenue), avgCreditsPerJob=round(credits / charges, 2) if charges else 0
+            ),
+            tierBreakdown={
+                tier: billing_pb2.TierCount(count=images.get(tier, 0), percentage=round(100 * images.get(tier, 0) / all_images, 1) if all_images else 0)
+                for tier in self.catalog.data["tiers"]
+            },
+            subscriptions=billing_pb2.SubscriptionStats(
+                active=sum(active.values()),
+                starter=active.get("starter", 0),
+                pro=active.get("pro", 0),
+                enterprise=active.get("enterprise", 0),
+                mrr=sum(prices.get(plan, 0) * count for plan, count in active.items()),
             ),
         )

@@ -107,6 +107,10 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
     async def GetJob(self, request, context):
         return await self._get(request.job_id, request.owner_id)
 
+    @rpc_errors
+    async def GetJobStats(self, request, context):
+        return await self.store.stats(min(max(request.days, 1), 365))
+
     async def _get(self, job_id: str, owner_id: str = "") -> jobs_pb2.Job:
         job = await self.store.get(_job_id(job_id), owner_id)
         if job is None:

@@ -123,6 +123,22 @@ class JobStore:
         async with self.db.connect() as conn:
             return [to_proto(row) for row in (await conn.execute(query))]
 
+    async def stats(self, days: int) -> jobs_pb2.JobStats:
+        since = sa.func.now() - dt.timedelta(days=days)
+        query = (
+            sa.select(jobs.c.status, sa.func.count()).where(jobs.c.created_at >= since).group_by(jobs.c.status)
+        )
+        async with self.db.connect() as conn:
+            counts = dict((await conn.execute(query)).all())
+        completed, failed = counts.get("completed", 0), counts.get("failed", 0)
+        finished = completed + failed
+        return jobs_pb2.JobStats(
+            total=sum(counts.values()),
+            completed=completed,
+            failed=failed,
+            successRate=round(100 * completed / finished, 1) if finished else 0,
+        )
+
     async def apply(self, event: jobs_pb2.JobEvent) -> bool:
         """Applies a worker's event; returns whether the row changed."""
         values: dict = {"updated_at": sa.func.now(), "attempts": sa.func.greatest(jobs.c.attempts, event.attempt)}

@@ -180,3 +180,23 @@ def test_the_daily_quota_is_429(mesh, base_url, bearer, account, billing):
     body = refused.json()
     assert body["error"] == "QUOTA_EXCEEDED" and body["details"]["limit"] == 50 and body["details"]["used"] == 50
     assert int(refused.headers["retry-after"]) > 0
+
+
+def test_admin_stats(base_url, bearer, admin_bearer, photo):
+    assert process(base_url, bearer, photo, tier="basic").status_code == 200
+    assert requests.get(f"{base_url}/v1/admin/stats?period=30d", headers=bearer, timeout=30).status_code == 403
+    bad = requests.get(f"{base_url}/v1/admin/stats?period=forever", headers=admin_bearer, timeout=30)
+    assert bad.status_code == 400 and bad.json()["details"]["field"] == "period"
+
+    stats = requests.get(f"{base_url}/v1/admin/stats?period=30d", headers=admin_bearer, timeout=30)
+    assert stats.status_code == 200
+    body = stats.json()
+    assert body["success"] is True and body["data"]["period"] == "30d"
+    data = body["data"]
+    assert data["jobs"]["total"] >= data["jobs"]["completed"] >= 1
+    assert 0 < data["jobs"]["successRate"] <= 100
+    assert data["usage"]["totalCreditsUsed"] > 0 and data["usage"]["avgCreditsPerJob"] > 0
+    assert set(data["tierBreakdown"]) == {"basic", "standard", "professional", "industry"}
+    assert data["tierBreakdown"]["basic"]["count"] >= 1
+    assert abs(sum(t["percentage"] for t in data["tierBreakdown"].values()) - 100) < 0.5
+    assert set(data["subscriptions"]) >= {"active", "starter", "pro", "mrr"}

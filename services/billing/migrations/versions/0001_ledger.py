@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("period", sa.Text),
         # Images a charge or refund was for (daily quotas count these).
         sa.Column("images", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("tier", sa.Text),
         sa.Column("description", sa.Text, nullable=False, server_default=""),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         sa.CheckConstraint("kind IN ('grant', 'charge', 'refund', 'adjustment')", name="ledger_kind_valid"),
@@ -63,6 +64,15 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "payments",
+        sa.Column("reference", sa.Text, primary_key=True),
+        sa.Column("user_id", UUID, nullable=False),
+        sa.Column("plan", sa.Text, nullable=False),
+        sa.Column("amount", sa.Integer, nullable=False),
+        sa.Column("currency", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
+    )
     # Fixed-window request counters of the edge's rate limits (shared by every replica).
     op.create_table(
         "rate_counters",
@@ -75,6 +85,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rate_counters")
+    op.drop_table("payments")
     op.drop_table("subscriptions")
     op.drop_table("ledger")
     op.drop_table("billing_accounts")

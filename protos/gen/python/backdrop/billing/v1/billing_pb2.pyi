@@ -273,3 +273,58 @@ class CancelSubscriptionResponse(_message.Message):
     success: bool
     data: CancelData
     def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[CancelData, _Mapping]] = ...) -> None: ...
+
+class UsageStatsRequest(_message.Message):
+    __slots__ = ("days",)
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    days: int
+    def __init__(self, days: _Optional[int] = ...) -> None: ...
+
+class Usage(_message.Message):
+    __slots__ = ("totalCreditsUsed", "totalRevenue", "avgCreditsPerJob")
+    TOTALCREDITSUSED_FIELD_NUMBER: _ClassVar[int]
+    TOTALREVENUE_FIELD_NUMBER: _ClassVar[int]
+    AVGCREDITSPERJOB_FIELD_NUMBER: _ClassVar[int]
+    totalCreditsUsed: int
+    totalRevenue: int
+    avgCreditsPerJob: float
+    def __init__(self, totalCreditsUsed: _Optional[int] = ..., totalRevenue: _Optional[int] = ..., avgCreditsPerJob: _Optional[float] = ...) -> None: ...
+
+class TierCount(_message.Message):
+    __slots__ = ("count", "percentage")
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
+    count: int
+    percentage: float
+    def __init__(self, count: _Optional[int] = ..., percentage: _Optional[float] = ...) -> None: ...
+
+class SubscriptionStats(_message.Message):
+    __slots__ = ("active", "starter", "pro", "enterprise", "mrr")
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    STARTER_FIELD_NUMBER: _ClassVar[int]
+    PRO_FIELD_NUMBER: _ClassVar[int]
+    ENTERPRISE_FIELD_NUMBER: _ClassVar[int]
+    MRR_FIELD_NUMBER: _ClassVar[int]
+    active: int
+    starter: int
+    pro: int
+    enterprise: int
+    mrr: int
+    def __init__(self, active: _Optional[int] = ..., starter: _Optional[int] = ..., pro: _Optional[int] = ..., enterprise: _Optional[int] = ..., mrr: _Optional[int] = ...) -> None: ...
+
+class UsageStats(_message.Message):
+    __slots__ = ("usage", "tierBreakdown", "subscriptions")
+    class TierBreakdownEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: TierCount
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[TierCount, _Mapping]] = ...) -> None: ...
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    TIERBREAKDOWN_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    usage: Usage
+    tierBreakdown: _containers.MessageMap[str, TierCount]
+    subscriptions: SubscriptionStats
+    def __init__(self, usage: _Optional[_Union[Usage, _Mapping]] = ..., tierBreakdown: _Optional[_Mapping[str, TierCount]] = ..., subscriptions: _Optional[_Union[SubscriptionStats, _Mapping]] = ...) -> None: ...

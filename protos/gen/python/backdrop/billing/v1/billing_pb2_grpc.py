@@ -74,6 +74,11 @@ class BillingServiceStub:
                 request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.SerializeToString,
                 response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
                 _registered_method=True)
+        self.GetUsageStats = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/GetUsageStats',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.UsageStatsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.UsageStats.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -128,6 +133,12 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsageStats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -170,6 +181,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.CancelSubscription,
                     request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.FromString,
                     response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.SerializeToString,
+            ),
+            'GetUsageStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsageStats,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.UsageStatsRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.UsageStats.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -388,6 +404,33 @@ class BillingService:
             '/backdrop.billing.v1.BillingService/CancelSubscription',
             backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.SerializeToString,
             backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsageStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/GetUsageStats',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.UsageStatsRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.UsageStats.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,18 +24,21 @@ _sym_db = _symbol_database.Default()
 
 from backdrop.auth.v1 import auth_pb2 as backdrop_dot_auth_dot_v1_dot_auth__pb2
 from backdrop.billing.v1 import billing_pb2 as backdrop_dot_billing_dot_v1_dot_billing__pb2
+from backdrop.jobs.v1 import jobs_pb2 as backdrop_dot_jobs_dot_v1_dot_jobs__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backdrop/gateway/v1/gateway.proto\x12\x13\x62\x61\x63kdrop.gateway.v1\x1a\x1b\x62\x61\x63kdrop/auth/v1/auth.proto\x1a!backdrop/billing/v1/billing.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x0f\n\rHealthRequest\"3\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tunhealthy\x18\x02 \x03(\t\"\x85\x02\n\x10ProcessingResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x0c\n\x04mask\x18\x03 \x01(\t\x12@\n\x08metadata\x18\x04 \x01(\x0b\x32..backdrop.gateway.v1.ProcessingResult.Metadata\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x14\n\x0c\x63redits_used\x18\x06 \x01(\x05\x12\x0c\n\x04tier\x18\x07 \x01(\t\x1aR\n\x08Metadata\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x17\n\x0fprocessing_time\x18\x04 \x01(\x01\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"}\n\x0fUpdateMeRequest\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x61vatar\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x10\x63urrent_password\x18\x03 \x01(\t\x12\x14\n\x0cnew_password\x18\x04 \x01(\tB\x07\n\x05_nameB\t\n\x07_avatar\"#\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"!\n\x13\x44\x65leteApiKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x10ListUsersRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"0\n\x11GetCreditsRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"F\n\x13GrantCreditsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"9\n\x10SubscribeRequest\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x17\n\x0fpaymentMethodId\x18\x02 \x01(\t\"F\n\x13\x44ownloadFileRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07\x65xpires\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\t2\xcf\x11\n\x07Gateway\x12\x62\n\x06Health\x12\".backdrop.gateway.v1.HealthRequest\x1a#.backdrop.gateway.v1.HealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12M\n\x08RemoveBg\x12\x14.google.api.HttpBody\x1a\x14.google.api.HttpBody\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/remove-bg:\x01*\x12y\n\x10RemoveBackground\x12\x14.google.api.HttpBody\x1a%.backdrop.gateway.v1.ProcessingResult\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/process/remove-background:\x01*\x12k\n\x08Register\x12!.backdrop.auth.v1.RegisterRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/auth/register:\x01*\x12\x62\n\x05Login\x12\x1e.backdrop.auth.v1.LoginRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth/login:\x01*\x12p\n\x07Refresh\x12(.backdrop.gateway.v1.RefreshTokenRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth/refresh:\x01*\x12^\n\x06Logout\x12\x16.google.protobuf.Empty\x1a .backdrop.auth.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12V\n\x04Jwks\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.Jwks\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.json\x12M\n\x05GetMe\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.User\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/users/me\x12\x61\n\x08UpdateMe\x12$.backdrop.gateway.v1.UpdateMeRequest\x1a\x16.backdrop.auth.v1.User\"\x17\x82\xd3\xe4\x93\x02\x11\x32\x0c/v1/users/me:\x01*\x12r\n\x0c\x43reateApiKey\x12(.backdrop.gateway.v1.CreateApiKeyRequest\x1a\x1f.backdrop.auth.v1.CreatedApiKey\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/api-keys:\x01*\x12\x62\n\x0bListApiKeys\x12\x16.google.protobuf.Empty\x1a%.backdrop.auth.v1.ListApiKeysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/api-keys\x12{\n\x0c\x44\x65leteApiKey\x12(.backdrop.gateway.v1.DeleteApiKeyRequest\x1a&.backdrop.auth.v1.DeleteApiKeyResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api-keys/{id}\x12p\n\tListUsers\x12%.backdrop.gateway.v1.ListUsersRequest\x1a#.backdrop.auth.v1.ListUsersResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/admin/users\x12g\n\nGetCredits\x12&.backdrop.gateway.v1.GetCreditsRequest\x1a\x1c.backdrop.billing.v1.Credits\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/credits\x12u\n\x10\x43\x61lculatePricing\x12!.backdrop.billing.v1.QuoteRequest\x1a\x1c.backdrop.billing.v1.Pricing\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v1/pricing/calculate:\x01*\x12t\n\x0cGrantCredits\x12(.backdrop.gateway.v1.GrantCreditsRequest\x1a\x1c.backdrop.billing.v1.Credits\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/admin/credits:\x01*\x12n\n\x0fGetSubscription\x12\x16.google.protobuf.Empty\x1a).backdrop.billing.v1.SubscriptionResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/subscription\x12w\n\tSubscribe\x12%.backdrop.gateway.v1.SubscribeRequest\x1a&.backdrop.billing.v1.SubscribeResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/subscription:\x01*\x12w\n\x12\x43\x61ncelSubscription\x12\x16.google.protobuf.Empty\x1a/.backdrop.billing.v1.CancelSubscriptionResponse\"\x18\x82\xd3\xe4\x93\x02\x12*\x10/v1/subscription\x12j\n\x0c\x44ownloadFile\x12(.backdrop.gateway.v1.DownloadFileRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/files/{key=**}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!backdrop/gateway/v1/gateway.proto\x12\x13\x62\x61\x63kdrop.gateway.v1\x1a\x1b\x62\x61\x63kdrop/auth/v1/auth.proto\x1a!backdrop/billing/v1/billing.proto\x1a\x1b\x62\x61\x63kdrop/jobs/v1/jobs.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1bgoogle/protobuf/empty.proto\"\x0f\n\rHealthRequest\"3\n\x0eHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x11\n\tunhealthy\x18\x02 \x03(\t\"\x85\x02\n\x10ProcessingResult\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\t\x12\x0c\n\x04mask\x18\x03 \x01(\t\x12@\n\x08metadata\x18\x04 \x01(\x0b\x32..backdrop.gateway.v1.ProcessingResult.Metadata\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x14\n\x0c\x63redits_used\x18\x06 \x01(\x05\x12\x0c\n\x04tier\x18\x07 \x01(\t\x1aR\n\x08Metadata\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\x12\x17\n\x0fprocessing_time\x18\x04 \x01(\x01\",\n\x13RefreshTokenRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"}\n\x0fUpdateMeRequest\x12\x11\n\x04name\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x61vatar\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x10\x63urrent_password\x18\x03 \x01(\t\x12\x14\n\x0cnew_password\x18\x04 \x01(\tB\x07\n\x05_nameB\t\n\x07_avatar\"#\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"!\n\x13\x44\x65leteApiKeyRequest\x12\n\n\x02id\x18\x01 \x01(\t\"/\n\x10ListUsersRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"0\n\x11GetCreditsRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"F\n\x13GrantCreditsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"9\n\x10SubscribeRequest\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x17\n\x0fpaymentMethodId\x18\x02 \x01(\t\"#\n\x11\x41\x64minStatsRequest\x12\x0e\n\x06period\x18\x01 \x01(\t\"\xa4\x03\n\nAdminStats\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x32\n\x04\x64\x61ta\x18\x02 \x01(\x0b\x32$.backdrop.gateway.v1.AdminStats.Data\x1a\xd0\x02\n\x04\x44\x61ta\x12\x0e\n\x06period\x18\x01 \x01(\t\x12(\n\x04jobs\x18\x02 \x01(\x0b\x32\x1a.backdrop.jobs.v1.JobStats\x12)\n\x05usage\x18\x03 \x01(\x0b\x32\x1a.backdrop.billing.v1.Usage\x12N\n\rtierBreakdown\x18\x04 \x03(\x0b\x32\x37.backdrop.gateway.v1.AdminStats.Data.TierBreakdownEntry\x12=\n\rsubscriptions\x18\x05 \x01(\x0b\x32&.backdrop.billing.v1.SubscriptionStats\x1aT\n\x12TierBreakdownEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x1e.backdrop.billing.v1.TierCount:\x02\x38\x01\"F\n\x13\x44ownloadFileRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07\x65xpires\x18\x02 \x01(\x03\x12\x11\n\tsignature\x18\x03 \x01(\t2\xc2\x12\n\x07Gateway\x12\x62\n\x06Health\x12\".backdrop.gateway.v1.HealthRequest\x1a#.backdrop.gateway.v1.HealthResponse\"\x0f\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12M\n\x08RemoveBg\x12\x14.google.api.HttpBody\x1a\x14.google.api.HttpBody\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/remove-bg:\x01*\x12y\n\x10RemoveBackground\x12\x14.google.api.HttpBody\x1a%.backdrop.gateway.v1.ProcessingResult\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/process/remove-background:\x01*\x12k\n\x08Register\x12!.backdrop.auth.v1.RegisterRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/auth/register:\x01*\x12\x62\n\x05Login\x12\x1e.backdrop.auth.v1.LoginRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth/login:\x01*\x12p\n\x07Refresh\x12(.backdrop.gateway.v1.RefreshTokenRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth/refresh:\x01*\x12^\n\x06Logout\x12\x16.google.protobuf.Empty\x1a .backdrop.auth.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12V\n\x04Jwks\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.Jwks\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/.well-known/jwks.json\x12M\n\x05GetMe\x12\x16.google.protobuf.Empty\x1a\x16.backdrop.auth.v1.User\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/users/me\x12\x61\n\x08UpdateMe\x12$.backdrop.gateway.v1.UpdateMeRequest\x1a\x16.backdrop.auth.v1.User\"\x17\x82\xd3\xe4\x93\x02\x11\x32\x0c/v1/users/me:\x01*\x12r\n\x0c\x43reateApiKey\x12(.backdrop.gateway.v1.CreateApiKeyRequest\x1a\x1f.backdrop.auth.v1.CreatedApiKey\"\x17\x82\xd3\xe4\x93\x02\x11\"\x0c/v1/api-keys:\x01*\x12\x62\n\x0bListApiKeys\x12\x16.google.protobuf.Empty\x1a%.backdrop.auth.v1.ListApiKeysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/api-keys\x12{\n\x0c\x44\x65leteApiKey\x12(.backdrop.gateway.v1.DeleteApiKeyRequest\x1a&.backdrop.auth.v1.DeleteApiKeyResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/api-keys/{id}\x12p\n\tListUsers\x12%.backdrop.gateway.v1.ListUsersRequest\x1a#.backdrop.auth.v1.ListUsersResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/admin/users\x12g\n\nGetCredits\x12&.backdrop.gateway.v1.GetCreditsRequest\x1a\x1c.backdrop.billing.v1.Credits\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/credits\x12u\n\x10\x43\x61lculatePricing\x12!.backdrop.billing.v1.QuoteRequest\x1a\x1c.backdrop.billing.v1.Pricing\" \x82\xd3\xe4\x93\x02\x1a\"\x15/v1/pricing/calculate:\x01*\x12t\n\x0cGrantCredits\x12(.backdrop.gateway.v1.GrantCreditsRequest\x1a\x1c.backdrop.billing.v1.Credits\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x11/v1/admin/credits:\x01*\x12n\n\x0fGetSubscription\x12\x16.google.protobuf.Empty\x1a).backdrop.billing.v1.SubscriptionResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/subscription\x12w\n\tSubscribe\x12%.backdrop.gateway.v1.SubscribeRequest\x1a&.backdrop.billing.v1.SubscribeResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/subscription:\x01*\x12w\n\x12\x43\x61ncelSubscription\x12\x16.google.protobuf.Empty\x1a/.backdrop.billing.v1.CancelSubscriptionResponse\"\x18\x82\xd3\xe4\x93\x02\x12*\x10/v1/subscription\x12q\n\rGetAdminStats\x12&.backdrop.gateway.v1.AdminStatsRequest\x1a\x1f.backdrop.gateway.v1.AdminStats\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/admin/stats\x12j\n\x0c\x44ownloadFile\x12(.backdrop.gateway.v1.DownloadFileRequest\x1a\x14.google.api.HttpBody\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/files/{key=**}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backdrop.gateway.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ADMINSTATS_DATA_TIERBREAKDOWNENTRY']._loaded_options = None
+  _globals['_ADMINSTATS_DATA_TIERBREAKDOWNENTRY']._serialized_options = b'8\001'
   _globals['_GATEWAY'].methods_by_name['Health']._loaded_options = None
   _globals['_GATEWAY'].methods_by_name['Health']._serialized_options = b'\202\323\344\223\002\t\022\007/health'
   _globals['_GATEWAY'].methods_by_name['RemoveBg']._loaded_options = None
@@ -76,34 +79,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GATEWAY'].methods_by_name['Subscribe']._serialized_options = b'\202\323\344\223\002\025\"\020/v1/subscription:\001*'
   _globals['_GATEWAY'].methods_by_name['CancelSubscription']._loaded_options = None
   _globals['_GATEWAY'].methods_by_name['CancelSubscription']._serialized_options = b'\202\323\344\223\002\022*\020/v1/subscription'
+  _globals['_GATEWAY'].methods_by_name['GetAdminStats']._loaded_options = None
+  _globals['_GATEWAY'].methods_by_name['GetAdminStats']._serialized_options = b'\202\323\344\223\002\021\022\017/v1/admin/stats'
   _globals['_GATEWAY'].methods_by_name['DownloadFile']._loaded_options = None
   _globals['_GATEWAY'].methods_by_name['DownloadFile']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/files/{key=**}'
-  _globals['_HEALTHREQUEST']._serialized_start=208
-  _globals['_HEALTHREQUEST']._serialized_end=223
-  _globals['_HEALTHRESPONSE']._serialized_start=225
-  _globals['_HEALTHRESPONSE']._serialized_end=276
-  _globals['_PROCESSINGRESULT']._serialized_start=279
-  _globals['_PROCESSINGRESULT']._serialized_end=540
-  _globals['_PROCESSINGRESULT_METADATA']._serialized_start=458
-  _globals['_PROCESSINGRESULT_METADATA']._serialized_end=540
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=542
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=586
-  _globals['_UPDATEMEREQUEST']._serialized_start=588
-  _globals['_UPDATEMEREQUEST']._serialized_end=713
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=715
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=750
-  _globals['_DELETEAPIKEYREQUEST']._serialized_start=752
-  _globals['_DELETEAPIKEYREQUEST']._serialized_end=785
-  _globals['_LISTUSERSREQUEST']._serialized_start=787
-  _globals['_LISTUSERSREQUEST']._serialized_end=834
-  _globals['_GETCREDITSREQUEST']._serialized_start=836
-  _globals['_GETCREDITSREQUEST']._serialized_end=884
-  _globals['_GRANTCREDITSREQUEST']._serialized_start=886
-  _globals['_GRANTCREDITSREQUEST']._serialized_end=956
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=958
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=1015
-  _globals['_DOWNLOADFILEREQUEST']._serialized_start=1017
-  _globals['_DOWNLOADFILEREQUEST']._serialized_end=1087
-  _globals['_GATEWAY']._serialized_start=1090
-  _globals['_GATEWAY']._serialized_end=3345
+  _globals['_HEALTHREQUEST']._serialized_start=237
+  _globals['_HEALTHREQUEST']._serialized_end=252
+  _globals['_HEALTHRESPONSE']._serialized_start=254
+  _globals['_HEALTHRESPONSE']._serialized_end=305
+  _globals['_PROCESSINGRESULT']._serialized_start=308
+  _globals['_PROCESSINGRESULT']._serialized_end=569
+  _globals['_PROCESSINGRESULT_METADATA']._serialized_start=487
+  _globals['_PROCESSINGRESULT_METADATA']._serialized_end=569
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=571
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=615
+  _globals['_UPDATEMEREQUEST']._serialized_start=617
+  _globals['_UPDATEMEREQUEST']._serialized_end=742
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=744
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=779
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=781
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=814
+  _globals['_LISTUSERSREQUEST']._serialized_start=816
+  _globals['_LISTUSERSREQUEST']._serialized_end=863
+  _globals['_GETCREDITSREQUEST']._serialized_start=865
+  _globals['_GETCREDITSREQUEST']._serialized_end=913
+  _globals['_GRANTCREDITSREQUEST']._serialized_start=915
+  _globals['_GRANTCREDITSREQUEST']._serialized_end=985
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=987
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=1044
+  _globals['_ADMINSTATSREQUEST']._serialized_start=1046
+  _globals['_ADMINSTATSREQUEST']._serialized_end=1081
+  _globals['_ADMINSTATS']._serialized_start=1084
+  _globals['_ADMINSTATS']._serialized_end=1504
+  _globals['_ADMINSTATS_DATA']._serialized_start=1168
+  _globals['_ADMINSTATS_DATA']._serialized_end=1504
+  _globals['_ADMINSTATS_DATA_TIERBREAKDOWNENTRY']._serialized_start=1420
+  _globals['_ADMINSTATS_DATA_TIERBREAKDOWNENTRY']._serialized_end=1504
+  _globals['_DOWNLOADFILEREQUEST']._serialized_start=1506
+  _globals['_DOWNLOADFILEREQUEST']._serialized_end=1576
+  _globals['_GATEWAY']._serialized_start=1579
+  _globals['_GATEWAY']._serialized_end=3949
 # @@protoc_insertion_point(module_scope)

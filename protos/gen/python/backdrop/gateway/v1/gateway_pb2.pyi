@@ -1,5 +1,6 @@
 from backdrop.auth.v1 import auth_pb2 as _auth_pb2
 from backdrop.billing.v1 import billing_pb2 as _billing_pb2
+from backdrop.jobs.v1 import jobs_pb2 as _jobs_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
@@ -115,6 +116,40 @@ class SubscribeRequest(_message.Message):
     plan: str
     paymentMethodId: str
     def __init__(self, plan: _Optional[str] = ..., paymentMethodId: _Optional[str] = ...) -> None: ...
+
+class AdminStatsRequest(_message.Message):
+    __slots__ = ("period",)
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    period: str
+    def __init__(self, period: _Optional[str] = ...) -> None: ...
+
+class AdminStats(_message.Message):
+    __slots__ = ("success", "data")
+    class Data(_message.Message):
+        __slots__ = ("period", "jobs", "usage", "tierBreakdown", "subscriptions")
+        class TierBreakdownEntry(_message.Message):
+            __slots__ = ("key", "value")
+            KEY_FIELD_NUMBER: _ClassVar[int]
+            VALUE_FIELD_NUMBER: _ClassVar[int]
+            key: str
+            value: _billing_pb2.TierCount
+            def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_billing_pb2.TierCount, _Mapping]] = ...) -> None: ...
+        PERIOD_FIELD_NUMBER: _ClassVar[int]
+        JOBS_FIELD_NUMBER: _ClassVar[int]
+        USAGE_FIELD_NUMBER: _ClassVar[int]
+        TIERBREAKDOWN_FIELD_NUMBER: _ClassVar[int]
+        SUBSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+        period: str
+        jobs: _jobs_pb2.JobStats
+        usage: _billing_pb2.Usage
+        tierBreakdown: _containers.MessageMap[str, _billing_pb2.TierCount]
+        subscriptions: _billing_pb2.SubscriptionStats
+        def __init__(self, period: _Optional[str] = ..., jobs: _Optional[_Union[_jobs_pb2.JobStats, _Mapping]] = ..., usage: _Optional[_Union[_billing_pb2.Usage, _Mapping]] = ..., tierBreakdown: _Optional[_Mapping[str, _billing_pb2.TierCount]] = ..., subscriptions: _Optional[_Union[_billing_pb2.SubscriptionStats, _Mapping]] = ...) -> None: ...
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    data: AdminStats.Data
+    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[AdminStats.Data, _Mapping]] = ...) -> None: ...
 
 class DownloadFileRequest(_message.Message):
     __slots__ = ("key", "expires", "signature")

@@ -138,6 +138,11 @@ class GatewayStub:
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
                 response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
                 _registered_method=True)
+        self.GetAdminStats = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetAdminStats',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.FromString,
+                _registered_method=True)
         self.DownloadFile = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/DownloadFile',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
@@ -281,6 +286,13 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAdminStats(self, request, context):
+        """Admins: seed 001's usage statistics.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DownloadFile(self, request, context):
         """Downloads a stored file through a signed, expiring URL.
         """
@@ -390,6 +402,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.CancelSubscription,
                     request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                     response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.SerializeToString,
+            ),
+            'GetAdminStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAdminStats,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.SerializeToString,
             ),
             'DownloadFile': grpc.unary_unary_rpc_method_handler(
                     servicer.DownloadFile,
@@ -937,6 +954,33 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/CancelSubscription',
             google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAdminStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetAdminStats',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.FromString,
             options,
             channel_credentials,
             insecure,

@@ -112,6 +112,24 @@ class WaitJobRequest(_message.Message):
     owner_id: str
     def __init__(self, job_id: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., owner_id: _Optional[str] = ...) -> None: ...
 
+class JobStatsRequest(_message.Message):
+    __slots__ = ("days",)
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    days: int
+    def __init__(self, days: _Optional[int] = ...) -> None: ...
+
+class JobStats(_message.Message):
+    __slots__ = ("total", "completed", "failed", "successRate")
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    SUCCESSRATE_FIELD_NUMBER: _ClassVar[int]
+    total: int
+    completed: int
+    failed: int
+    successRate: float
+    def __init__(self, total: _Optional[int] = ..., completed: _Optional[int] = ..., failed: _Optional[int] = ..., successRate: _Optional[float] = ...) -> None: ...
+
 class WorkItem(_message.Message):
     __slots__ = ("job_id", "input_key", "remove_background")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]

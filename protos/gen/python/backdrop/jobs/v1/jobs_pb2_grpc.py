@@ -49,6 +49,11 @@ class JobServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WaitJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
                 _registered_method=True)
+        self.GetJobStats = channel.unary_unary(
+                '/backdrop.jobs.v1.JobService/GetJobStats',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStatsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStats.FromString,
+                _registered_method=True)
 
 
 class JobServiceServicer:
@@ -75,6 +80,13 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetJobStats(self, request, context):
+        """Counts over the last `days` days, for the admin stats.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +104,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.WaitJob,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WaitJobRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.SerializeToString,
+            ),
+            'GetJobStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJobStats,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStatsRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStats.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +192,33 @@ class JobService:
             '/backdrop.jobs.v1.JobService/WaitJob',
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WaitJobRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJobStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.JobService/GetJobStats',
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStatsRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStats.FromString,
             options,
             channel_credentials,
             insecure,
