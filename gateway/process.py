@@ -4,6 +4,7 @@ or an error."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -99,14 +100,21 @@ class BackgroundRemoval:
         if options.model:
             await self.check_model(options)
         job_id = str(uuid.uuid4())
-        charge = await self.billing.Charge(
+        input_key = f"uploads/{job_id}/original.{info.format}"
+        # The charge and the upload's write overlap; the job is queued only once both are done.
+        charging = self.billing.Charge(
             billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=1)
         )
-        options.model = options.model or charge.model
-        options.quality = options.quality or charge.quality
-        input_key = f"uploads/{job_id}/original.{info.format}"
+        charged, stored = await asyncio.gather(charging, self.store.put(input_key, upload, info.content_type), return_exceptions=True)
+        if isinstance(charged, BaseException):
+            if not isinstance(stored, BaseException):
+                await self.store.delete(input_key)
+            raise charged
         try:
-            await self.store.put(input_key, upload, info.content_type)
+            if isinstance(stored, BaseException):
+                raise stored
+            options.model = options.model or charged.model
+            options.quality = options.quality or charged.quality
             job = await self.jobs.SubmitJob(
                 jobs_pb2.SubmitJobRequest(
                     job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options
@@ -117,7 +125,7 @@ class BackgroundRemoval:
             raise
         return await self.jobs.WaitJob(
             jobs_pb2.WaitJobRequest(job_id=job.id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
-        ), charge
+        ), charged
 
 
 def outcome(job: jobs_pb2.Job) -> bool:

@@ -28,6 +28,9 @@ accounts = sa.Table(
     sa.Column("user_id", UUID, primary_key=True),
     sa.Column("plan", sa.Text, nullable=False),
     sa.Column("balance", sa.Integer, nullable=False),
+    sa.Column("granted_period", sa.Text, nullable=False, server_default=""),
+    sa.Column("quota_day", sa.Date, nullable=False, server_default=sa.func.current_date()),
+    sa.Column("images_today", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
     sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
 )
@@ -73,6 +76,11 @@ def _period(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m")
 
 
+def _today() -> dt.date:
+    """Quotas reset at midnight UTC (next_midnight); the database's own date may be in another zone."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -83,63 +91,64 @@ def next_midnight() -> dt.datetime:
 
 
 class Ledger:
+    """Every change of a balance: a few statements in one transaction, the account row locked."""
+
     def __init__(self, db: AsyncEngine, catalog: Catalog):
         self.db = db
         self.catalog = catalog
 
-    async def append(self, conn: AsyncConnection, account, kind: str, amount: int, **fields) -> int:
-        balance = account.balance + amount
+    async def append(self, conn: AsyncConnection, account, kind: str, amount: int, images: int = 0, **fields):
+        """Changes the balance (and today's image count) and records why; returns the account row."""
+        today = _today()
+        account = (
+            await conn.execute(
+                accounts.update()
+                .where(accounts.c.user_id == account.user_id)
+                .values(
+                    balance=accounts.c.balance + amount,
+                    images_today=sa.case(
+                        (accounts.c.quota_day == today, accounts.c.images_today + images), else_=max(images, 0)
+                    ),
+                    quota_day=today,
+                    updated_at=sa.func.now(),
+                )
+                .returning(*accounts.c)
+            )
+        ).one()
         await conn.execute(
-            accounts.update().where(accounts.c.user_id == account.user_id).values(balance=balance, updated_at=sa.func.now())
+            ledger.insert().values(
+                user_id=account.user_id, kind=kind, amount=amount, balance_after=account.balance, images=images, **fields
+            )
         )
-        await conn.execute(
-            ledger.insert().values(user_id=account.user_id, kind=kind, amount=amount, balance_after=balance, **fields)
-        )
-        return balance
+        return account
 
     async def open_account(self, conn: AsyncConnection, user_id: str, plan: str):
         """The caller's account, locked for this transaction, with this month's grant applied."""
-        await conn.execute(
+        opened = (
             postgresql.insert(accounts)
             .values(user_id=user_id, plan=plan if plan in self.catalog.data["plans"] else "free", balance=0)
-            .on_conflict_do_nothing(index_elements=[accounts.c.user_id])
+            .on_conflict_do_update(index_elements=[accounts.c.user_id], set_={"updated_at": accounts.c.updated_at})
+            .returning(*accounts.c)  # the upsert both returns and locks the row
         )
-        account = (await conn.execute(sa.select(accounts).where(accounts.c.user_id == user_id).with_for_update())).one()
-        ended = (
-            await conn.execute(
-                subscriptions.delete()
-                .where(subscriptions.c.user_id == user_id, subscriptions.c.status == "cancelled", subscriptions.c.period_end <= sa.func.now())
-                .returning(subscriptions.c.plan)
-            )
-        ).first()
-        if ended is not None:  # a cancelled subscription ran out: back to the free plan
-            await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(plan="free"))
-            account = (await conn.execute(sa.select(accounts).where(accounts.c.user_id == user_id))).one()
+        account = (await conn.execute(opened)).one()
         period = _period()
-        granted = (
-            await conn.execute(
-                sa.select(sa.func.count()).select_from(ledger).where(
-                    ledger.c.user_id == user_id, ledger.c.kind == "grant", ledger.c.period == period
-                )
-            )
-        ).scalar_one()
-        if not granted:
+        if account.granted_period != period:
             grant = self.catalog.plan(account.plan)["monthly_credits"]
-            await self.append(conn, account, "grant", grant, period=period, description=f"{account.plan} plan, {period}")
-            account = (await conn.execute(sa.select(accounts).where(accounts.c.user_id == user_id))).one()
+            account = await self.append(conn, account, "grant", grant, period=period, description=f"{account.plan} plan, {period}")
+            await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(granted_period=period))
         return account
+
+    def images_today(self, account) -> int:
+        return account.images_today if account.quota_day == _today() else 0
 
     async def charge(self, user_id: str, plan: str, job_id: str, tier: str, image_count: int) -> billing_pb2.ChargeResponse:
         pricing = self.catalog.price(tier, image_count)
         spec = self.catalog.data["tiers"][pricing.tier]
         async with self.db.begin() as conn:
             account = await self.open_account(conn, user_id, plan)
-            existing = (
-                await conn.execute(sa.select(ledger).where(ledger.c.job_id == job_id, ledger.c.kind == "charge"))
-            ).first()
-            if existing is None:
+            try:
                 self.catalog.check_allowed(account.plan, pricing.tier)
-                await self._check_daily_quota(conn, account, image_count)
+                self._check_daily_quota(account, image_count)
                 if account.balance < pricing.finalTotal:
                     raise ServiceError(
                         grpc.StatusCode.FAILED_PRECONDITION,
@@ -148,27 +157,45 @@ class Ledger:
                         details={"required": pricing.finalTotal, "available": account.balance, "tier": pricing.tier},
                         http_status=402,
                     )
-                balance = await self.append(
-                    conn, account, "charge", -pricing.finalTotal, job_id=job_id, images=image_count, tier=pricing.tier,
-                    description=f"{image_count} image(s), {pricing.tier}",
-                )
-            else:  # a retried request or a redelivered message: charged already
+            except ServiceError:
+                # A retried request whose job was charged already succeeds, whatever the balance now.
+                charged = await conn.execute(sa.select(ledger.c.id).where(ledger.c.job_id == job_id, ledger.c.kind == "charge"))
+                if charged.first() is None:
+                    raise
                 balance = account.balance
+            else:
+                inserted = await conn.execute(
+                    postgresql.insert(ledger)
+                    .values(
+                        user_id=user_id, kind="charge", amount=-pricing.finalTotal,
+                        balance_after=account.balance - pricing.finalTotal, job_id=job_id, images=image_count,
+                        tier=pricing.tier, description=f"{image_count} image(s), {pricing.tier}",
+                    )
+                    .on_conflict_do_nothing(index_elements=[ledger.c.job_id, ledger.c.kind], index_where=ledger.c.job_id.isnot(None))
+                    .returning(ledger.c.id)
+                )
+                balance = account.balance
+                if inserted.first() is not None:  # not a retry: move the balance
+                    balance = (
+                        await conn.execute(
+                            accounts.update()
+                            .where(accounts.c.user_id == user_id)
+                            .values(
+                                balance=accounts.c.balance - pricing.finalTotal,
+                                images_today=self.images_today(account) + image_count,
+                                quota_day=_today(),
+                                updated_at=sa.func.now(),
+                            )
+                            .returning(accounts.c.balance)
+                        )
+                    ).scalar_one()
         return billing_pb2.ChargeResponse(
             credits_charged=pricing.finalTotal, balance=balance, pricing=pricing, model=spec["model"], quality=spec["quality"]
         )
 
-    async def images_today(self, conn: AsyncConnection, user_id: str) -> int:
-        """Images charged since midnight UTC, less refunded ones."""
-        today = next_midnight() - dt.timedelta(days=1)
-        query = sa.select(sa.func.coalesce(sa.func.sum(ledger.c.images), 0)).where(
-            ledger.c.user_id == user_id, ledger.c.kind.in_(("charge", "refund")), ledger.c.created_at >= today
-        )
-        return int((await conn.execute(query)).scalar_one())
-
-    async def _check_daily_quota(self, conn: AsyncConnection, account, image_count: int) -> None:
+    def _check_daily_quota(self, account, image_count: int) -> None:
         limit = self.catalog.plan(account.plan)["daily_quota"]
-        used = await self.images_today(conn, account.user_id)
+        used = self.images_today(account)
         if used + image_count > limit:
             reset = next_midnight()
             retry_after = int((reset - dt.datetime.now(dt.UTC)).total_seconds()) + 1
@@ -195,7 +222,7 @@ class Ledger:
             if done is not None:
                 return billing_pb2.RefundResponse(refunded=False)
             await self.append(
-                conn, account, "refund", -charge.amount, job_id=job_id, images=-charge.images, tier=charge.tier,
+                conn, account, "refund", -charge.amount, images=-charge.images, job_id=job_id, tier=charge.tier,
                 description="job failed",
             )
         return billing_pb2.RefundResponse(refunded=True, credits=-charge.amount)

@@ -108,9 +108,9 @@ async def main() -> None:
     nats_client, js = await messaging.connect("billing")
 
     rate_limits = RateLimits(engine, catalog)
+    subscriptions = Subscriptions(ledger, payments.from_env())
 
     def register(server):
-        subscriptions = Subscriptions(ledger, payments.from_env())
         billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog, subscriptions), server)
         rls_pb2_grpc.add_RateLimitServiceServicer_to_server(rate_limits, server)
         return [
@@ -130,7 +130,7 @@ async def main() -> None:
         port=env_int("BILLING_PORT", 50055),
         register=register,
         checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
-        background=[refunds, rate_limits.expire],
+        background=[refunds, rate_limits.expire, subscriptions.expire_loop],
         on_shutdown=close,
     )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import uuid
 
 import grpc
@@ -13,6 +15,8 @@ from backdrop.billing.v1 import billing_pb2
 from services.billing.ledger import Ledger, accounts, iso, ledger, next_midnight, payments, subscriptions
 from services.billing.payments import PaymentProvider
 from services.runtime.errors import ServiceError, invalid
+
+log = logging.getLogger(__name__)
 
 
 class Subscriptions:
@@ -31,10 +35,30 @@ class Subscriptions:
             if plan["monthly_price"] > 0
         ]
 
+    async def expire_ended(self, user_id: str | None = None) -> int:
+        """Cancelled subscriptions whose period is over end: their accounts go back to free."""
+        ended = subscriptions.delete().where(subscriptions.c.status == "cancelled", subscriptions.c.period_end <= sa.func.now())
+        if user_id:
+            ended = ended.where(subscriptions.c.user_id == user_id)
+        async with self.ledger.db.begin() as conn:
+            users = [row.user_id for row in await conn.execute(ended.returning(subscriptions.c.user_id))]
+            if users:
+                await conn.execute(accounts.update().where(accounts.c.user_id.in_(users)).values(plan="free"))
+        return len(users)
+
+    async def expire_loop(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            try:
+                await self.expire_ended()
+            except Exception:  # noqa: BLE001 - next round
+                log.exception("could not expire subscriptions")
+
     async def status(self, user_id: str, token_plan: str) -> billing_pb2.SubscriptionResponse:
+        await self.expire_ended(user_id)
         async with self.ledger.db.begin() as conn:
             account = await self.ledger.open_account(conn, user_id, token_plan)
-            used = await self.ledger.images_today(conn, user_id)
+            used = self.ledger.images_today(account)
             row = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == user_id))).first()
         plan = self.catalog.plan(account.plan)
         if row is None:

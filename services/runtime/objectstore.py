@@ -35,6 +35,7 @@ class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def get(self, key: str) -> bytes: ...
     async def content_type(self, key: str) -> str: ...
+    async def delete(self, key: str) -> None: ...
     async def check(self) -> None: ...
 
 
@@ -81,6 +82,11 @@ class LocalObjectStore:
             return path.with_name(path.name + ".content-type").read_text()
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
+
+    async def delete(self, key: str) -> None:
+        path = self._path(key)
+        for target in (path, path.with_name(path.name + ".content-type")):
+            target.unlink(missing_ok=True)
 
     async def check(self) -> None:
         if not os.access(self.root, os.W_OK):
@@ -138,6 +144,9 @@ class S3ObjectStore:
 
     async def content_type(self, key: str) -> str:
         return await asyncio.to_thread(self._content_type, key)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.client.remove_object, self.bucket, check_key(key))
 
     async def check(self) -> None:
         await asyncio.to_thread(self._ensure_bucket)

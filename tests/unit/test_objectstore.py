@@ -17,6 +17,10 @@ async def roundtrip(store) -> None:
         await store.get("results/missing.png")
     with pytest.raises(ObjectNotFound):
         await store.content_type("results/missing.png")
+    await store.put("uploads/gone.png", b"x", "image/png")
+    await store.delete("uploads/gone.png")
+    with pytest.raises(ObjectNotFound):
+        await store.get("uploads/gone.png")
 
 
 def test_local_store(tmp_path):

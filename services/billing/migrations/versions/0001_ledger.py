@@ -23,6 +23,11 @@ def upgrade() -> None:
         sa.Column("user_id", UUID, primary_key=True),
         sa.Column("plan", sa.Text, nullable=False),
         sa.Column("balance", sa.Integer, nullable=False),
+        # The month whose plan grant has been applied (YYYY-MM).
+        sa.Column("granted_period", sa.Text, nullable=False, server_default=""),
+        # Images charged on quota_day, for the daily quota.
+        sa.Column("quota_day", sa.Date, nullable=False, server_default=sa.func.current_date()),
+        sa.Column("images_today", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=NOW),
         sa.CheckConstraint("balance >= 0", name="billing_accounts_balance_not_negative"),
