@@ -71,6 +71,9 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
             set_={"count": counters.c.count + statement.excluded.count},
         ).returning(counters.c.key, counters.c.count)
         async with self.db.begin() as conn:
+            # Counters are not money: a crash may forget the last few counts, so their
+            # commit does not wait for the disk (the ledger's commits do).
+            await conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
             found = {row.key: row.count for row in await conn.execute(statement)}
         return [found[key] for key, _ in keys]
 
