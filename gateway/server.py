@@ -14,7 +14,7 @@ from backdrop.auth.v1 import auth_pb2_grpc
 from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
-from backdrop.jobs.v1 import jobs_pb2_grpc
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from gateway import multipart, rest
 from gateway.accounts import AccountEndpoints
 from gateway.credits import CreditEndpoints
@@ -25,6 +25,13 @@ from services.runtime.config import env_int, env_str, grpc_target
 from services.runtime.errors import invalid, not_found
 from services.runtime.objectstore import ObjectNotFound
 
+# Seed 000's job states.
+JOB_STATUS = {
+    jobs_pb2.JOB_STATUS_QUEUED: "pending",
+    jobs_pb2.JOB_STATUS_PROCESSING: "processing",
+    jobs_pb2.JOB_STATUS_COMPLETED: "completed",
+    jobs_pb2.JOB_STATUS_FAILED: "failed",
+}
 # Dependencies each backend reports under grpc.health.v1 (see HealthMonitor).
 BACKEND_DEPENDENCIES = ("postgres", "nats", "model-server", "object-store")
 
@@ -121,6 +128,12 @@ class GatewayServicer(AccountEndpoints, CreditEndpoints, gateway_pb2_grpc.Gatewa
             return gateway_pb2.ProcessingResult(
                 id=job.id, status="processing", credits_used=charge.credits_charged, tier=charge.pricing.tier
             )
+        processed = self._result(job)
+        processed.credits_used = charge.credits_charged
+        processed.tier = charge.pricing.tier
+        return processed
+
+    def _result(self, job: jobs_pb2.Job) -> gateway_pb2.ProcessingResult:
         result = job.result
         elapsed = job.finished_at.ToDatetime() - job.created_at.ToDatetime()
         return gateway_pb2.ProcessingResult(
@@ -128,14 +141,30 @@ class GatewayServicer(AccountEndpoints, CreditEndpoints, gateway_pb2_grpc.Gatewa
             status="completed",
             image=self.signer.url(result.result_key),
             mask=self.signer.url(result.mask_key) if result.mask_key else "",
-            credits_used=charge.credits_charged,
-            tier=charge.pricing.tier,
             metadata=gateway_pb2.ProcessingResult.Metadata(
                 width=result.width,
                 height=result.height,
                 format=result.format,
                 processing_time=round(elapsed.total_seconds(), 3),
             ),
+        )
+
+    @rest.endpoint(envelopes.v1)
+    async def GetJob(self, request, context):
+        caller = identity.required(context)
+        job = await self.removal.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=request.id, owner_id=caller.user_id))
+        status = JOB_STATUS[job.status]
+        done = job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
+        return gateway_pb2.BatchJob(
+            id=job.id,
+            status=status,
+            progress=100.0 if done else (50.0 if status == "processing" else 0.0),
+            total_files=1,
+            processed_files=1 if done else 0,
+            results=[self._result(job)] if job.status == jobs_pb2.JOB_STATUS_COMPLETED else [],
+            created_at=job.created_at.ToDatetime().isoformat() + "Z",
+            error=job.error_code if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
+            message=job.error_message if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
         )
 
     @rest.endpoint(envelopes.v1)

@@ -206,6 +206,11 @@ def test_a_user_sees_only_their_own_keys_and_jobs(mesh, base_url, bearer, photo)
 
     job = requests.post(f"{base_url}/v1/process/remove-background", files={"file": ("p.jpg", photo)}, headers=bearer, timeout=120)
     job_id = job.json()["id"]
+    mine = requests.get(f"{base_url}/v1/process/jobs/{job_id}", headers=bearer, timeout=30)
+    assert mine.status_code == 200 and mine.json()["status"] == "completed" and mine.json()["progress"] == 100
+    assert mine.json()["results"][0]["id"] == job_id
+    assert_error(requests.get(f"{base_url}/v1/process/jobs/{job_id}", headers=other, timeout=30), 404, "JOB_NOT_FOUND")
+    assert_error(requests.get(f"{base_url}/v1/process/jobs/not-a-uuid", headers=bearer, timeout=30), 404, "JOB_NOT_FOUND")
     owner = me(base_url, bearer).json()["id"]
     stranger = me(base_url, other).json()["id"]
     with grpc.insecure_channel(f"127.0.0.1:{mesh.ports.orchestrator}") as channel:

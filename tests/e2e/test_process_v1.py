@@ -129,8 +129,10 @@ def test_not_an_image(base_url, post):
     assert "png" in body["message"]
 
 
-def test_truncated_image(base_url, photo, post):
-    assert_error(post(photo[: len(photo) // 2]), 400, "INVALID_IMAGE")
+def test_truncated_image(base_url, photo, post, bearer):
+    body = assert_error(post(photo[: len(photo) // 2]), 400, "INVALID_IMAGE")
+    status = requests.get(f"{base_url}/v1/process/jobs/{body['details']['job_id']}", headers=bearer, timeout=30).json()
+    assert status["status"] == "failed" and status["error"] == "INVALID_IMAGE" and status["results"] == []
 
 
 def test_decompression_bomb_rejected_before_decoding(base_url, post):

@@ -91,6 +91,34 @@ class ListUsersRequest(_message.Message):
     limit: int
     def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
 
+class GetJobRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class BatchJob(_message.Message):
+    __slots__ = ("id", "status", "progress", "total_files", "processed_files", "results", "created_at", "error", "message")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FILES_FIELD_NUMBER: _ClassVar[int]
+    PROCESSED_FILES_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    status: str
+    progress: float
+    total_files: int
+    processed_files: int
+    results: _containers.RepeatedCompositeFieldContainer[ProcessingResult]
+    created_at: str
+    error: str
+    message: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[float] = ..., total_files: _Optional[int] = ..., processed_files: _Optional[int] = ..., results: _Optional[_Iterable[_Union[ProcessingResult, _Mapping]]] = ..., created_at: _Optional[str] = ..., error: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
 class GetCreditsRequest(_message.Message):
     __slots__ = ("page", "limit")
     PAGE_FIELD_NUMBER: _ClassVar[int]

@@ -143,6 +143,11 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.FromString,
                 _registered_method=True)
+        self.GetJob = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetJob',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+                _registered_method=True)
         self.DownloadFile = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/DownloadFile',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
@@ -293,6 +298,13 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetJob(self, request, context):
+        """Seed 000: a job's status and results; another user's job is not found.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DownloadFile(self, request, context):
         """Downloads a stored file through a signed, expiring URL.
         """
@@ -407,6 +419,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetAdminStats,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.SerializeToString,
+            ),
+            'GetJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJob,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
             ),
             'DownloadFile': grpc.unary_unary_rpc_method_handler(
                     servicer.DownloadFile,
@@ -981,6 +998,33 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/GetAdminStats',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetJob',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
             options,
             channel_credentials,
             insecure,
