@@ -17,6 +17,7 @@ from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from gateway import multipart, rest
 from gateway.accounts import AccountEndpoints
+from gateway.batches import BatchEndpoints
 from gateway.credits import CreditEndpoints
 from gateway.files import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
@@ -45,7 +46,7 @@ def _field(fields: dict[str, list[multipart.Part]], name: str) -> str:
     return parts[0].text if parts else ""
 
 
-class GatewayServicer(AccountEndpoints, CreditEndpoints, gateway_pb2_grpc.GatewayServicer):
+class GatewayServicer(AccountEndpoints, CreditEndpoints, BatchEndpoints, gateway_pb2_grpc.GatewayServicer):
     def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
         self.auth = auth_pb2_grpc.AuthServiceStub(backends["auth"])
         self.billing = removal.billing
@@ -152,6 +153,9 @@ class GatewayServicer(AccountEndpoints, CreditEndpoints, gateway_pb2_grpc.Gatewa
     @rest.endpoint(envelopes.v1)
     async def GetJob(self, request, context):
         caller = identity.required(context)
+        batch = await self._batch_or_none(request.id, caller.user_id)
+        if batch is not None:
+            return self._batch_job(batch)
         job = await self.removal.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=request.id, owner_id=caller.user_id))
         status = JOB_STATUS[job.status]
         done = job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)

@@ -142,13 +142,26 @@ class Ledger:
         return account.images_today if account.quota_day == _today() else 0
 
     async def charge(self, user_id: str, plan: str, job_id: str, tier: str, image_count: int) -> billing_pb2.ChargeResponse:
+        """One job of `image_count` images, at the quoted price."""
         pricing = self.catalog.price(tier, image_count)
+        return await self._charge(user_id, plan, pricing, [(job_id, image_count, pricing.finalTotal)])
+
+    async def charge_batch(self, user_id: str, plan: str, tier: str, job_ids: list[str]) -> billing_pb2.ChargeResponse:
+        """A batch of one-image jobs: the quoted total, spread over the jobs in whole credits."""
+        pricing = self.catalog.price(tier, len(job_ids))
+        share, extra = divmod(pricing.finalTotal, len(job_ids))
+        items = [(job_id, 1, share + (1 if n < extra else 0)) for n, job_id in enumerate(job_ids)]
+        return await self._charge(user_id, plan, pricing, items)
+
+    async def _charge(self, user_id: str, plan: str, pricing: billing_pb2.Pricing, items) -> billing_pb2.ChargeResponse:
+        """Charges every (job id, images, credits) item or none; a job charged before is not charged again."""
         spec = self.catalog.data["tiers"][pricing.tier]
+        job_ids = [job_id for job_id, _, _ in items]
         async with self.db.begin() as conn:
             account = await self.open_account(conn, user_id, plan)
             try:
                 self.catalog.check_allowed(account.plan, pricing.tier)
-                self._check_daily_quota(account, image_count)
+                self._check_daily_quota(account, pricing.imageCount)
                 if account.balance < pricing.finalTotal:
                     raise ServiceError(
                         grpc.StatusCode.FAILED_PRECONDITION,
@@ -158,31 +171,39 @@ class Ledger:
                         http_status=402,
                     )
             except ServiceError:
-                # A retried request whose job was charged already succeeds, whatever the balance now.
-                charged = await conn.execute(sa.select(ledger.c.id).where(ledger.c.job_id == job_id, ledger.c.kind == "charge"))
-                if charged.first() is None:
+                # A retried request whose jobs were charged already succeeds, whatever the balance now.
+                charged = await conn.execute(
+                    sa.select(sa.func.count()).where(ledger.c.job_id.in_(job_ids), ledger.c.kind == "charge")
+                )
+                if charged.scalar_one() < len(job_ids):
                     raise
                 balance = account.balance
             else:
+                balance_after, rows = account.balance, []
+                for job_id, images, credits in items:
+                    balance_after -= credits
+                    rows.append(
+                        dict(
+                            user_id=user_id, kind="charge", amount=-credits, balance_after=balance_after, job_id=job_id,
+                            images=images, tier=pricing.tier, description=f"{images} image(s), {pricing.tier}",
+                        )
+                    )
                 inserted = await conn.execute(
                     postgresql.insert(ledger)
-                    .values(
-                        user_id=user_id, kind="charge", amount=-pricing.finalTotal,
-                        balance_after=account.balance - pricing.finalTotal, job_id=job_id, images=image_count,
-                        tier=pricing.tier, description=f"{image_count} image(s), {pricing.tier}",
-                    )
+                    .values(rows)
                     .on_conflict_do_nothing(index_elements=[ledger.c.job_id, ledger.c.kind], index_where=ledger.c.job_id.isnot(None))
-                    .returning(ledger.c.id)
+                    .returning(ledger.c.amount, ledger.c.images)
                 )
+                new = inserted.all()
                 balance = account.balance
-                if inserted.first() is not None:  # not a retry: move the balance
+                if new:  # not all retries: move the balance by what was inserted
                     balance = (
                         await conn.execute(
                             accounts.update()
                             .where(accounts.c.user_id == user_id)
                             .values(
-                                balance=accounts.c.balance - pricing.finalTotal,
-                                images_today=self.images_today(account) + image_count,
+                                balance=accounts.c.balance + sum(r.amount for r in new),
+                                images_today=self.images_today(account) + sum(r.images for r in new),
                                 quota_day=_today(),
                                 updated_at=sa.func.now(),
                             )

@@ -49,6 +49,13 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
         )
 
     @rpc_errors
+    async def ChargeBatch(self, request, context):
+        if not request.job_ids:
+            raise invalid("INVALID_INPUT", "a batch needs at least one job", field="job_ids")
+        job_ids = [_uuid(job_id, "job_ids") for job_id in request.job_ids]
+        return await self.ledger.charge_batch(_uuid(request.user_id, "user_id"), request.plan, request.tier, job_ids)
+
+    @rpc_errors
     async def Refund(self, request, context):
         return await self.ledger.refund(_uuid(request.job_id, "job_id"))
 

@@ -104,6 +104,34 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         return job
 
     @rpc_errors
+    async def SubmitBatch(self, request, context):
+        operation = request.WhichOneof("operation")
+        if operation is None or not request.items:
+            raise invalid("INVALID_REQUEST", "A batch needs an operation and at least one item")
+        batch_id = _job_id(request.batch_id) if request.batch_id else str(uuid.uuid4())
+        for item in request.items:
+            _job_id(item.job_id)
+            if not item.input_key:
+                raise invalid("INVALID_REQUEST", "Every batch item needs an input_key")
+        options = getattr(request, operation).SerializeToString()
+        batch = await self.store.create_batch(batch_id, _owner(request.owner_id), operation, options, list(request.items))
+        for job in batch.jobs:
+            if job.status == jobs_pb2.JOB_STATUS_QUEUED:
+                try:
+                    await self.publisher.publish(job)
+                except Exception:
+                    log.exception("publish failed; left for the republisher", extra=logs.fields(job_id=job.id))
+        log.info("batch submitted", extra=logs.fields(batch_id=batch_id, jobs=len(batch.jobs)))
+        return batch
+
+    @rpc_errors
+    async def GetBatch(self, request, context):
+        batch = await self.store.get_batch(_job_id(request.batch_id), request.owner_id)
+        if batch is None:
+            raise not_found("JOB_NOT_FOUND", f"No batch with id {request.batch_id!r}")
+        return batch
+
+    @rpc_errors
     async def GetJob(self, request, context):
         return await self._get(request.job_id, request.owner_id)
 

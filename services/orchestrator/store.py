@@ -37,6 +37,15 @@ jobs = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("owner_id", postgresql.UUID(as_uuid=False)),
+    sa.Column("batch_id", postgresql.UUID(as_uuid=False)),
+    sa.Column("filename", sa.Text, nullable=False, server_default=""),
+)
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", postgresql.UUID(as_uuid=False), primary_key=True),
+    sa.Column("owner_id", postgresql.UUID(as_uuid=False)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 STATUS_NAMES = {
@@ -70,6 +79,8 @@ def to_proto(row) -> jobs_pb2.Job:
         updated_at=_timestamp(row.updated_at),
         finished_at=_timestamp(row.finished_at),
         owner_id=row.owner_id or "",
+        batch_id=row.batch_id or "",
+        filename=row.filename,
     )
     getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
     if row.result:
@@ -97,6 +108,45 @@ class JobStore:
                 return to_proto(row), True
             existing = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one()
             return to_proto(existing), False
+
+    async def create_batch(
+        self, batch_id: str, owner_id: str | None, operation: str, options: bytes, items: list[jobs_pb2.BatchItem]
+    ) -> jobs_pb2.Batch:
+        """The batch and its jobs, in one transaction; a retried batch id returns what exists."""
+        async with self.db.begin() as conn:
+            created = (
+                await conn.execute(
+                    postgresql.insert(batches)
+                    .values(id=batch_id, owner_id=owner_id)
+                    .on_conflict_do_nothing(index_elements=[batches.c.id])
+                    .returning(batches.c.id)
+                )
+            ).first()
+            if created is not None:
+                await conn.execute(
+                    jobs.insert(),
+                    [
+                        dict(
+                            id=item.job_id, operation=operation, status="queued", input_key=item.input_key, options=options,
+                            owner_id=owner_id, batch_id=batch_id, filename=item.filename,
+                        )
+                        for item in items
+                    ],
+                )
+        return await self.get_batch(batch_id, owner_id or "")
+
+    async def get_batch(self, batch_id: str, owner_id: str = "") -> jobs_pb2.Batch | None:
+        query = sa.select(batches).where(batches.c.id == batch_id)
+        if owner_id:
+            query = query.where(batches.c.owner_id == owner_id)
+        async with self.db.connect() as conn:
+            batch = (await conn.execute(query)).first()
+            if batch is None:
+                return None
+            rows = (await conn.execute(sa.select(jobs).where(jobs.c.batch_id == batch_id).order_by(jobs.c.created_at, jobs.c.filename))).all()
+        return jobs_pb2.Batch(
+            id=batch.id, owner_id=batch.owner_id or "", created_at=_timestamp(batch.created_at), jobs=[to_proto(r) for r in rows]
+        )
 
     async def get(self, job_id: str, owner_id: str = "") -> jobs_pb2.Job | None:
         """The job; with an owner, only that owner's job."""

@@ -62,6 +62,18 @@ class ChargeResponse(_message.Message):
     quality: str
     def __init__(self, credits_charged: _Optional[int] = ..., balance: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ...) -> None: ...
 
+class ChargeBatchRequest(_message.Message):
+    __slots__ = ("user_id", "plan", "tier", "job_ids")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    plan: str
+    tier: str
+    job_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., tier: _Optional[str] = ..., job_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class RefundRequest(_message.Message):
     __slots__ = ("job_id",)
     JOB_ID_FIELD_NUMBER: _ClassVar[int]

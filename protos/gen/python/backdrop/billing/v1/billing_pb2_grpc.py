@@ -44,6 +44,11 @@ class BillingServiceStub:
                 request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeRequest.SerializeToString,
                 response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeResponse.FromString,
                 _registered_method=True)
+        self.ChargeBatch = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/ChargeBatch',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeBatchRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeResponse.FromString,
+                _registered_method=True)
         self.Refund = channel.unary_unary(
                 '/backdrop.billing.v1.BillingService/Refund',
                 request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.RefundRequest.SerializeToString,
@@ -91,6 +96,12 @@ class BillingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Charge(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChargeBatch(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -150,6 +161,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
             'Charge': grpc.unary_unary_rpc_method_handler(
                     servicer.Charge,
                     request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeResponse.SerializeToString,
+            ),
+            'ChargeBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChargeBatch,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeBatchRequest.FromString,
                     response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeResponse.SerializeToString,
             ),
             'Refund': grpc.unary_unary_rpc_method_handler(
@@ -241,6 +257,33 @@ class BillingService:
             target,
             '/backdrop.billing.v1.BillingService/Charge',
             backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChargeBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/ChargeBatch',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeBatchRequest.SerializeToString,
             backdrop_dot_billing_dot_v1_dot_billing__pb2.ChargeResponse.FromString,
             options,
             channel_credentials,

@@ -119,6 +119,29 @@ class BatchJob(_message.Message):
     message: str
     def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[float] = ..., total_files: _Optional[int] = ..., processed_files: _Optional[int] = ..., results: _Optional[_Iterable[_Union[ProcessingResult, _Mapping]]] = ..., created_at: _Optional[str] = ..., error: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
+class QueueStatusRequest(_message.Message):
+    __slots__ = ("batch_id",)
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    def __init__(self, batch_id: _Optional[str] = ...) -> None: ...
+
+class QueueStatus(_message.Message):
+    __slots__ = ("batch_id", "files", "completed")
+    class File(_message.Message):
+        __slots__ = ("filename", "status")
+        FILENAME_FIELD_NUMBER: _ClassVar[int]
+        STATUS_FIELD_NUMBER: _ClassVar[int]
+        filename: str
+        status: str
+        def __init__(self, filename: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    files: _containers.RepeatedCompositeFieldContainer[QueueStatus.File]
+    completed: bool
+    def __init__(self, batch_id: _Optional[str] = ..., files: _Optional[_Iterable[_Union[QueueStatus.File, _Mapping]]] = ..., completed: _Optional[bool] = ...) -> None: ...
+
 class GetCreditsRequest(_message.Message):
     __slots__ = ("page", "limit")
     PAGE_FIELD_NUMBER: _ClassVar[int]

@@ -143,6 +143,21 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.FromString,
                 _registered_method=True)
+        self.SubmitBatch = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/SubmitBatch',
+                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+                _registered_method=True)
+        self.RemoveBgBatch = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/RemoveBgBatch',
+                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.GetQueueStatus = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetQueueStatus',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.FromString,
+                _registered_method=True)
         self.GetJob = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/GetJob',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
@@ -298,8 +313,30 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitBatch(self, request, context):
+        """Seed 000: multipart `files` (up to 100) and `options` (JSON: model,
+        quality, return_mask, edge_refinement, tier) -> 202 BatchJob.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveBgBatch(self, request, context):
+        """Seed 002: multipart `images` -> 202 {message, batch_id, queued_files}.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQueueStatus(self, request, context):
+        """Seed 002: each file's state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetJob(self, request, context):
-        """Seed 000: a job's status and results; another user's job is not found.
+        """Seed 000: a job's or a batch's status and results; another user's is not found.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -419,6 +456,21 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetAdminStats,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.SerializeToString,
+            ),
+            'SubmitBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitBatch,
+                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
+            ),
+            'RemoveBgBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveBgBatch,
+                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'GetQueueStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQueueStatus,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.SerializeToString,
             ),
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
@@ -998,6 +1050,87 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/GetAdminStats',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStatsRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AdminStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/SubmitBatch',
+            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveBgBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/RemoveBgBatch',
+            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQueueStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetQueueStatus',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.FromString,
             options,
             channel_credentials,
             insecure,

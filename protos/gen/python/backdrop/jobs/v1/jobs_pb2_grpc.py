@@ -49,6 +49,16 @@ class JobServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WaitJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
                 _registered_method=True)
+        self.SubmitBatch = channel.unary_unary(
+                '/backdrop.jobs.v1.JobService/SubmitBatch',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.SubmitBatchRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
+                _registered_method=True)
+        self.GetBatch = channel.unary_unary(
+                '/backdrop.jobs.v1.JobService/GetBatch',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetBatchRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
+                _registered_method=True)
         self.GetJobStats = channel.unary_unary(
                 '/backdrop.jobs.v1.JobService/GetJobStats',
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStatsRequest.SerializeToString,
@@ -80,6 +90,19 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SubmitBatch(self, request, context):
+        """Creates the batch and one job per image, and queues them all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetJobStats(self, request, context):
         """Counts over the last `days` days, for the admin stats.
         """
@@ -104,6 +127,16 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.WaitJob,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WaitJobRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.SerializeToString,
+            ),
+            'SubmitBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitBatch,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.SubmitBatchRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.SerializeToString,
+            ),
+            'GetBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBatch,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetBatchRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.SerializeToString,
             ),
             'GetJobStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJobStats,
@@ -192,6 +225,60 @@ class JobService:
             '/backdrop.jobs.v1.JobService/WaitJob',
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WaitJobRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.JobService/SubmitBatch',
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.SubmitBatchRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.JobService/GetBatch',
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetBatchRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
             options,
             channel_credentials,
             insecure,

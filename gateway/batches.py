@@ -1,0 +1,142 @@
+"""Batches: seed 000's /v1/process/batch, seed 002's /remove-bg/batch and
+/queue-status, and the aggregate status of /v1/process/jobs/{id}.
+
+A batch is many one-image jobs under one id, charged together at the quoted
+price (volume discount included) and refunded image by image when one fails:
+one bad image never fails the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import grpc
+from google.api import httpbody_pb2
+
+from backdrop.billing.v1 import billing_pb2
+from backdrop.gateway.v1 import gateway_pb2
+from backdrop.jobs.v1 import jobs_pb2
+from gateway import multipart, rest
+from gateway.process import MB, parse_options
+from services.runtime import envelopes, identity, images
+from services.runtime.config import env_int, env_str
+from services.runtime.errors import ServiceError, invalid
+
+TERMINAL = (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
+QUEUE_STATUS = {
+    jobs_pb2.JOB_STATUS_QUEUED: "queued",
+    jobs_pb2.JOB_STATUS_PROCESSING: "processing",
+    jobs_pb2.JOB_STATUS_COMPLETED: "completed",
+    jobs_pb2.JOB_STATUS_FAILED: "failed",
+}
+
+
+def batch_status(jobs: list[jobs_pb2.Job]) -> tuple[str, int]:
+    """Seed 000's status of a batch, and how many of its images are done."""
+    done = sum(job.status in TERMINAL for job in jobs)
+    if done == len(jobs):
+        failed = all(job.status == jobs_pb2.JOB_STATUS_FAILED for job in jobs)
+        return ("failed" if failed else "completed"), done
+    started = any(job.status != jobs_pb2.JOB_STATUS_QUEUED for job in jobs)
+    return ("processing" if started else "pending"), done
+
+
+class BatchEndpoints:
+    async def _submit_batch(self, context, parts: list[multipart.Part], options, tier: str, max_files: int):
+        caller = identity.required(context)
+        if not parts or not all(part.data for part in parts):
+            raise invalid("NO_FILES", "No images provided")
+        if len(parts) > max_files:
+            raise invalid("BATCH_TOO_LARGE", f"A batch takes at most {max_files} files", max_files=max_files)
+        limit = env_int("V1_MAX_FILE_SIZE_MB", 50) * MB
+        infos = []
+        for part in parts:
+            if len(part.data) > limit:
+                raise invalid("FILE_TOO_LARGE", f"{part.filename or part.name} is larger than {limit // MB}MB", file=part.filename)
+            try:
+                infos.append(images.inspect(part.data))
+            except ServiceError as error:
+                error.details["file"] = part.filename or ""
+                error.message = f"{part.filename}: {error.message}"
+                raise
+        if options.model:
+            await self.removal.check_model(options)
+        batch_id = str(uuid.uuid4())
+        items = [
+            jobs_pb2.BatchItem(job_id=str(uuid.uuid4()), input_key=f"uploads/{batch_id}/{n}.{info.format}", filename=part.filename or f"image{n}")
+            for n, (part, info) in enumerate(zip(parts, infos))
+        ]
+        charge = await self.billing.ChargeBatch(
+            billing_pb2.ChargeBatchRequest(user_id=caller.user_id, plan=caller.plan, tier=tier, job_ids=[i.job_id for i in items])
+        )
+        try:
+            await asyncio.gather(
+                *(self.store.put(item.input_key, part.data, info.content_type) for item, part, info in zip(items, parts, infos))
+            )
+            options.model = options.model or charge.model
+            options.quality = options.quality or charge.quality
+            batch = await self.removal.jobs.SubmitBatch(
+                jobs_pb2.SubmitBatchRequest(batch_id=batch_id, owner_id=caller.user_id, items=items, remove_background=options)
+            )
+        except BaseException:
+            await asyncio.gather(*(self.billing.Refund(billing_pb2.RefundRequest(job_id=i.job_id)) for i in items))
+            raise
+        return batch, charge
+
+    def _batch_job(self, batch: jobs_pb2.Batch) -> gateway_pb2.BatchJob:
+        status, done = batch_status(list(batch.jobs))
+        return gateway_pb2.BatchJob(
+            id=batch.id,
+            status=status,
+            progress=round(100.0 * done / len(batch.jobs), 1),
+            total_files=len(batch.jobs),
+            processed_files=done,
+            results=[self._result(job) for job in batch.jobs if job.status == jobs_pb2.JOB_STATUS_COMPLETED],
+            created_at=batch.created_at.ToDatetime().isoformat() + "Z",
+        )
+
+    @rest.endpoint(envelopes.v1)
+    async def SubmitBatch(self, request, context):
+        fields = multipart.parse(request.data, request.content_type)
+        try:
+            given = json.loads(fields["options"][0].text) if fields.get("options") else {}
+        except ValueError:
+            raise invalid("INVALID_PARAMETER", "options must be a JSON object", field="options") from None
+        if not isinstance(given, dict):
+            raise invalid("INVALID_PARAMETER", "options must be a JSON object", field="options")
+        options = parse_options(
+            str(given.get("model", "")), str(given.get("quality", "")),
+            str(given.get("return_mask", "false")).lower(), str(given.get("edge_refinement", "")),
+        )
+        batch, _ = await self._submit_batch(context, fields.get("files", []), options, str(given.get("tier", "")), 100)
+        await rest.set_status(context, 202)
+        return self._batch_job(batch)
+
+    @rest.endpoint(envelopes.rembg)
+    async def RemoveBgBatch(self, request, context):
+        fields = multipart.parse(request.data, request.content_type)
+        options = parse_options(env_str("MODEL", ""), "", "false", "0")
+        batch, _ = await self._submit_batch(context, fields.get("images", []), options, "", 100)
+        names = [job.filename for job in batch.jobs]
+        await rest.set_status(context, 202)
+        body = {"message": f"Added {len(names)} files to processing queue", "batch_id": batch.id, "queued_files": names}
+        return httpbody_pb2.HttpBody(content_type="application/json", data=json.dumps(body).encode())
+
+    @rest.endpoint(envelopes.rembg)
+    async def GetQueueStatus(self, request, context):
+        caller = identity.required(context)
+        batch = await self.removal.jobs.GetBatch(jobs_pb2.GetBatchRequest(batch_id=request.batch_id, owner_id=caller.user_id))
+        files = [gateway_pb2.QueueStatus.File(filename=job.filename, status=QUEUE_STATUS[job.status]) for job in batch.jobs]
+        return gateway_pb2.QueueStatus(
+            batch_id=batch.id, files=files, completed=all(job.status in TERMINAL for job in batch.jobs)
+        )
+
+    async def _batch_or_none(self, batch_id: str, owner_id: str) -> jobs_pb2.Batch | None:
+        try:
+            return await self.removal.jobs.GetBatch(jobs_pb2.GetBatchRequest(batch_id=batch_id, owner_id=owner_id))
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise

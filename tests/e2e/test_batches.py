@@ -1,0 +1,89 @@
+"""Batches: seed 000's /v1/process/batch, seed 002's /remove-bg/batch and /queue-status."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+import requests
+from PIL import Image
+
+pytestmark = pytest.mark.mesh
+
+
+def wait_done(base_url, headers, batch_id, timeout=120) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = requests.get(f"{base_url}/v1/process/jobs/{batch_id}", headers=headers, timeout=30).json()
+        if status["status"] in ("completed", "failed"):
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.3)
+
+
+def test_seed_000_batch_one_bad_image_does_not_fail_it(base_url, bearer, photo):
+    files = [("files", ("a.jpg", photo, "image/jpeg")), ("files", ("b.jpg", photo, "image/jpeg")), ("files", ("broken.jpg", photo[: len(photo) // 2], "image/jpeg"))]
+    options = json.dumps({"tier": "basic", "return_mask": True})
+    response = requests.post(f"{base_url}/v1/process/batch", files=files, data={"options": options}, headers=bearer, timeout=60)
+    assert response.status_code == 202, response.text
+    batch = response.json()
+    assert batch["total_files"] == 3 and batch["status"] in ("pending", "processing") and batch["progress"] < 100
+
+    done = wait_done(base_url, bearer, batch["id"])
+    assert done["status"] == "completed" and done["progress"] == 100 and done["processed_files"] == 3
+    assert len(done["results"]) == 2
+    cutout = Image.open(io.BytesIO(requests.get(done["results"][0]["image"], timeout=30).content))
+    assert cutout.mode == "RGBA" and cutout.size == (512, 512)
+    assert done["results"][0]["mask"]
+
+    # Charged 3 x 4 at the basic tier; the broken image is refunded.
+    def history():
+        entries = requests.get(f"{base_url}/v1/credits?limit=100", headers=bearer, timeout=30).json()["history"]
+        return sorted((e["kind"], e["amount"]) for e in entries if e["kind"] != "grant")
+
+    deadline = time.monotonic() + 30
+    while history() != [("charge", -4)] * 3 + [("refund", 4)]:
+        assert time.monotonic() < deadline, history()
+        time.sleep(0.2)
+
+
+def test_seed_002_batch_and_queue_status(base_url, key_headers, photo):
+    files = [("images", (name, photo, "image/jpeg")) for name in ("image1.jpg", "image2.png", "image3.jpeg")]
+    response = requests.post(f"{base_url}/remove-bg/batch", files=files, headers=key_headers, timeout=60)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["message"] == "Added 3 files to processing queue"
+    assert body["queued_files"] == ["image1.jpg", "image2.png", "image3.jpeg"]
+
+    deadline = time.monotonic() + 120
+    while True:
+        status = requests.get(f"{base_url}/queue-status/{body['batch_id']}", headers=key_headers, timeout=30)
+        assert status.status_code == 200
+        state = status.json()
+        assert state["batch_id"] == body["batch_id"]
+        assert {f["filename"] for f in state["files"]} == set(body["queued_files"])
+        assert all(f["status"] in ("queued", "processing", "completed", "failed") for f in state["files"])
+        if state["completed"]:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    assert [f["status"] for f in state["files"]] == ["completed"] * 3
+
+
+def test_batch_errors(base_url, key_headers, bearer, photo):
+    unknown = requests.get(f"{base_url}/queue-status/00000000-0000-4000-8000-00000000dead", headers=key_headers, timeout=30)
+    assert unknown.status_code == 404 and "error" in unknown.json()
+    empty = requests.post(f"{base_url}/remove-bg/batch", files={"other": (None, "x")}, headers=key_headers, timeout=30)
+    assert empty.status_code == 400 and empty.json() == {"error": "No images provided"}
+    bad = requests.post(
+        f"{base_url}/v1/process/batch",
+        files=[("files", ("ok.jpg", photo)), ("files", ("notes.txt", b"hello"))],
+        headers=bearer,
+        timeout=30,
+    )
+    assert bad.status_code == 400 and bad.json()["error"] == "INVALID_FILE_TYPE" and bad.json()["details"]["file"] == "notes.txt"
+    # Another user's batch is not found.
+    mine = requests.post(f"{base_url}/v1/process/batch", files=[("files", ("a.jpg", photo))], headers=bearer, timeout=30).json()
+    assert requests.get(f"{base_url}/v1/process/jobs/{mine['id']}", headers=key_headers, timeout=30).status_code == 404
