@@ -9,6 +9,7 @@ one bad image never fails the batch.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import uuid
 
@@ -25,6 +26,13 @@ from services.runtime.config import env_int, env_str
 from services.runtime.errors import ServiceError, invalid
 
 TERMINAL = (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
+# Seed 000's names of the job states.
+JOB_STATUS = {
+    jobs_pb2.JOB_STATUS_QUEUED: "pending",
+    jobs_pb2.JOB_STATUS_PROCESSING: "processing",
+    jobs_pb2.JOB_STATUS_COMPLETED: "completed",
+    jobs_pb2.JOB_STATUS_FAILED: "failed",
+}
 QUEUE_STATUS = {
     jobs_pb2.JOB_STATUS_QUEUED: "queued",
     jobs_pb2.JOB_STATUS_PROCESSING: "processing",
@@ -77,8 +85,12 @@ class BatchEndpoints:
             )
             options.model = options.model or charge.model
             options.quality = options.quality or charge.quality
+            for item, credits in zip(items, charge.job_credits):
+                item.credits = credits
             batch = await self.removal.jobs.SubmitBatch(
-                jobs_pb2.SubmitBatchRequest(batch_id=batch_id, owner_id=caller.user_id, items=items, remove_background=options)
+                jobs_pb2.SubmitBatchRequest(
+                    batch_id=batch_id, owner_id=caller.user_id, items=items, tier=charge.pricing.tier, remove_background=options
+                )
             )
         except BaseException:
             await asyncio.gather(*(self.billing.Refund(billing_pb2.RefundRequest(job_id=i.job_id)) for i in items))
@@ -132,6 +144,44 @@ class BatchEndpoints:
         return gateway_pb2.QueueStatus(
             batch_id=batch.id, files=files, completed=all(job.status in TERMINAL for job in batch.jobs)
         )
+
+    @rest.endpoint(envelopes.v1)
+    async def ListJobs(self, request, context):
+        caller = identity.required(context)
+        query = jobs_pb2.ListJobsRequest(
+            owner_id=caller.user_id, page=max(request.page, 1), limit=min(max(request.limit or 20, 1), 100), tier=request.tier
+        )
+        if request.status:
+            statuses = {name: value for value, name in QUEUE_STATUS.items()} | {"pending": jobs_pb2.JOB_STATUS_QUEUED}
+            if request.status not in statuses:
+                raise invalid("INVALID_PARAMETER", "status must be pending, processing, completed or failed", field="status")
+            query.status = statuses[request.status]
+        for field, value, target in (("startDate", request.startDate, query.start), ("endDate", request.endDate, query.end)):
+            if value:
+                try:
+                    target.FromDatetime(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+                except ValueError:
+                    raise invalid("INVALID_PARAMETER", f"{field} must be an ISO date", field=field) from None
+        if request.sortBy not in ("", "createdAt", "creditsUsed"):
+            raise invalid("INVALID_PARAMETER", "sortBy must be createdAt or creditsUsed", field="sortBy")
+        if request.sortOrder not in ("", "asc", "desc"):
+            raise invalid("INVALID_PARAMETER", "sortOrder must be asc or desc", field="sortOrder")
+        query.sort_by = "credits" if request.sortBy == "creditsUsed" else "created_at"
+        query.ascending = request.sortOrder == "asc"
+        found = await self.removal.jobs.ListJobs(query)
+        pages = max(1, -(-found.total // query.limit))
+        entries = [
+            gateway_pb2.JobHistory.Entry(
+                id=job.id, tier=job.tier, status=JOB_STATUS[job.status], creditsUsed=job.credits,
+                createdAt=job.created_at.ToDatetime().isoformat() + "Z", filename=job.filename, batchId=job.batch_id,
+            )
+            for job in found.jobs
+        ]
+        pagination = gateway_pb2.JobHistory.Pagination(
+            page=query.page, limit=query.limit, total=found.total, totalPages=pages,
+            hasNext=query.page < pages, hasPrev=query.page > 1,
+        )
+        return gateway_pb2.JobHistory(success=True, data=gateway_pb2.JobHistory.Data(jobs=entries, pagination=pagination))
 
     async def _batch_or_none(self, batch_id: str, owner_id: str) -> jobs_pb2.Batch | None:
         try:

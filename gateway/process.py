@@ -117,7 +117,8 @@ class BackgroundRemoval:
             options.quality = options.quality or charged.quality
             job = await self.jobs.SubmitJob(
                 jobs_pb2.SubmitJobRequest(
-                    job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options
+                    job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options,
+                    tier=charged.pricing.tier, credits=charged.credits_charged,
                 )
             )
         except BaseException:

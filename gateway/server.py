@@ -17,7 +17,7 @@ from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from gateway import multipart, rest
 from gateway.accounts import AccountEndpoints
-from gateway.batches import BatchEndpoints
+from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
 from gateway.files import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
@@ -26,13 +26,6 @@ from services.runtime.config import env_int, env_str, grpc_target
 from services.runtime.errors import invalid, not_found
 from services.runtime.objectstore import ObjectNotFound
 
-# Seed 000's job states.
-JOB_STATUS = {
-    jobs_pb2.JOB_STATUS_QUEUED: "pending",
-    jobs_pb2.JOB_STATUS_PROCESSING: "processing",
-    jobs_pb2.JOB_STATUS_COMPLETED: "completed",
-    jobs_pb2.JOB_STATUS_FAILED: "failed",
-}
 # Dependencies each backend reports under grpc.health.v1 (see HealthMonitor).
 BACKEND_DEPENDENCIES = ("postgres", "nats", "model-server", "object-store")
 

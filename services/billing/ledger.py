@@ -211,7 +211,8 @@ class Ledger:
                         )
                     ).scalar_one()
         return billing_pb2.ChargeResponse(
-            credits_charged=pricing.finalTotal, balance=balance, pricing=pricing, model=spec["model"], quality=spec["quality"]
+            credits_charged=pricing.finalTotal, balance=balance, pricing=pricing, model=spec["model"], quality=spec["quality"],
+            job_credits=[credits for _, _, credits in items],
         )
 
     def _check_daily_quota(self, account, image_count: int) -> None:

@@ -91,7 +91,9 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
             raise invalid("INVALID_REQUEST", "job_id must be a UUID") from None
         owner_id = _owner(request.owner_id)
         options = getattr(request, operation).SerializeToString()
-        job, created = await self.store.create(job_id, operation, options, request.input_key, owner_id)
+        job, created = await self.store.create(
+            job_id, operation, options, request.input_key, owner_id, request.tier, request.credits
+        )
         if not created and job.owner_id != (owner_id or ""):
             raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "JOB_EXISTS", "A job with this id already exists")
         if created:
@@ -114,7 +116,9 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
             if not item.input_key:
                 raise invalid("INVALID_REQUEST", "Every batch item needs an input_key")
         options = getattr(request, operation).SerializeToString()
-        batch = await self.store.create_batch(batch_id, _owner(request.owner_id), operation, options, list(request.items))
+        batch = await self.store.create_batch(
+            batch_id, _owner(request.owner_id), operation, options, list(request.items), request.tier
+        )
         for job in batch.jobs:
             if job.status == jobs_pb2.JOB_STATUS_QUEUED:
                 try:
@@ -123,6 +127,16 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
                     log.exception("publish failed; left for the republisher", extra=logs.fields(job_id=job.id))
         log.info("batch submitted", extra=logs.fields(batch_id=batch_id, jobs=len(batch.jobs)))
         return batch
+
+    @rpc_errors
+    async def ListJobs(self, request, context):
+        if not request.owner_id:
+            raise invalid("INVALID_REQUEST", "ListJobs needs an owner_id")
+        _owner(request.owner_id)
+        limit = min(max(request.limit or 20, 1), 100)
+        page = max(request.page or 1, 1)
+        found, total = await self.store.list(request, (page - 1) * limit, limit)
+        return jobs_pb2.ListJobsResponse(jobs=found, total=total)
 
     @rpc_errors
     async def GetBatch(self, request, context):

@@ -39,6 +39,8 @@ jobs = sa.Table(
     sa.Column("owner_id", postgresql.UUID(as_uuid=False)),
     sa.Column("batch_id", postgresql.UUID(as_uuid=False)),
     sa.Column("filename", sa.Text, nullable=False, server_default=""),
+    sa.Column("tier", sa.Text, nullable=False, server_default=""),
+    sa.Column("credits", sa.Integer, nullable=False, server_default="0"),
 )
 batches = sa.Table(
     "batches",
@@ -81,6 +83,8 @@ def to_proto(row) -> jobs_pb2.Job:
         owner_id=row.owner_id or "",
         batch_id=row.batch_id or "",
         filename=row.filename,
+        tier=row.tier,
+        credits=row.credits,
     )
     getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
     if row.result:
@@ -93,12 +97,15 @@ class JobStore:
         self.db = db
 
     async def create(
-        self, job_id: str, operation: str, options: bytes, input_key: str, owner_id: str | None
+        self, job_id: str, operation: str, options: bytes, input_key: str, owner_id: str | None, tier: str = "", credits: int = 0
     ) -> tuple[jobs_pb2.Job, bool]:
         """Inserts the job; returns (job, created). An existing id is returned as it is."""
         insert = (
             postgresql.insert(jobs)
-            .values(id=job_id, operation=operation, status="queued", input_key=input_key, options=options, owner_id=owner_id)
+            .values(
+                id=job_id, operation=operation, status="queued", input_key=input_key, options=options, owner_id=owner_id,
+                tier=tier, credits=credits,
+            )
             .on_conflict_do_nothing(index_elements=[jobs.c.id])
             .returning(*jobs.c)
         )
@@ -110,7 +117,7 @@ class JobStore:
             return to_proto(existing), False
 
     async def create_batch(
-        self, batch_id: str, owner_id: str | None, operation: str, options: bytes, items: list[jobs_pb2.BatchItem]
+        self, batch_id: str, owner_id: str | None, operation: str, options: bytes, items: list[jobs_pb2.BatchItem], tier: str = ""
     ) -> jobs_pb2.Batch:
         """The batch and its jobs, in one transaction; a retried batch id returns what exists."""
         async with self.db.begin() as conn:
@@ -128,7 +135,7 @@ class JobStore:
                     [
                         dict(
                             id=item.job_id, operation=operation, status="queued", input_key=item.input_key, options=options,
-                            owner_id=owner_id, batch_id=batch_id, filename=item.filename,
+                            owner_id=owner_id, batch_id=batch_id, filename=item.filename, tier=tier, credits=item.credits,
                         )
                         for item in items
                     ],
@@ -172,6 +179,24 @@ class JobStore:
         )
         async with self.db.connect() as conn:
             return [to_proto(row) for row in (await conn.execute(query))]
+
+    async def list(self, request: jobs_pb2.ListJobsRequest, offset: int, limit: int) -> tuple[list[jobs_pb2.Job], int]:
+        """A user's jobs, filtered and sorted as seed 001's history asks."""
+        where = [jobs.c.owner_id == request.owner_id]
+        if request.status:
+            where.append(jobs.c.status == STATUS_NAMES[request.status])
+        if request.tier:
+            where.append(jobs.c.tier == request.tier)
+        if request.HasField("start"):
+            where.append(jobs.c.created_at >= request.start.ToDatetime(dt.UTC))
+        if request.HasField("end"):
+            where.append(jobs.c.created_at <= request.end.ToDatetime(dt.UTC))
+        column = jobs.c.credits if request.sort_by == "credits" else jobs.c.created_at
+        order = column.asc() if request.ascending else column.desc()
+        async with self.db.connect() as conn:
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(jobs).where(*where))).scalar_one()
+            rows = (await conn.execute(sa.select(jobs).where(*where).order_by(order, jobs.c.id).offset(offset).limit(limit))).all()
+        return [to_proto(row) for row in rows], total
 
     async def stats(self, days: int) -> jobs_pb2.JobStats:
         since = sa.func.now() - dt.timedelta(days=days)

@@ -87,3 +87,35 @@ def test_batch_errors(base_url, key_headers, bearer, photo):
     # Another user's batch is not found.
     mine = requests.post(f"{base_url}/v1/process/batch", files=[("files", ("a.jpg", photo))], headers=bearer, timeout=30).json()
     assert requests.get(f"{base_url}/v1/process/jobs/{mine['id']}", headers=key_headers, timeout=30).status_code == 404
+
+
+def test_seed_001_history_pages_filters_and_sorts(base_url, bearer, photo):
+    for tier in ("basic", "standard"):
+        ok = requests.post(f"{base_url}/v1/process/remove-background", files={"file": ("p.jpg", photo)}, data={"tier": tier}, headers=bearer, timeout=120)
+        assert ok.status_code == 200
+    failed = requests.post(
+        f"{base_url}/v1/process/remove-background", files={"file": ("p.jpg", photo[:2000])}, data={"tier": "basic"}, headers=bearer, timeout=120
+    )
+    assert failed.status_code == 400
+
+    def history(query: str = "") -> dict:
+        reply = requests.get(f"{base_url}/v1/process/jobs{query}", headers=bearer, timeout=30)
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["success"] is True
+        return reply.json()["data"]
+
+    everything = history()
+    assert everything["pagination"] == {"page": 1, "limit": 20, "total": 3, "totalPages": 1, "hasNext": False, "hasPrev": False}
+    assert [j["status"] for j in everything["jobs"]] == ["failed", "completed", "completed"]  # newest first
+    assert {j["creditsUsed"] for j in everything["jobs"]} == {4, 8}
+
+    assert len(history("?status=completed")["jobs"]) == 2
+    assert [j["tier"] for j in history("?tier=standard")["jobs"]] == ["standard"]
+    cheapest_first = history("?status=completed&sortBy=creditsUsed&sortOrder=asc")["jobs"]
+    assert [j["creditsUsed"] for j in cheapest_first] == [4, 8]
+    paged = history("?limit=1&page=2")
+    assert len(paged["jobs"]) == 1 and paged["pagination"]["hasNext"] and paged["pagination"]["hasPrev"]
+    assert history("?startDate=2099-01-01")["pagination"]["total"] == 0
+
+    bad = requests.get(f"{base_url}/v1/process/jobs?sortBy=size", headers=bearer, timeout=30)
+    assert bad.status_code == 400 and bad.json()["details"]["field"] == "sortBy"

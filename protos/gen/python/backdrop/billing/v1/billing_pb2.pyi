@@ -49,18 +49,20 @@ class ChargeRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., job_id: _Optional[str] = ..., tier: _Optional[str] = ..., image_count: _Optional[int] = ...) -> None: ...
 
 class ChargeResponse(_message.Message):
-    __slots__ = ("credits_charged", "balance", "pricing", "model", "quality")
+    __slots__ = ("credits_charged", "job_credits", "balance", "pricing", "model", "quality")
     CREDITS_CHARGED_FIELD_NUMBER: _ClassVar[int]
+    JOB_CREDITS_FIELD_NUMBER: _ClassVar[int]
     BALANCE_FIELD_NUMBER: _ClassVar[int]
     PRICING_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     QUALITY_FIELD_NUMBER: _ClassVar[int]
     credits_charged: int
+    job_credits: _containers.RepeatedScalarFieldContainer[int]
     balance: int
     pricing: Pricing
     model: str
     quality: str
-    def __init__(self, credits_charged: _Optional[int] = ..., balance: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ...) -> None: ...
+    def __init__(self, credits_charged: _Optional[int] = ..., job_credits: _Optional[_Iterable[int]] = ..., balance: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class ChargeBatchRequest(_message.Message):
     __slots__ = ("user_id", "plan", "tier", "job_ids")

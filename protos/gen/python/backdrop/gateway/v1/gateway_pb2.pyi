@@ -119,6 +119,73 @@ class BatchJob(_message.Message):
     message: str
     def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[float] = ..., total_files: _Optional[int] = ..., processed_files: _Optional[int] = ..., results: _Optional[_Iterable[_Union[ProcessingResult, _Mapping]]] = ..., created_at: _Optional[str] = ..., error: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
+class ListJobsRequest(_message.Message):
+    __slots__ = ("page", "limit", "status", "tier", "startDate", "endDate", "sortBy", "sortOrder")
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    STARTDATE_FIELD_NUMBER: _ClassVar[int]
+    ENDDATE_FIELD_NUMBER: _ClassVar[int]
+    SORTBY_FIELD_NUMBER: _ClassVar[int]
+    SORTORDER_FIELD_NUMBER: _ClassVar[int]
+    page: int
+    limit: int
+    status: str
+    tier: str
+    startDate: str
+    endDate: str
+    sortBy: str
+    sortOrder: str
+    def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ..., status: _Optional[str] = ..., tier: _Optional[str] = ..., startDate: _Optional[str] = ..., endDate: _Optional[str] = ..., sortBy: _Optional[str] = ..., sortOrder: _Optional[str] = ...) -> None: ...
+
+class JobHistory(_message.Message):
+    __slots__ = ("success", "data")
+    class Entry(_message.Message):
+        __slots__ = ("id", "tier", "status", "creditsUsed", "createdAt", "filename", "batchId")
+        ID_FIELD_NUMBER: _ClassVar[int]
+        TIER_FIELD_NUMBER: _ClassVar[int]
+        STATUS_FIELD_NUMBER: _ClassVar[int]
+        CREDITSUSED_FIELD_NUMBER: _ClassVar[int]
+        CREATEDAT_FIELD_NUMBER: _ClassVar[int]
+        FILENAME_FIELD_NUMBER: _ClassVar[int]
+        BATCHID_FIELD_NUMBER: _ClassVar[int]
+        id: str
+        tier: str
+        status: str
+        creditsUsed: int
+        createdAt: str
+        filename: str
+        batchId: str
+        def __init__(self, id: _Optional[str] = ..., tier: _Optional[str] = ..., status: _Optional[str] = ..., creditsUsed: _Optional[int] = ..., createdAt: _Optional[str] = ..., filename: _Optional[str] = ..., batchId: _Optional[str] = ...) -> None: ...
+    class Pagination(_message.Message):
+        __slots__ = ("page", "limit", "total", "totalPages", "hasNext", "hasPrev")
+        PAGE_FIELD_NUMBER: _ClassVar[int]
+        LIMIT_FIELD_NUMBER: _ClassVar[int]
+        TOTAL_FIELD_NUMBER: _ClassVar[int]
+        TOTALPAGES_FIELD_NUMBER: _ClassVar[int]
+        HASNEXT_FIELD_NUMBER: _ClassVar[int]
+        HASPREV_FIELD_NUMBER: _ClassVar[int]
+        page: int
+        limit: int
+        total: int
+        totalPages: int
+        hasNext: bool
+        hasPrev: bool
+        def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ..., total: _Optional[int] = ..., totalPages: _Optional[int] = ..., hasNext: _Optional[bool] = ..., hasPrev: _Optional[bool] = ...) -> None: ...
+    class Data(_message.Message):
+        __slots__ = ("jobs", "pagination")
+        JOBS_FIELD_NUMBER: _ClassVar[int]
+        PAGINATION_FIELD_NUMBER: _ClassVar[int]
+        jobs: _containers.RepeatedCompositeFieldContainer[JobHistory.Entry]
+        pagination: JobHistory.Pagination
+        def __init__(self, jobs: _Optional[_Iterable[_Union[JobHistory.Entry, _Mapping]]] = ..., pagination: _Optional[_Union[JobHistory.Pagination, _Mapping]] = ...) -> None: ...
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    data: JobHistory.Data
+    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[JobHistory.Data, _Mapping]] = ...) -> None: ...
+
 class QueueStatusRequest(_message.Message):
     __slots__ = ("batch_id",)
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]

@@ -158,6 +158,11 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.FromString,
                 _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListJobs',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.JobHistory.FromString,
+                _registered_method=True)
         self.GetJob = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/GetJob',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
@@ -335,6 +340,13 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListJobs(self, request, context):
+        """Seed 001: the caller's jobs, paged and filtered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetJob(self, request, context):
         """Seed 000: a job's or a batch's status and results; another user's is not found.
         """
@@ -471,6 +483,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetQueueStatus,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListJobsRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.JobHistory.SerializeToString,
             ),
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
@@ -1131,6 +1148,33 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/GetQueueStatus',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListJobs',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListJobsRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.JobHistory.FromString,
             options,
             channel_credentials,
             insecure,

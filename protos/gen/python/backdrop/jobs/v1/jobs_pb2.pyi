@@ -56,7 +56,7 @@ class JobResult(_message.Message):
     def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename")
+    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,8 @@ class Job(_message.Message):
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: JobStatus
     input_key: str
@@ -85,41 +87,51 @@ class Job(_message.Message):
     owner_id: str
     batch_id: str
     filename: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ...) -> None: ...
+    tier: str
+    credits: int
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("job_id", "input_key", "owner_id", "remove_background")
+    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "remove_background")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     owner_id: str
+    tier: str
+    credits: int
     remove_background: RemoveBackgroundOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
 
 class BatchItem(_message.Message):
-    __slots__ = ("job_id", "input_key", "filename")
+    __slots__ = ("job_id", "input_key", "filename", "credits")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     filename: str
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., filename: _Optional[str] = ...) -> None: ...
+    credits: int
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., filename: _Optional[str] = ..., credits: _Optional[int] = ...) -> None: ...
 
 class SubmitBatchRequest(_message.Message):
-    __slots__ = ("batch_id", "owner_id", "items", "remove_background")
+    __slots__ = ("batch_id", "owner_id", "items", "tier", "remove_background")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     owner_id: str
     items: _containers.RepeatedCompositeFieldContainer[BatchItem]
+    tier: str
     remove_background: RemoveBackgroundOptions
-    def __init__(self, batch_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BatchItem, _Mapping]]] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, batch_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BatchItem, _Mapping]]] = ..., tier: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
 
 class Batch(_message.Message):
     __slots__ = ("id", "owner_id", "created_at", "jobs")
@@ -158,6 +170,36 @@ class WaitJobRequest(_message.Message):
     timeout_seconds: float
     owner_id: str
     def __init__(self, job_id: _Optional[str] = ..., timeout_seconds: _Optional[float] = ..., owner_id: _Optional[str] = ...) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ("owner_id", "page", "limit", "status", "tier", "start", "end", "sort_by", "ascending")
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    SORT_BY_FIELD_NUMBER: _ClassVar[int]
+    ASCENDING_FIELD_NUMBER: _ClassVar[int]
+    owner_id: str
+    page: int
+    limit: int
+    status: JobStatus
+    tier: str
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    sort_by: str
+    ascending: bool
+    def __init__(self, owner_id: _Optional[str] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ..., status: _Optional[_Union[JobStatus, str]] = ..., tier: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sort_by: _Optional[str] = ..., ascending: _Optional[bool] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs", "total")
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[Job]
+    total: int
+    def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class JobStatsRequest(_message.Message):
     __slots__ = ("days",)

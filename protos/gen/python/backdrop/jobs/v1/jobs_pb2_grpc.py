@@ -59,6 +59,11 @@ class JobServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetBatchRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
                 _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/backdrop.jobs.v1.JobService/ListJobs',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
         self.GetJobStats = channel.unary_unary(
                 '/backdrop.jobs.v1.JobService/GetJobStats',
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStatsRequest.SerializeToString,
@@ -103,6 +108,12 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListJobs(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetJobStats(self, request, context):
         """Counts over the last `days` days, for the admin stats.
         """
@@ -137,6 +148,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.GetBatch,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetBatchRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsResponse.SerializeToString,
             ),
             'GetJobStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJobStats,
@@ -279,6 +295,33 @@ class JobService:
             '/backdrop.jobs.v1.JobService/GetBatch',
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetBatchRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.JobService/ListJobs',
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
