@@ -145,6 +145,17 @@ class BatchEndpoints:
             batch_id=batch.id, files=files, completed=all(job.status in TERMINAL for job in batch.jobs)
         )
 
+    async def WatchJob(self, request, context):
+        """Server-Sent Events through Envoy: one BatchJob per change, until it is done."""
+        try:
+            caller = identity.required(context)
+            async for snapshot in self.removal.jobs.Watch(jobs_pb2.WatchRequest(id=request.id, owner_id=caller.user_id)):
+                yield self._batch_job(snapshot)
+        except ServiceError as error:
+            await rest.abort(context, error, envelopes.v1)
+        except grpc.aio.AioRpcError as failed:
+            await rest.abort(context, ServiceError.from_rpc_error(failed), envelopes.v1)
+
     @rest.endpoint(envelopes.v1)
     async def ListJobs(self, request, context):
         caller = identity.required(context)

@@ -138,6 +138,43 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         found, total = await self.store.list(request, (page - 1) * limit, limit)
         return jobs_pb2.ListJobsResponse(jobs=found, total=total)
 
+    async def _snapshot(self, item_id: str, owner_id: str) -> jobs_pb2.Batch:
+        """A batch, or a single job as a batch of one."""
+        batch = await self.store.get_batch(item_id, owner_id)
+        if batch is not None:
+            return batch
+        job = await self._get(item_id, owner_id)
+        return jobs_pb2.Batch(id=job.id, owner_id=job.owner_id, created_at=job.created_at, jobs=[job])
+
+    @rpc_errors
+    async def Watch(self, request, context):
+        snapshot = await self._snapshot(_job_id(request.id), request.owner_id)
+        changed = asyncio.Event()
+
+        async def on_change(_msg):
+            changed.set()
+
+        subscriptions = [
+            await self.nats.subscribe(f"{messaging.NOTIFY_SUBJECT}.{job.id}", cb=on_change) for job in snapshot.jobs
+        ]
+        try:
+            last = None
+            while True:
+                snapshot = await self._snapshot(snapshot.id, request.owner_id)
+                if snapshot != last:
+                    yield snapshot
+                    last = snapshot
+                if all(job.status in TERMINAL for job in snapshot.jobs):
+                    return
+                changed.clear()
+                try:  # the notification is a hint; a slow poll covers a lost one
+                    await asyncio.wait_for(changed.wait(), timeout=2.0)
+                except TimeoutError:
+                    pass
+        finally:
+            for subscription in subscriptions:
+                await subscription.unsubscribe()
+
     @rpc_errors
     async def GetBatch(self, request, context):
         batch = await self.store.get_batch(_job_id(request.batch_id), request.owner_id)

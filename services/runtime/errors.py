@@ -7,6 +7,8 @@ when it differs from the usual mapping of the gRPC code (413 has no gRPC code).
 
 from __future__ import annotations
 
+import inspect
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
@@ -96,6 +98,17 @@ def unavailable(reason: str, message: str, **details) -> ServiceError:
 
 def rpc_errors(handler):
     """Decorates a servicer method so a ServiceError ends the RPC with its status and ErrorInfo."""
+    if inspect.isasyncgenfunction(handler):
+
+        async def stream(self, request, context):
+            try:
+                async for item in handler(self, request, context):
+                    yield item
+            except ServiceError as error:
+                await error.abort(context)
+
+        stream.__name__ = handler.__name__
+        return stream
 
     async def rpc(self, request, context):
         try:

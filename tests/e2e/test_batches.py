@@ -119,3 +119,33 @@ def test_seed_001_history_pages_filters_and_sorts(base_url, bearer, photo):
 
     bad = requests.get(f"{base_url}/v1/process/jobs?sortBy=size", headers=bearer, timeout=30)
     assert bad.status_code == 400 and bad.json()["details"]["field"] == "sortBy"
+
+
+def sse_events(response: requests.Response) -> list[dict]:
+    events = []
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("data:"):
+            events.append(json.loads(line[len("data:"):].strip()))
+    return events
+
+
+def test_progress_streams_as_server_sent_events(base_url, bearer, photo):
+    files = [("files", (f"{n}.jpg", photo, "image/jpeg")) for n in range(3)]
+    batch = requests.post(f"{base_url}/v1/process/batch", files=files, data={"options": '{"tier": "basic"}'}, headers=bearer, timeout=60).json()
+    with requests.get(f"{base_url}/v1/process/jobs/{batch['id']}/events", headers=bearer, stream=True, timeout=120) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(stream)
+    progress = [event["progress"] for event in events]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert events[-1]["status"] == "completed" and events[-1]["processed_files"] == 3 and len(events[-1]["results"]) == 3
+    assert len(events) >= 2  # at least the state it started in and the end
+
+
+def test_progress_of_a_finished_job_and_of_someone_elses(base_url, bearer, key_headers, photo):
+    job = requests.post(f"{base_url}/v1/process/remove-background", files={"file": ("p.jpg", photo)}, headers=bearer, timeout=120).json()
+    with requests.get(f"{base_url}/v1/process/jobs/{job['id']}/events", headers=bearer, stream=True, timeout=30) as stream:
+        events = sse_events(stream)
+    assert [e["status"] for e in events] == ["completed"]
+    other = requests.get(f"{base_url}/v1/process/jobs/{job['id']}/events", headers=key_headers, timeout=30)
+    assert other.status_code == 404 and other.json()["error"] == "JOB_NOT_FOUND"

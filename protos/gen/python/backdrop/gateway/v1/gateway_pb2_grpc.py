@@ -158,6 +158,11 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.FromString,
                 _registered_method=True)
+        self.WatchJob = channel.unary_stream(
+                '/backdrop.gateway.v1.Gateway/WatchJob',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+                _registered_method=True)
         self.ListJobs = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/ListJobs',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListJobsRequest.SerializeToString,
@@ -340,6 +345,13 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchJob(self, request, context):
+        """Progress as Server-Sent Events: the job or batch now, then at every change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListJobs(self, request, context):
         """Seed 001: the caller's jobs, paged and filtered.
         """
@@ -483,6 +495,11 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetQueueStatus,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.SerializeToString,
+            ),
+            'WatchJob': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchJob,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
             ),
             'ListJobs': grpc.unary_unary_rpc_method_handler(
                     servicer.ListJobs,
@@ -1148,6 +1165,33 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/GetQueueStatus',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatusRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.QueueStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/WatchJob',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
             options,
             channel_credentials,
             insecure,

@@ -145,6 +145,14 @@ class Batch(_message.Message):
     jobs: _containers.RepeatedCompositeFieldContainer[Job]
     def __init__(self, id: _Optional[str] = ..., owner_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
 
+class WatchRequest(_message.Message):
+    __slots__ = ("id", "owner_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    owner_id: str
+    def __init__(self, id: _Optional[str] = ..., owner_id: _Optional[str] = ...) -> None: ...
+
 class GetBatchRequest(_message.Message):
     __slots__ = ("batch_id", "owner_id")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]

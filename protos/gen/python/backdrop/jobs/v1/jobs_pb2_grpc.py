@@ -64,6 +64,11 @@ class JobServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsResponse.FromString,
                 _registered_method=True)
+        self.Watch = channel.unary_stream(
+                '/backdrop.jobs.v1.JobService/Watch',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WatchRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
+                _registered_method=True)
         self.GetJobStats = channel.unary_unary(
                 '/backdrop.jobs.v1.JobService/GetJobStats',
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.JobStatsRequest.SerializeToString,
@@ -114,6 +119,14 @@ class JobServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Watch(self, request, context):
+        """The job (a batch of one) or batch as it is, then again at every change,
+        until every job in it has finished.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetJobStats(self, request, context):
         """Counts over the last `days` days, for the admin stats.
         """
@@ -153,6 +166,11 @@ def add_JobServiceServicer_to_server(servicer, server):
                     servicer.ListJobs,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'Watch': grpc.unary_stream_rpc_method_handler(
+                    servicer.Watch,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WatchRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.SerializeToString,
             ),
             'GetJobStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJobStats,
@@ -322,6 +340,33 @@ class JobService:
             '/backdrop.jobs.v1.JobService/ListJobs',
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Watch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/backdrop.jobs.v1.JobService/Watch',
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WatchRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Batch.FromString,
             options,
             channel_credentials,
             insecure,
