@@ -19,6 +19,7 @@ from gateway import multipart, rest
 from gateway.accounts import AccountEndpoints
 from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
+from gateway.remover import RemoverEndpoints
 from gateway.files import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
 from services.runtime import envelopes, grpcio, identity, logs, objectstore
@@ -39,7 +40,9 @@ def _field(fields: dict[str, list[multipart.Part]], name: str) -> str:
     return parts[0].text if parts else ""
 
 
-class GatewayServicer(AccountEndpoints, CreditEndpoints, BatchEndpoints, gateway_pb2_grpc.GatewayServicer):
+class GatewayServicer(
+    AccountEndpoints, CreditEndpoints, BatchEndpoints, RemoverEndpoints, gateway_pb2_grpc.GatewayServicer
+):
     def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
         self.auth = auth_pb2_grpc.AuthServiceStub(backends["auth"])
         self.billing = removal.billing

@@ -149,3 +149,40 @@ def test_progress_of_a_finished_job_and_of_someone_elses(base_url, bearer, key_h
     assert [e["status"] for e in events] == ["completed"]
     other = requests.get(f"{base_url}/v1/process/jobs/{job['id']}/events", headers=key_headers, timeout=30)
     assert other.status_code == 404 and other.json()["error"] == "JOB_NOT_FOUND"
+
+
+def test_seed_001_batch_status_zip_and_job_details(base_url, bearer, photo):
+    import zipfile
+
+    images = [("images", ("image1.jpg", photo, "image/jpeg")), ("images", ("image2.jpg", photo, "image/jpeg")), ("images", ("bad.jpg", photo[:3000], "image/jpeg"))]
+    created = requests.post(f"{base_url}/v1/background-remover/batch", files=images, data={"tier": "standard"}, headers=bearer, timeout=60)
+    assert created.status_code == 201, created.text
+    data = created.json()["data"]
+    assert created.json()["success"] is True and data["totalImages"] == 3 and data["status"] == "pending"
+    assert data["pricing"]["finalTotal"] == 24 and data["pricing"]["baseCreditsPerImage"] == 8
+    batch_id = data["batchId"]
+
+    wait_done(base_url, bearer, batch_id)
+    status = requests.get(f"{base_url}/v1/background-remover/batch/{batch_id}", headers=bearer, timeout=30).json()["data"]
+    assert status["status"] == "completed"
+    assert status["progress"] == {"totalImages": 3, "processedImages": 2, "failedImages": 1, "percentage": 100}
+    assert status["pricing"] == {"totalCredits": 24, "discountPercentage": 0}
+    assert status["zipUrl"] == f"/v1/background-remover/batch/{batch_id}/download" and status["completedAt"]
+
+    download = requests.get(f"{base_url}{status['zipUrl']}", headers=bearer, timeout=60)
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/zip"
+    assert download.headers["content-disposition"] == f'attachment; filename="{batch_id}.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    assert sorted(archive.namelist()) == ["removed-image1.png", "removed-image2.png"]
+    assert Image.open(io.BytesIO(archive.read("removed-image1.png"))).mode == "RGBA"
+
+    job_id = requests.get(f"{base_url}/v1/process/jobs?limit=100", headers=bearer, timeout=30).json()["data"]["jobs"][0]["id"]
+    details = requests.get(f"{base_url}/v1/background-remover/jobs/{job_id}", headers=bearer, timeout=30).json()["data"]
+    assert details["id"] == job_id and details["tier"] == "standard" and details["pricingType"] == "credits"
+    assert details["creditsUsed"] == 8
+
+
+def test_seed_001_batch_needs_two_images(base_url, bearer, photo):
+    one = requests.post(f"{base_url}/v1/background-remover/batch", files=[("images", ("a.jpg", photo))], headers=bearer, timeout=30)
+    assert one.status_code == 400 and one.json()["error"] == "BATCH_TOO_SMALL"

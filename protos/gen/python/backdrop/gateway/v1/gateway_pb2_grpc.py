@@ -163,6 +163,26 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
                 _registered_method=True)
+        self.CreateRemoverBatch = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CreateRemoverBatch',
+                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatch.FromString,
+                _registered_method=True)
+        self.GetRemoverBatch = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetRemoverBatch',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchStatus.FromString,
+                _registered_method=True)
+        self.DownloadRemoverBatch = channel.unary_stream(
+                '/backdrop.gateway.v1.Gateway/DownloadRemoverBatch',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
+        self.GetRemoverJob = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetRemoverJob',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverJob.FromString,
+                _registered_method=True)
         self.ListJobs = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/ListJobs',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListJobsRequest.SerializeToString,
@@ -352,6 +372,32 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateRemoverBatch(self, request, context):
+        """Seed 001: multipart `images` (2-500) and `tier` -> 201 with the pricing it was charged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRemoverBatch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadRemoverBatch(self, request, context):
+        """A ZIP of every result (removed-<name>.png), streamed as it is built.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRemoverJob(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListJobs(self, request, context):
         """Seed 001: the caller's jobs, paged and filtered.
         """
@@ -500,6 +546,26 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.WatchJob,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
+            ),
+            'CreateRemoverBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRemoverBatch,
+                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatch.SerializeToString,
+            ),
+            'GetRemoverBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRemoverBatch,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchStatus.SerializeToString,
+            ),
+            'DownloadRemoverBatch': grpc.unary_stream_rpc_method_handler(
+                    servicer.DownloadRemoverBatch,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'GetRemoverJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRemoverJob,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverJob.SerializeToString,
             ),
             'ListJobs': grpc.unary_unary_rpc_method_handler(
                     servicer.ListJobs,
@@ -1192,6 +1258,114 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/WatchJob',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRemoverBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CreateRemoverBatch',
+            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRemoverBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetRemoverBatch',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadRemoverBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/DownloadRemoverBatch',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRemoverJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetRemoverJob',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverJob.FromString,
             options,
             channel_credentials,
             insecure,
