@@ -88,9 +88,17 @@ class BackgroundRemoval:
             )
 
     async def submit(
-        self, caller: Identity, upload: bytes, options: jobs_pb2.RemoveBackgroundOptions, max_bytes: int, tier: str = ""
+        self,
+        caller: Identity,
+        upload: bytes,
+        options: jobs_pb2.RemoveBackgroundOptions,
+        max_bytes: int,
+        tier: str = "",
+        wait: bool = True,
+        notify_email: str = "",
     ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
-        """Checks the upload, charges the caller, stores it, queues the job and waits for it (bounded).
+        """Checks the upload, charges the caller, stores it, queues the job and (unless told not to)
+        waits for it, bounded.
 
         The charge comes before the work is queued; if queueing fails, it is refunded.
         """
@@ -118,12 +126,14 @@ class BackgroundRemoval:
             job = await self.jobs.SubmitJob(
                 jobs_pb2.SubmitJobRequest(
                     job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options,
-                    tier=charged.pricing.tier, credits=charged.credits_charged,
+                    tier=charged.pricing.tier, credits=charged.credits_charged, notify_email=notify_email,
                 )
             )
         except BaseException:
             await self.billing.Refund(billing_pb2.RefundRequest(job_id=job_id))
             raise
+        if not wait:
+            return job, charged
         return await self.jobs.WaitJob(
             jobs_pb2.WaitJobRequest(job_id=job.id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
         ), charged

@@ -17,6 +17,7 @@ from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from gateway import multipart, rest
 from gateway.accounts import AccountEndpoints
+from gateway.asynchronous import AsyncEndpoints
 from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
 from gateway.remover import RemoverEndpoints
@@ -41,7 +42,12 @@ def _field(fields: dict[str, list[multipart.Part]], name: str) -> str:
 
 
 class GatewayServicer(
-    AccountEndpoints, CreditEndpoints, BatchEndpoints, RemoverEndpoints, gateway_pb2_grpc.GatewayServicer
+    AccountEndpoints,
+    AsyncEndpoints,
+    BatchEndpoints,
+    CreditEndpoints,
+    RemoverEndpoints,
+    gateway_pb2_grpc.GatewayServicer,
 ):
     def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
         self.auth = auth_pb2_grpc.AuthServiceStub(backends["auth"])

@@ -42,8 +42,38 @@ class MeshLog:
         return "\n".join(self.path.read_text().splitlines()[-lines:])
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on loopback; keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        from deploy.local.mesh import free_port
+
+        self.messages: list = []
+        mailbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                import email
+
+                mailbox.messages.append(email.message_from_bytes(envelope.content))
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+
 @pytest.fixture(scope="session")
-def mesh(tmp_path_factory) -> Mesh:
+def mailbox():
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+@pytest.fixture(scope="session")
+def mesh(tmp_path_factory, mailbox) -> Mesh:
     if not (REPO / ".models" / "repository" / "u2netp" / "1" / "model.onnx").exists():
         pytest.fail("the model repository is missing: run `make models` (make test does)")
     data_dir = tmp_path_factory.mktemp("mesh")
@@ -60,6 +90,11 @@ def mesh(tmp_path_factory) -> Mesh:
             "CORS_ORIGINS": "*",
             # Seed 002's single-key install; its JavaScript example sends this very key.
             "API_KEY": STATIC_API_KEY,
+            # Seed 003's notification emails go to the test's own SMTP server.
+            "SMTP_SERVER": "127.0.0.1",
+            "SMTP_PORT": str(mailbox.port),
+            "SMTP_STARTTLS": "false",
+            "SMTP_FROM": "backdrop@example.com",
         },
     )
     instance.log = log

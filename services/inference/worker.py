@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 CONSUMER = "inference-workers"
 
 
-def result_keys(job_id: str) -> tuple[str, str]:
-    return f"results/{job_id}/image.png", f"results/{job_id}/mask.png"
+def result_keys(job_id: str, extension: str = "png") -> tuple[str, str]:
+    return f"results/{job_id}/image.{extension}", f"results/{job_id}/mask.png"
 
 
 class Worker:
@@ -161,17 +161,21 @@ class Worker:
         output = await self.server.infer(spec.name, tensor)
         inferred = time.perf_counter()
 
+        jpeg = options.output_format in ("jpg", "jpeg")
+
         def finish():
             mask = segmentation.to_mask(spec, output, image.size, quality)
             mask = segmentation.refine_edges(mask, options.edge_refinement)
-            return compose.encode_png(compose.cutout(image, mask)), (
-                compose.encode_png(mask) if options.return_mask else b""
-            )
+            cutout = compose.scaled(compose.cutout(image, mask), options.scale)
+            encoded = compose.encode_jpeg(cutout, options.jpeg_quality) if jpeg else compose.encode_png(cutout)
+            mask_png = compose.encode_png(compose.scaled(mask, options.scale)) if options.return_mask else b""
+            return encoded, mask_png, cutout.size
 
-        png, mask_png = await asyncio.to_thread(finish)
+        data, mask_png, size = await asyncio.to_thread(finish)
         encoded = time.perf_counter()
-        image_key, mask_key = result_keys(job_id)
-        await self.store.put(image_key, png, "image/png")
+        image_key, mask_key = result_keys(job_id, "jpg" if jpeg else "png")
+        content_type = "image/jpeg" if jpeg else "image/png"
+        await self.store.put(image_key, data, content_type)
         if mask_png:
             await self.store.put(mask_key, mask_png, "image/png")
         stored = time.perf_counter()
@@ -188,10 +192,10 @@ class Worker:
         return jobs_pb2.JobResult(
             result_key=image_key,
             mask_key=mask_key if mask_png else "",
-            width=image.width,
-            height=image.height,
-            format="png",
-            content_type="image/png",
+            width=size[0],
+            height=size[1],
+            format="jpeg" if jpeg else "png",
+            content_type=content_type,
             processing_seconds=time.perf_counter() - started,
             model=spec.name,
         )

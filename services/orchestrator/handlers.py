@@ -92,7 +92,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         owner_id = _owner(request.owner_id)
         options = getattr(request, operation).SerializeToString()
         job, created = await self.store.create(
-            job_id, operation, options, request.input_key, owner_id, request.tier, request.credits
+            job_id, operation, options, request.input_key, owner_id, request.tier, request.credits, request.notify_email
         )
         if not created and job.owner_id != (owner_id or ""):
             raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "JOB_EXISTS", "A job with this id already exists")

@@ -6,7 +6,7 @@ import asyncio
 import pathlib
 
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
-from services.orchestrator import events
+from services.orchestrator import events, notifications
 from services.orchestrator.handlers import JobServicer, Publisher
 from services.orchestrator.store import JobStore
 from services.runtime import db, grpcio, logs, messaging
@@ -30,6 +30,9 @@ async def main() -> None:
     async def consume_events():
         await events.consume(nats_client, js, store)
 
+    async def send_emails():
+        await notifications.consume(js, store)
+
     async def close():
         await nats_client.drain()
         await engine.dispose()
@@ -39,7 +42,7 @@ async def main() -> None:
         port=env_int("ORCHESTRATOR_PORT", 50052),
         register=register,
         checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
-        background=[consume_events, publisher.republish_forgotten],
+        background=[consume_events, send_emails, publisher.republish_forgotten],
         on_shutdown=close,
     )
 

@@ -41,6 +41,8 @@ jobs = sa.Table(
     sa.Column("filename", sa.Text, nullable=False, server_default=""),
     sa.Column("tier", sa.Text, nullable=False, server_default=""),
     sa.Column("credits", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("notify_email", sa.Text, nullable=False, server_default=""),
+    sa.Column("emailed_at", sa.DateTime(timezone=True)),
 )
 batches = sa.Table(
     "batches",
@@ -85,6 +87,7 @@ def to_proto(row) -> jobs_pb2.Job:
         filename=row.filename,
         tier=row.tier,
         credits=row.credits,
+        notify_email=row.notify_email,
     )
     getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
     if row.result:
@@ -97,14 +100,22 @@ class JobStore:
         self.db = db
 
     async def create(
-        self, job_id: str, operation: str, options: bytes, input_key: str, owner_id: str | None, tier: str = "", credits: int = 0
+        self,
+        job_id: str,
+        operation: str,
+        options: bytes,
+        input_key: str,
+        owner_id: str | None,
+        tier: str = "",
+        credits: int = 0,
+        notify_email: str = "",
     ) -> tuple[jobs_pb2.Job, bool]:
         """Inserts the job; returns (job, created). An existing id is returned as it is."""
         insert = (
             postgresql.insert(jobs)
             .values(
                 id=job_id, operation=operation, status="queued", input_key=input_key, options=options, owner_id=owner_id,
-                tier=tier, credits=credits,
+                tier=tier, credits=credits, notify_email=notify_email,
             )
             .on_conflict_do_nothing(index_elements=[jobs.c.id])
             .returning(*jobs.c)
@@ -197,6 +208,22 @@ class JobStore:
             total = (await conn.execute(sa.select(sa.func.count()).select_from(jobs).where(*where))).scalar_one()
             rows = (await conn.execute(sa.select(jobs).where(*where).order_by(order, jobs.c.id).offset(offset).limit(limit))).all()
         return [to_proto(row) for row in rows], total
+
+    async def claim_email(self, job_id: str) -> jobs_pb2.Job | None:
+        """The finished job if its email is still to be sent (marked sent in the same step)."""
+        claim = (
+            jobs.update()
+            .where(jobs.c.id == job_id, jobs.c.notify_email != "", jobs.c.emailed_at.is_(None), jobs.c.status.in_(("completed", "failed")))
+            .values(emailed_at=sa.func.now())
+            .returning(*jobs.c)
+        )
+        async with self.db.begin() as conn:
+            row = (await conn.execute(claim)).first()
+        return to_proto(row) if row else None
+
+    async def unclaim_email(self, job_id: str) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(jobs.update().where(jobs.c.id == job_id).values(emailed_at=None))
 
     async def stats(self, days: int) -> jobs_pb2.JobStats:
         since = sa.func.now() - dt.timedelta(days=days)

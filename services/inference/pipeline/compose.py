@@ -29,3 +29,20 @@ def encode_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+def scaled(image: Image.Image, factor: float) -> Image.Image:
+    """The result at `factor` times its size (seed 003's scale); 0 or 1 leaves it."""
+    if not factor or factor == 1:
+        return image
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def encode_jpeg(rgba: Image.Image, quality: int, background=(255, 255, 255)) -> bytes:
+    """JPEG has no alpha: the cutout is flattened onto a plain background."""
+    flat = Image.new("RGB", rgba.size, background)
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    buffer = io.BytesIO()
+    flat.save(buffer, format="JPEG", quality=quality or 95)
+    return buffer.getvalue()

@@ -327,6 +327,30 @@ class RemoverBatchRequest(_message.Message):
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
+class ProcessAccepted(_message.Message):
+    __slots__ = ("processing_id", "status_url", "message")
+    PROCESSING_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_URL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    processing_id: str
+    status_url: str
+    message: str
+    def __init__(self, processing_id: _Optional[str] = ..., status_url: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class ProcessingRequest(_message.Message):
+    __slots__ = ("processing_id",)
+    PROCESSING_ID_FIELD_NUMBER: _ClassVar[int]
+    processing_id: str
+    def __init__(self, processing_id: _Optional[str] = ...) -> None: ...
+
+class ProcessingStatus(_message.Message):
+    __slots__ = ("processing_id", "status")
+    PROCESSING_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    processing_id: str
+    status: str
+    def __init__(self, processing_id: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
 class GetCreditsRequest(_message.Message):
     __slots__ = ("page", "limit")
     PAGE_FIELD_NUMBER: _ClassVar[int]

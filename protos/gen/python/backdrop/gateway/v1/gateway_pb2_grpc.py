@@ -163,6 +163,21 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
                 _registered_method=True)
+        self.Process = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Process',
+                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessAccepted.FromString,
+                _registered_method=True)
+        self.GetProcessingStatus = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetProcessingStatus',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingStatus.FromString,
+                _registered_method=True)
+        self.DownloadResult = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/DownloadResult',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                _registered_method=True)
         self.CreateRemoverBatch = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/CreateRemoverBatch',
                 request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
@@ -372,6 +387,26 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Process(self, request, context):
+        """Seed 003: multipart file, email, model, output_format, quality, scale -> 202.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProcessingStatus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DownloadResult(self, request, context):
+        """The result as an attachment; 423 while it is still processing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateRemoverBatch(self, request, context):
         """Seed 001: multipart `images` (2-500) and `tier` -> 201 with the pricing it was charged.
         """
@@ -546,6 +581,21 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.WatchJob,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
+            ),
+            'Process': grpc.unary_unary_rpc_method_handler(
+                    servicer.Process,
+                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessAccepted.SerializeToString,
+            ),
+            'GetProcessingStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProcessingStatus,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingStatus.SerializeToString,
+            ),
+            'DownloadResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.DownloadResult,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
             'CreateRemoverBatch': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateRemoverBatch,
@@ -1258,6 +1308,87 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/WatchJob',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Process(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Process',
+            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessAccepted.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProcessingStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetProcessingStatus',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DownloadResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/DownloadResult',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,16 +24,22 @@ JOB_STATUS_COMPLETED: JobStatus
 JOB_STATUS_FAILED: JobStatus
 
 class RemoveBackgroundOptions(_message.Message):
-    __slots__ = ("model", "return_mask", "edge_refinement", "quality")
+    __slots__ = ("model", "return_mask", "edge_refinement", "quality", "output_format", "jpeg_quality", "scale")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     RETURN_MASK_FIELD_NUMBER: _ClassVar[int]
     EDGE_REFINEMENT_FIELD_NUMBER: _ClassVar[int]
     QUALITY_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    JPEG_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    SCALE_FIELD_NUMBER: _ClassVar[int]
     model: str
     return_mask: bool
     edge_refinement: int
     quality: str
-    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ...) -> None: ...
+    output_format: str
+    jpeg_quality: int
+    scale: float
+    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ..., output_format: _Optional[str] = ..., jpeg_quality: _Optional[int] = ..., scale: _Optional[float] = ...) -> None: ...
 
 class JobResult(_message.Message):
     __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model")
@@ -56,7 +62,7 @@ class JobResult(_message.Message):
     def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits")
+    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +79,7 @@ class Job(_message.Message):
     FILENAME_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     CREDITS_FIELD_NUMBER: _ClassVar[int]
+    NOTIFY_EMAIL_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: JobStatus
     input_key: str
@@ -89,23 +96,26 @@ class Job(_message.Message):
     filename: str
     tier: str
     credits: int
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ...) -> None: ...
+    notify_email: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "remove_background")
+    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "remove_background")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     CREDITS_FIELD_NUMBER: _ClassVar[int]
+    NOTIFY_EMAIL_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     owner_id: str
     tier: str
     credits: int
+    notify_email: str
     remove_background: RemoveBackgroundOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
 
 class BatchItem(_message.Message):
     __slots__ = ("job_id", "input_key", "filename", "credits")

@@ -1,0 +1,88 @@
+"""Seed 003's asynchronous API: POST /process (202 and a processing id),
+GET /status/{id}, GET /download/{id} (423 while it is still processing), and
+an email when the job ends (services/orchestrator/notifications.py)."""
+
+from __future__ import annotations
+
+import re
+
+import grpc
+from google.api import httpbody_pb2
+
+from backdrop.gateway.v1 import gateway_pb2
+from backdrop.jobs.v1 import jobs_pb2
+from gateway import multipart, rest
+from gateway.process import MB, parse_options
+from services.runtime import envelopes, identity
+from services.runtime.config import env_int
+from services.runtime.errors import ServiceError, invalid
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg"}
+MAX_SCALE = 4.0
+
+
+def _number(fields, name: str, default: float, low: float, high: float) -> float:
+    parts = fields.get(name)
+    if not parts or not parts[0].text.strip():
+        return default
+    try:
+        value = float(parts[0].text)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise invalid("INVALID_PARAMETER", f"{name} must be a number from {low:g} to {high:g}", field=name)
+    return value
+
+
+class AsyncEndpoints:
+    @rest.endpoint(envelopes.v1)
+    async def Process(self, request, context):
+        caller = identity.required(context)
+        fields = multipart.parse(request.data, request.content_type)
+        upload = fields.get("file")
+        if not upload or not upload[0].data:
+            raise invalid("NO_FILE", "No image provided: send it as the multipart field 'file'", field="file")
+        email = fields["email"][0].text.strip() if fields.get("email") else ""
+        if not EMAIL.match(email) or len(email) > 254:
+            raise invalid("INVALID_PARAMETER", "email must be a valid email address", field="email")
+        output = fields["output_format"][0].text.strip().lower() if fields.get("output_format") else "png"
+        if output not in FORMATS:
+            raise invalid("INVALID_PARAMETER", "output_format must be png, jpg or jpeg", field="output_format")
+        options = parse_options(fields["model"][0].text if fields.get("model") else "", "", "false", "")
+        options.output_format = FORMATS[output]
+        options.jpeg_quality = round(_number(fields, "quality", 95, 1, 100))
+        options.scale = _number(fields, "scale", 1.0, 0.05, MAX_SCALE)
+        job, _ = await self.removal.submit(
+            caller, upload[0].data, options, env_int("V1_MAX_FILE_SIZE_MB", 50) * MB, wait=False, notify_email=email
+        )
+        await rest.set_status(context, 202)
+        return gateway_pb2.ProcessAccepted(
+            processing_id=job.id,
+            status_url=f"{self.signer.base_url}/status/{job.id}",
+            message="Processing started. Check your email when done.",
+        )
+
+    async def _own_job(self, context, processing_id: str) -> jobs_pb2.Job:
+        caller = identity.required(context)
+        return await self.removal.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=processing_id, owner_id=caller.user_id))
+
+    @rest.endpoint(envelopes.v1)
+    async def GetProcessingStatus(self, request, context):
+        job = await self._own_job(context, request.processing_id)
+        status = {jobs_pb2.JOB_STATUS_COMPLETED: "completed", jobs_pb2.JOB_STATUS_FAILED: "failed"}.get(job.status, "processing")
+        return gateway_pb2.ProcessingStatus(processing_id=job.id, status=status)
+
+    @rest.endpoint(envelopes.v1)
+    async def DownloadResult(self, request, context):
+        job = await self._own_job(context, request.processing_id)
+        if job.status == jobs_pb2.JOB_STATUS_FAILED:
+            raise ServiceError(grpc.StatusCode.NOT_FOUND, "PROCESSING_FAILED", "Processing failed; there is nothing to download")
+        if job.status != jobs_pb2.JOB_STATUS_COMPLETED:
+            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, "LOCKED", "Still processing; try again shortly", http_status=423)
+        extension = "jpg" if job.result.format == "jpeg" else job.result.format
+        await context.send_initial_metadata(
+            (("content-disposition", f'attachment; filename="{job.id}.{extension}"'),)
+        )
+        data = await self.store.get(job.result.result_key)
+        return httpbody_pb2.HttpBody(content_type=job.result.content_type, data=data)
