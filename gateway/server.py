@@ -14,14 +14,15 @@ from backdrop.auth.v1 import auth_pb2_grpc
 from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
-from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
 from gateway import multipart, rest
 from gateway.accounts import AccountEndpoints
 from gateway.asynchronous import AsyncEndpoints
 from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
 from gateway.remover import RemoverEndpoints
-from gateway.files import UrlSigner
+from gateway.webhooks import WebhookEndpoints
+from services.runtime.signing import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
 from services.runtime import envelopes, grpcio, identity, logs, objectstore
 from services.runtime.config import env_int, env_str, grpc_target
@@ -47,12 +48,14 @@ class GatewayServicer(
     BatchEndpoints,
     CreditEndpoints,
     RemoverEndpoints,
+    WebhookEndpoints,
     gateway_pb2_grpc.GatewayServicer,
 ):
     def __init__(self, removal: BackgroundRemoval, store, signer: UrlSigner, backends: dict[str, grpc.aio.Channel]):
         self.auth = auth_pb2_grpc.AuthServiceStub(backends["auth"])
         self.billing = removal.billing
         self.jobs = removal.jobs
+        self.webhooks = webhooks_pb2_grpc.WebhookServiceStub(backends["orchestrator"])
         self.removal = removal
         self.store = store
         self.signer = signer

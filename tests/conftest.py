@@ -95,6 +95,10 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
             "SMTP_PORT": str(mailbox.port),
             "SMTP_STARTTLS": "false",
             "SMTP_FROM": "backdrop@example.com",
+            # Webhook receivers of the tests listen on loopback; retries come fast.
+            "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
+            "WEBHOOK_RETRY_BASE_S": "0.5",
+            "WEBHOOK_POLL_S": "0.2",
         },
     )
     instance.log = log

@@ -31,7 +31,7 @@ from services.runtime.errors import ServiceError
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/health", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/.well-known/jwks.json"})
-# Signed, expiring download links: the signature is the credential (gateway/files.py).
+# Signed, expiring download links: the signature is the credential (services/runtime/signing.py).
 OPEN_PREFIXES = ("/v1/files/",)
 LOCAL_USER_ID = "00000000-0000-4000-8000-000000000001"
 OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD

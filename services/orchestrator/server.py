@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import pathlib
 
-from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
 from services.orchestrator import events, notifications
 from services.orchestrator.handlers import JobServicer, Publisher
 from services.orchestrator.store import JobStore
+from services.orchestrator.webhooks import Webhooks
 from services.runtime import db, grpcio, logs, messaging
+from services.runtime.signing import UrlSigner
 from services.runtime.config import env_int, env_str
 
 MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
@@ -23,12 +25,18 @@ async def main() -> None:
     nats_client, js = await messaging.connect("orchestrator")
     publisher = Publisher(js, store)
 
+    webhooks = Webhooks(engine, UrlSigner())
+
     def register(server):
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(store, publisher, nats_client), server)
-        return [jobs_pb2.DESCRIPTOR.services_by_name["JobService"].full_name]
+        webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(webhooks, server)
+        return [
+            jobs_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
+            webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
+        ]
 
     async def consume_events():
-        await events.consume(nats_client, js, store)
+        await events.consume(nats_client, js, store, webhooks)
 
     async def send_emails():
         await notifications.consume(js, store)
@@ -42,7 +50,7 @@ async def main() -> None:
         port=env_int("ORCHESTRATOR_PORT", 50052),
         register=register,
         checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
-        background=[consume_events, send_emails, publisher.republish_forgotten],
+        background=[consume_events, send_emails, publisher.republish_forgotten, webhooks.dispatch],
         on_shutdown=close,
     )
 

@@ -84,7 +84,7 @@ def test_links_are_signed_and_expire(base_url, photo, post):
 
 
 def test_expired_link_is_refused(mesh):
-    from gateway.files import UrlSigner
+    from services.runtime.signing import UrlSigner
 
     signer = UrlSigner(key=mesh.service_env()["URL_SIGNING_KEY"].encode(), base_url=mesh.base_url, ttl_s=1)
     link = signer.url("results/none/image.png", now=1_000_000)

@@ -2,7 +2,7 @@ import urllib.parse
 
 import pytest
 
-from gateway.files import UrlSigner
+from services.runtime.signing import UrlSigner
 from services.runtime.errors import ServiceError
 
 signer = UrlSigner(key=b"k" * 32, base_url="https://api.example", ttl_s=600)

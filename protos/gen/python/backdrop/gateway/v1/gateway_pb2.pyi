@@ -1,6 +1,7 @@
 from backdrop.auth.v1 import auth_pb2 as _auth_pb2
 from backdrop.billing.v1 import billing_pb2 as _billing_pb2
 from backdrop.jobs.v1 import jobs_pb2 as _jobs_pb2
+from backdrop.jobs.v1 import webhooks_pb2 as _webhooks_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
@@ -350,6 +351,22 @@ class ProcessingStatus(_message.Message):
     processing_id: str
     status: str
     def __init__(self, processing_id: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+
+class CreateWebhookRequest(_message.Message):
+    __slots__ = ("url", "events", "secret")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    events: _containers.RepeatedScalarFieldContainer[str]
+    secret: str
+    def __init__(self, url: _Optional[str] = ..., events: _Optional[_Iterable[str]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class WebhookRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class GetCreditsRequest(_message.Message):
     __slots__ = ("page", "limit")

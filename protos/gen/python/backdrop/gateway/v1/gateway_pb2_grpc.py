@@ -6,6 +6,7 @@ import warnings
 from backdrop.auth.v1 import auth_pb2 as backdrop_dot_auth_dot_v1_dot_auth__pb2
 from backdrop.billing.v1 import billing_pb2 as backdrop_dot_billing_dot_v1_dot_billing__pb2
 from backdrop.gateway.v1 import gateway_pb2 as backdrop_dot_gateway_dot_v1_dot_gateway__pb2
+from backdrop.jobs.v1 import webhooks_pb2 as backdrop_dot_jobs_dot_v1_dot_webhooks__pb2
 from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
@@ -162,6 +163,26 @@ class GatewayStub:
                 '/backdrop.gateway.v1.Gateway/WatchJob',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+                _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CreateWebhook',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListWebhooks',
+                request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/DeleteWebhook',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.WebhookRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListWebhookDeliveries',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.WebhookRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListDeliveriesResponse.FromString,
                 _registered_method=True)
         self.Process = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/Process',
@@ -387,6 +408,31 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateWebhook(self, request, context):
+        """Seed 000's webhooks, and every delivery attempt.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Process(self, request, context):
         """Seed 003: multipart file, email, model, output_format, quality, scale -> 202.
         """
@@ -581,6 +627,26 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.WatchJob,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Webhook.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.WebhookRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.WebhookRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListDeliveriesResponse.SerializeToString,
             ),
             'Process': grpc.unary_unary_rpc_method_handler(
                     servicer.Process,
@@ -1308,6 +1374,114 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/WatchJob',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CreateWebhook',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateWebhookRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListWebhooks',
+            google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/DeleteWebhook',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.WebhookRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListWebhookDeliveries',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.WebhookRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

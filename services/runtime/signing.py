@@ -1,4 +1,4 @@
-"""Signed, expiring download URLs for stored results, on the public port."""
+"""Signed, expiring download URLs for stored results, on the public port (gateway and webhooks)."""
 
 from __future__ import annotations
 

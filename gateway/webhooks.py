@@ -1,0 +1,34 @@
+"""Seed 000's webhooks: /v1/webhooks and every delivery attempt (the orchestrator sends them)."""
+
+from __future__ import annotations
+
+from backdrop.jobs.v1 import webhooks_pb2, webhooks_pb2_grpc
+from gateway import rest
+from services.runtime import envelopes, identity
+
+
+class WebhookEndpoints:
+    webhooks: webhooks_pb2_grpc.WebhookServiceStub
+
+    @rest.endpoint(envelopes.v1)
+    async def CreateWebhook(self, request, context):
+        caller = identity.required(context)
+        created = await self.webhooks.CreateWebhook(
+            webhooks_pb2.CreateWebhookRequest(owner_id=caller.user_id, url=request.url, events=request.events, secret=request.secret)
+        )
+        await rest.set_status(context, 201)
+        return created
+
+    @rest.endpoint(envelopes.v1)
+    async def ListWebhooks(self, request, context):
+        return await self.webhooks.ListWebhooks(webhooks_pb2.ListWebhooksRequest(owner_id=identity.required(context).user_id))
+
+    @rest.endpoint(envelopes.v1)
+    async def DeleteWebhook(self, request, context):
+        caller = identity.required(context)
+        return await self.webhooks.DeleteWebhook(webhooks_pb2.DeleteWebhookRequest(owner_id=caller.user_id, webhook_id=request.id))
+
+    @rest.endpoint(envelopes.v1)
+    async def ListWebhookDeliveries(self, request, context):
+        caller = identity.required(context)
+        return await self.webhooks.ListDeliveries(webhooks_pb2.ListDeliveriesRequest(owner_id=caller.user_id, webhook_id=request.id))

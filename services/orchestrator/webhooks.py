@@ -1,0 +1,324 @@
+"""Webhooks (seed 000): who to tell, what to send, and delivery with retries.
+
+A delivery is a row, made once per webhook and event (a unique key), so a
+redelivered job event never sends twice. A dispatcher takes due rows with
+SKIP LOCKED (any number of replicas), posts the JSON (no image bytes, only
+signed URLs) signed per the Standard Webhooks scheme, and records every
+attempt: non-2xx is retried with exponential backoff and jitter for about a
+day, 410 Gone disables the webhook at once, and so do repeated failed
+deliveries. Targets go through the SSRF guard when created and again when sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import random
+import secrets
+import socket
+import ssl
+import time
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backdrop.jobs.v1 import jobs_pb2, webhooks_pb2, webhooks_pb2_grpc
+from services.orchestrator.store import metadata
+from services.runtime import logs, netguard
+from services.runtime.config import env_float, env_int
+from services.runtime.errors import invalid, not_found, rpc_errors
+from services.runtime.signing import UrlSigner
+
+log = logging.getLogger(__name__)
+EVENTS = ("job.completed", "job.failed", "batch.completed")
+UUID = postgresql.UUID(as_uuid=False)
+TZ = sa.DateTime(timezone=True)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("owner_id", UUID, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("events", postgresql.ARRAY(sa.Text), nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+)
+deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", UUID, primary_key=True),
+    sa.Column("webhook_id", UUID, nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_status_code", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
+    sa.Column("next_attempt_at", TZ, nullable=False, server_default=sa.func.now()),
+    sa.Column("delivered_at", TZ),
+    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+)
+
+
+def _iso(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value else ""
+
+
+def signing_key(secret: str) -> bytes:
+    """Standard Webhooks: a whsec_ secret is base64; any other is used as its bytes."""
+    return base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(signing_key(secret), f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before the next attempt: doubling from the base, capped, with +-20% jitter."""
+    delay = min(env_float("WEBHOOK_RETRY_BASE_S", 60.0) * 2 ** (attempt - 1), env_float("WEBHOOK_RETRY_CAP_S", 6 * 3600.0))
+    return delay * random.uniform(0.8, 1.2)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the checked address, with the certificate checked for the URL's host."""
+
+    def __init__(self, address: str, host: str, port: int, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> int:
+    """One attempt; returns the HTTP status (raises OSError on network failure)."""
+    target = netguard.check(url)
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(target.address, target.host, target.port, timeout)
+    else:
+        connection = http.client.HTTPConnection(target.address, target.port, timeout=timeout)
+    try:
+        host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
+        connection.request("POST", target.path, body=body, headers={**headers, "Host": host})
+        response = connection.getresponse()
+        response.read(64 * 1024)
+        return response.status
+    finally:
+        connection.close()
+
+
+def _webhook_message(row, secret: str = "") -> webhooks_pb2.Webhook:
+    return webhooks_pb2.Webhook(
+        id=row.id, url=row.url, events=list(row.events), active=row.active, created_at=_iso(row.created_at), secret=secret
+    )
+
+
+class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
+    def __init__(self, db: AsyncEngine, signer: UrlSigner | None):
+        self.db = db
+        self.signer = signer
+
+    # --- the API -----------------------------------------------------------------
+
+    @rpc_errors
+    async def CreateWebhook(self, request, context):
+        target = await asyncio.to_thread(netguard.check, request.url)
+        events = list(dict.fromkeys(request.events))
+        if not events or any(e not in EVENTS for e in events):
+            raise invalid("INVALID_PARAMETER", f"events must be some of {', '.join(EVENTS)}", field="events")
+        secret = request.secret or "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        if len(secret) > 256:
+            raise invalid("INVALID_PARAMETER", "secret is longer than 256 characters", field="secret")
+        async with self.db.begin() as conn:
+            if (await conn.execute(sa.select(sa.func.count()).where(webhooks.c.owner_id == request.owner_id))).scalar_one() >= 20:
+                raise invalid("TOO_MANY_WEBHOOKS", "At most 20 webhooks per account")
+            row = (
+                await conn.execute(
+                    webhooks.insert()
+                    .values(id=str(uuid.uuid4()), owner_id=request.owner_id, url=target.url, events=events, secret=secret)
+                    .returning(*webhooks.c)
+                )
+            ).one()
+        return _webhook_message(row, secret=secret)
+
+    @rpc_errors
+    async def ListWebhooks(self, request, context):
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(sa.select(webhooks).where(webhooks.c.owner_id == request.owner_id).order_by(webhooks.c.created_at))).all()
+        return webhooks_pb2.ListWebhooksResponse(webhooks=[_webhook_message(r) for r in rows])
+
+    async def _owned(self, conn, owner_id: str, webhook_id: str):
+        try:
+            webhook_id = str(uuid.UUID(webhook_id))
+        except ValueError:
+            raise not_found("WEBHOOK_NOT_FOUND", "No such webhook") from None
+        row = (await conn.execute(sa.select(webhooks).where(webhooks.c.id == webhook_id, webhooks.c.owner_id == owner_id))).first()
+        if row is None:
+            raise not_found("WEBHOOK_NOT_FOUND", "No such webhook")
+        return row
+
+    @rpc_errors
+    async def DeleteWebhook(self, request, context):
+        async with self.db.begin() as conn:
+            row = await self._owned(conn, request.owner_id, request.webhook_id)
+            await conn.execute(webhooks.delete().where(webhooks.c.id == row.id))
+        return webhooks_pb2.DeleteWebhookResponse(success=True)
+
+    @rpc_errors
+    async def ListDeliveries(self, request, context):
+        async with self.db.connect() as conn:
+            row = await self._owned(conn, request.owner_id, request.webhook_id)
+            rows = (
+                await conn.execute(
+                    sa.select(deliveries).where(deliveries.c.webhook_id == row.id).order_by(deliveries.c.created_at.desc()).limit(100)
+                )
+            ).all()
+        return webhooks_pb2.ListDeliveriesResponse(
+            deliveries=[
+                webhooks_pb2.WebhookDelivery(
+                    id=d.id, event=d.event, state=d.state, attempts=d.attempts, last_status_code=d.last_status_code,
+                    last_error=d.last_error, created_at=_iso(d.created_at), delivered_at=_iso(d.delivered_at),
+                    next_attempt_at=_iso(d.next_attempt_at) if d.state == "pending" else "",
+                )
+                for d in rows
+            ]
+        )
+
+    # --- events -> deliveries ----------------------------------------------------
+
+    def _payload(self, event: str, job: jobs_pb2.Job | None, batch: jobs_pb2.Batch | None) -> dict:
+        data: dict = {}
+        if job is not None:
+            data = {"job_id": job.id, "status": event.split(".")[1], "batch_id": job.batch_id or None}
+            if job.status == jobs_pb2.JOB_STATUS_COMPLETED and self.signer:
+                data["image"] = self.signer.url(job.result.result_key)
+                if job.result.mask_key:
+                    data["mask"] = self.signer.url(job.result.mask_key)
+            if job.status == jobs_pb2.JOB_STATUS_FAILED:
+                data["error"] = {"code": job.error_code, "message": job.error_message}
+        if batch is not None:
+            data = {
+                "batch_id": batch.id,
+                "total_files": len(batch.jobs),
+                "completed": sum(j.status == jobs_pb2.JOB_STATUS_COMPLETED for j in batch.jobs),
+                "failed": sum(j.status == jobs_pb2.JOB_STATUS_FAILED for j in batch.jobs),
+            }
+        return {"type": event, "timestamp": _iso(dt.datetime.now(dt.UTC)), "data": data}
+
+    async def enqueue(self, owner_id: str, event: str, event_id: str, job=None, batch=None) -> int:
+        """One delivery per subscribed active webhook; a repeat of the same event adds nothing."""
+        if not owner_id:
+            return 0
+        async with self.db.begin() as conn:
+            hooks = (
+                await conn.execute(
+                    sa.select(webhooks.c.id).where(
+                        webhooks.c.owner_id == owner_id, webhooks.c.active.is_(True), webhooks.c.events.any(event)
+                    )
+                )
+            ).all()
+            if not hooks:
+                return 0
+            payload = json.dumps(self._payload(event, job, batch))
+            rows = [
+                dict(id=str(uuid.uuid4()), webhook_id=h.id, event_id=event_id, event=event, payload=payload) for h in hooks
+            ]
+            result = await conn.execute(
+                postgresql.insert(deliveries).values(rows).on_conflict_do_nothing(constraint="webhook_deliveries_once")
+            )
+        return result.rowcount
+
+    # --- delivery ----------------------------------------------------------------
+
+    async def _due(self, limit: int):
+        """Takes due deliveries, leasing them so no other replica sends them meanwhile."""
+        lease = dt.timedelta(seconds=60)
+        async with self.db.begin() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(deliveries, webhooks.c.url, webhooks.c.secret, webhooks.c.active)
+                    .join(webhooks, webhooks.c.id == deliveries.c.webhook_id)
+                    .where(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= sa.func.now())
+                    .order_by(deliveries.c.next_attempt_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=deliveries)
+                )
+            ).all()
+            if rows:
+                await conn.execute(
+                    deliveries.update()
+                    .where(deliveries.c.id.in_([r.id for r in rows]))
+                    .values(next_attempt_at=sa.func.now() + lease)
+                )
+        return rows
+
+    async def _attempt(self, row) -> None:
+        attempt = row.attempts + 1
+        if not row.active:
+            status, error = 0, "webhook disabled"
+        else:
+            timestamp = int(time.time())
+            body = row.payload.encode()
+            headers = {
+                "content-type": "application/json",
+                "user-agent": "Backdrop-Webhooks/1",
+                "webhook-id": row.event_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign(row.secret, row.event_id, timestamp, body),
+            }
+            try:
+                status, error = await asyncio.to_thread(post, row.url, body, headers), ""
+            except Exception as exc:  # noqa: BLE001 - network errors, refused targets: recorded, retried
+                status, error = 0, (getattr(exc, "message", None) or str(exc) or type(exc).__name__)[:500]
+        delivered = 200 <= status < 300
+        gone = status == 410 or not row.active
+        final = delivered or gone or attempt >= env_int("WEBHOOK_MAX_ATTEMPTS", 12)
+        values = {"attempts": attempt, "last_status_code": status, "last_error": error}
+        if delivered:
+            values.update(state="delivered", delivered_at=sa.func.now())
+        elif final:
+            values.update(state="failed")
+        else:
+            values.update(next_attempt_at=sa.func.now() + dt.timedelta(seconds=backoff(attempt)))
+        async with self.db.begin() as conn:
+            await conn.execute(deliveries.update().where(deliveries.c.id == row.id).values(**values))
+            if delivered:
+                await conn.execute(webhooks.update().where(webhooks.c.id == row.webhook_id).values(failures=0))
+            elif final:
+                disable_after = env_int("WEBHOOK_DISABLE_AFTER", 3)
+                await conn.execute(
+                    webhooks.update()
+                    .where(webhooks.c.id == row.webhook_id)
+                    .values(
+                        failures=webhooks.c.failures + 1,
+                        active=sa.and_(sa.literal(not gone), webhooks.c.failures + 1 < disable_after),
+                    )
+                )
+        log.info(
+            "webhook attempt",
+            extra=logs.fields(webhook_id=row.webhook_id, event=row.event, attempt=attempt, status=status, delivered=delivered),
+        )
+
+    async def dispatch(self) -> None:
+        while True:
+            try:
+                rows = await self._due(20)
+                await asyncio.gather(*(self._attempt(row) for row in rows))
+            except Exception:  # noqa: BLE001 - next round
+                log.exception("webhook dispatch round failed")
+                rows = []
+            await asyncio.sleep(0.2 if rows else env_float("WEBHOOK_POLL_S", 1.0))
