@@ -22,6 +22,7 @@ from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
 from gateway.remover import RemoverEndpoints
 from gateway.webhooks import WebhookEndpoints
+from gateway.websocket import ProgressSocket
 from services.runtime.signing import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
 from services.runtime import envelopes, grpcio, identity, logs, objectstore
@@ -212,11 +213,13 @@ async def main() -> None:
         for channel in backends.values():
             await channel.close()
 
+    progress = ProgressSocket(auth_pb2_grpc.AuthServiceStub(backends["auth"]), removal.jobs)
     await grpcio.serve(
         name="gateway",
         port=env_int("GATEWAY_PORT", 50051),
         register=register,
         checks={"object-store": store.check},
+        background=[progress.run],
         on_shutdown=close,
     )
 

@@ -57,6 +57,7 @@ class Ports:
     http: int = 8080
     envoy_admin: int = 9901
     gateway: int = 50051
+    gateway_ws: int = 50061
     orchestrator: int = 50052
     inference: int = 50053
     auth: int = 50054
@@ -135,6 +136,7 @@ class Mesh:
             "BILLING_ADDR": f"127.0.0.1:{p.billing}",
             "BILLING_PORT": str(p.billing),
             "GATEWAY_PORT": str(p.gateway),
+            "GATEWAY_WS_PORT": str(p.gateway_ws),
             "ORCHESTRATOR_PORT": str(p.orchestrator),
             "INFERENCE_PORT": str(p.inference),
             "BACKDROP_HTTP_PORT": str(p.http),

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from backdrop.auth.v1 import auth_pb2, auth_pb2_grpc
 from services.auth import tokens
+from services.auth.edge import BadCredential
 from services.auth.store import AuthStore
 from services.runtime import logs
 from services.runtime.config import env_int
@@ -103,9 +104,10 @@ async def password_matches(stored_hash: str, password: str) -> bool:
 
 
 class Accounts(auth_pb2_grpc.AuthServiceServicer):
-    def __init__(self, store: AuthStore, keyring_of):
+    def __init__(self, store: AuthStore, keyring_of, edge=None):
         self.store = store
         self.keyring_of = keyring_of  # () -> KeyRing, refreshed by the server
+        self.edge = edge  # the ext_authz check, for credentials sent inside other protocols
         # Free failures before the backoff starts: per account, and (looser, as
         # many people can share an address) per client IP.
         self.free_per_account = env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
@@ -237,6 +239,20 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         page = max(request.page or 1, 1)
         rows, total = await self.store.list_users((page - 1) * limit, limit)
         return auth_pb2.ListUsersResponse(users=[user_message(r) for r in rows], total=total, page=page, limit=limit)
+
+    @rpc_errors
+    async def Authenticate(self, request, context):
+        credential = request.credential.strip()
+        headers = {"x-api-key": credential} if credential.startswith("bdp_") else {"authorization": f"Bearer {credential}"}
+        if self.edge.static_key and credential == self.edge.static_key:
+            headers = {"x-api-key": credential}
+        try:
+            caller = await self.edge.authenticate(headers)
+        except BadCredential as bad:
+            raise _unauthenticated(bad.reason, bad.message) from None
+        if caller is None:
+            raise _unauthenticated("UNAUTHORIZED", "A token or an API key is required")
+        return auth_pb2.Identity(user_id=caller.user_id, role=caller.role, plan=caller.plan)
 
     @rpc_errors
     async def GetJwks(self, request, context):

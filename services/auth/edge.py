@@ -30,7 +30,9 @@ from services.runtime.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/health", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/.well-known/jwks.json"})
+OPEN_PATHS = frozenset({"/health", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/.well-known/jwks.json",
+                        # Seed 001's WebSocket authenticates with its first message (gateway/websocket.py).
+                        "/v1/background-remover/ws"})
 # Signed, expiring download links: the signature is the credential (services/runtime/signing.py).
 OPEN_PREFIXES = ("/v1/files/",)
 LOCAL_USER_ID = "00000000-0000-4000-8000-000000000001"

@@ -75,11 +75,11 @@ async def main() -> None:
         await ensure_local_user(store)
     log.info("auth mode", extra=logs.fields(required=required, static_api_key=bool(static_key)))
 
+    edge = EdgeAuthorization(store, keyring, required, static_key)
+
     def register(server):
-        auth_pb2_grpc.add_AuthServiceServicer_to_server(Accounts(store, keyring), server)
-        external_auth_pb2_grpc.add_AuthorizationServicer_to_server(
-            EdgeAuthorization(store, keyring, required, static_key), server
-        )
+        auth_pb2_grpc.add_AuthServiceServicer_to_server(Accounts(store, keyring, edge), server)
+        external_auth_pb2_grpc.add_AuthorizationServicer_to_server(edge, server)
         return [
             auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name,
             external_auth_pb2.DESCRIPTOR.services_by_name["Authorization"].full_name,

@@ -186,3 +186,35 @@ def test_seed_001_batch_status_zip_and_job_details(base_url, bearer, photo):
 def test_seed_001_batch_needs_two_images(base_url, bearer, photo):
     one = requests.post(f"{base_url}/v1/background-remover/batch", files=[("images", ("a.jpg", photo))], headers=bearer, timeout=30)
     assert one.status_code == 400 and one.json()["error"] == "BATCH_TOO_SMALL"
+
+
+def test_seed_001_websocket_progress(base_url, account, bearer, photo):
+    from websockets.sync.client import connect
+
+    files = [("images", (f"{n}.jpg", photo)) for n in range(2)]
+    batch_id = requests.post(f"{base_url}/v1/background-remover/batch", files=files, headers=bearer, timeout=60).json()["data"]["batchId"]
+    url = base_url.replace("http://", "ws://") + "/v1/background-remover/ws"
+    with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "auth", "token": account["token"]}))
+        ws.send(json.dumps({"type": "subscribe", "batchId": batch_id}))
+        messages = []
+        while not messages or messages[-1]["type"] not in ("completed", "error"):
+            messages.append(json.loads(ws.recv(timeout=60)))
+    assert messages[-1] == {
+        "type": "completed", "batchId": batch_id, "zipUrl": f"/v1/background-remover/batch/{batch_id}/download",
+        "processedImages": 2, "failedImages": 0,
+    }
+    assert all(m["type"] == "progress" and m["batchId"] == batch_id for m in messages[:-1])
+
+
+def test_websocket_needs_a_valid_token_and_an_owned_batch(base_url, bearer, photo):
+    from websockets.sync.client import connect
+
+    url = base_url.replace("http://", "ws://") + "/v1/background-remover/ws"
+    with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "auth", "token": "not-a-token"}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "error", "error": "Unauthorized"}
+    with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "auth", "token": "your-api-key-here"}))  # the static key's user
+        ws.send(json.dumps({"type": "subscribe", "batchId": "00000000-0000-4000-8000-0000000000aa"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "error"

@@ -74,14 +74,14 @@ def test_services_probe_grpc_health_and_take_config_from_the_environment(overlay
     deployments = of_kind(docs, "Deployment")
     for name in SERVICES:
         (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
-        port = container["ports"][0]
+        port = container["ports"][0]  # grpc first; the gateway also has its WebSocket port
         assert port["name"] == "grpc"
         assert container["readinessProbe"]["grpc"] == {"port": port["containerPort"]}
         assert container["livenessProbe"]["grpc"] == {"port": port["containerPort"], "service": "liveness"}
         sources = [next(iter(s.values()))["name"] for s in container["envFrom"]]
         assert sources[0].startswith("backdrop-config") and sources[1] == "backdrop-secrets"
-        (service_port,) = of_kind(docs, "Service")[name]["spec"]["ports"]
-        assert service_port["name"] == "grpc"
+        service_ports = of_kind(docs, "Service")[name]["spec"]["ports"]
+        assert service_ports[0]["name"] == "grpc"
 
 
 def test_only_envoy_is_reachable_from_outside(overlay):

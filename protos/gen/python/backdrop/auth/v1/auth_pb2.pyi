@@ -205,3 +205,19 @@ class Jwks(_message.Message):
 class GetJwksRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class AuthenticateRequest(_message.Message):
+    __slots__ = ("credential",)
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    credential: str
+    def __init__(self, credential: _Optional[str] = ...) -> None: ...
+
+class Identity(_message.Message):
+    __slots__ = ("user_id", "role", "plan")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    role: str
+    plan: str
+    def __init__(self, user_id: _Optional[str] = ..., role: _Optional[str] = ..., plan: _Optional[str] = ...) -> None: ...

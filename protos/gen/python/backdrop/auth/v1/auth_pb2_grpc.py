@@ -89,6 +89,11 @@ class AuthServiceStub:
                 request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
                 response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Jwks.FromString,
                 _registered_method=True)
+        self.Authenticate = channel.unary_unary(
+                '/backdrop.auth.v1.AuthService/Authenticate',
+                request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Identity.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -160,6 +165,12 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Authenticate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -217,6 +228,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetJwks,
                     request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.FromString,
                     response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Jwks.SerializeToString,
+            ),
+            'Authenticate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Authenticate,
+                    request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Identity.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -516,6 +532,33 @@ class AuthService:
             '/backdrop.auth.v1.AuthService/GetJwks',
             backdrop_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
             backdrop_dot_auth_dot_v1_dot_auth__pb2.Jwks.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Authenticate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.auth.v1.AuthService/Authenticate',
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.Identity.FromString,
             options,
             channel_credentials,
             insecure,
