@@ -107,6 +107,14 @@ class BatchEndpoints:
             processed_files=done,
             results=[self._result(job) for job in batch.jobs if job.status == jobs_pb2.JOB_STATUS_COMPLETED],
             created_at=batch.created_at.ToDatetime().isoformat() + "Z",
+            files=[
+                gateway_pb2.BatchJob.File(
+                    job_id=job.id, filename=job.filename, status=JOB_STATUS[job.status],
+                    error=job.error_code if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
+                    message=job.error_message if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
+                )
+                for job in batch.jobs
+            ],
         )
 
     @rest.endpoint(envelopes.v1)

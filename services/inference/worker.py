@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 
+from google.protobuf.message import DecodeError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -85,7 +86,13 @@ class Worker:
 
     async def _handle(self, msg) -> None:
         messaging.adopt_request_id(msg)
-        item = jobs_pb2.WorkItem.FromString(msg.data)
+        try:
+            item = jobs_pb2.WorkItem.FromString(msg.data)
+        except DecodeError:
+            # A poison message: no job to fail, nothing to retry. Terminated and logged.
+            log.error("unreadable work message terminated", extra=logs.fields(subject=msg.subject, size=len(msg.data)))
+            await msg.term()
+            return
         attempt = msg.metadata.num_delivered
         log.info("job started", extra=logs.fields(job_id=item.job_id, attempt=attempt))
         await self._publish(item.job_id, jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt))

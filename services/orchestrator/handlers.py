@@ -1,4 +1,12 @@
-"""JobService: submit, get and wait for jobs."""
+"""JobService: submit, get, list and wait for jobs and batches.
+
+A row and its work message never disagree for long: the row is written first
+(published_at empty), then the message (Nats-Msg-Id = job id, so a second
+publish is a no-op), then published_at is set; the republisher sends whatever
+a crash left unpublished. That is a transactional outbox whose relay reads the
+jobs table itself. Results flow back as JetStream events the orchestrator
+applies idempotently (terminal states are final).
+"""
 
 from __future__ import annotations
 

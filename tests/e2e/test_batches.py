@@ -34,6 +34,8 @@ def test_seed_000_batch_one_bad_image_does_not_fail_it(base_url, bearer, photo):
     done = wait_done(base_url, bearer, batch["id"])
     assert done["status"] == "completed" and done["progress"] == 100 and done["processed_files"] == 3
     assert len(done["results"]) == 2
+    (broken,) = [f for f in done["files"] if f["status"] == "failed"]
+    assert broken["filename"] == "broken.jpg" and broken["error"] == "INVALID_IMAGE" and broken["message"]
     cutout = Image.open(io.BytesIO(requests.get(done["results"][0]["image"], timeout=30).content))
     assert cutout.mode == "RGBA" and cutout.size == (512, 512)
     assert done["results"][0]["mask"]

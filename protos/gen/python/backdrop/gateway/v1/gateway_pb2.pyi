@@ -99,7 +99,20 @@ class GetJobRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class BatchJob(_message.Message):
-    __slots__ = ("id", "status", "progress", "total_files", "processed_files", "results", "created_at", "error", "message")
+    __slots__ = ("id", "status", "progress", "total_files", "processed_files", "results", "created_at", "error", "message", "files")
+    class File(_message.Message):
+        __slots__ = ("job_id", "filename", "status", "error", "message")
+        JOB_ID_FIELD_NUMBER: _ClassVar[int]
+        FILENAME_FIELD_NUMBER: _ClassVar[int]
+        STATUS_FIELD_NUMBER: _ClassVar[int]
+        ERROR_FIELD_NUMBER: _ClassVar[int]
+        MESSAGE_FIELD_NUMBER: _ClassVar[int]
+        job_id: str
+        filename: str
+        status: str
+        error: str
+        message: str
+        def __init__(self, job_id: _Optional[str] = ..., filename: _Optional[str] = ..., status: _Optional[str] = ..., error: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
@@ -109,6 +122,7 @@ class BatchJob(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: str
     progress: float
@@ -118,7 +132,8 @@ class BatchJob(_message.Message):
     created_at: str
     error: str
     message: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[float] = ..., total_files: _Optional[int] = ..., processed_files: _Optional[int] = ..., results: _Optional[_Iterable[_Union[ProcessingResult, _Mapping]]] = ..., created_at: _Optional[str] = ..., error: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+    files: _containers.RepeatedCompositeFieldContainer[BatchJob.File]
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[float] = ..., total_files: _Optional[int] = ..., processed_files: _Optional[int] = ..., results: _Optional[_Iterable[_Union[ProcessingResult, _Mapping]]] = ..., created_at: _Optional[str] = ..., error: _Optional[str] = ..., message: _Optional[str] = ..., files: _Optional[_Iterable[_Union[BatchJob.File, _Mapping]]] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
     __slots__ = ("page", "limit", "status", "tier", "startDate", "endDate", "sortBy", "sortOrder")
