@@ -54,7 +54,8 @@ class AsyncEndpoints:
         options.jpeg_quality = round(_number(fields, "quality", 95, 1, 100))
         options.scale = _number(fields, "scale", 1.0, 0.05, MAX_SCALE)
         job, _ = await self.removal.submit(
-            caller, upload[0].data, options, env_int("V1_MAX_FILE_SIZE_MB", 50) * MB, wait=False, notify_email=email
+            caller, upload[0].data, options, env_int("V1_MAX_FILE_SIZE_MB", 50) * MB, wait=False, notify_email=email,
+            idempotency_key=rest.idempotency_key(context),
         )
         await rest.set_status(context, 202)
         return gateway_pb2.ProcessAccepted(

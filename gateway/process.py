@@ -5,6 +5,7 @@ or an error."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 import uuid
 
@@ -15,11 +16,13 @@ from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.runtime import images
 from services.runtime.config import env_float
-from services.runtime.errors import ServiceError, invalid, unavailable
+from services.runtime.errors import ServiceError, idempotency_conflict, invalid, unavailable
 from services.runtime.identity import Identity
 from services.runtime.objectstore import ObjectStore
 
 MB = 1024 * 1024
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0c7a38-2f43-4a5e-9a8f-6f0d1c2b3a41")
+MAX_IDEMPOTENCY_KEY = 255
 QUALITIES = ("low", "medium", "high", "ultra")
 # Worker error codes that are the client's fault; any other failure is ours.
 CLIENT_ERRORS = {"INVALID_IMAGE", "INVALID_FILE_TYPE", "IMAGE_TOO_LARGE", "INVALID_MODEL"}
@@ -79,6 +82,9 @@ class BackgroundRemoval:
         names = {n for m in listing.models for n in (m.name, *m.aliases)}
         return names, listing.default_model
 
+    async def _existing(self, job_id: str, owner_id: str) -> jobs_pb2.Job | None:
+        return await _missing_ok(self.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=job_id, owner_id=owner_id)))
+
     async def check_model(self, options: jobs_pb2.RemoveBackgroundOptions) -> None:
         names, _ = await self._model_names()
         if options.model not in names:
@@ -96,6 +102,7 @@ class BackgroundRemoval:
         tier: str = "",
         wait: bool = True,
         notify_email: str = "",
+        idempotency_key: str = "",
     ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
         """Checks the upload, charges the caller, stores it, queues the job and (unless told not to)
         waits for it, bounded.
@@ -107,7 +114,23 @@ class BackgroundRemoval:
         info = images.inspect(upload)
         if options.model:
             await self.check_model(options)
-        job_id = str(uuid.uuid4())
+        job_id, request_hash = str(uuid.uuid4()), ""
+        if idempotency_key:
+            # The key names the job: a retry finds it, charged and queued once.
+            job_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{caller.user_id}:{idempotency_key}"))
+            request_hash = hashlib.sha256(upload + options.SerializeToString(deterministic=True) + tier.encode()).hexdigest()
+            existing = await self._existing(job_id, caller.user_id)
+            if existing is not None:
+                if existing.request_hash != request_hash:
+                    raise idempotency_conflict()
+                charged = await self.billing.Charge(
+                    billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=1)
+                )
+                if not wait:
+                    return existing, charged
+                return await self.jobs.WaitJob(
+                    jobs_pb2.WaitJobRequest(job_id=job_id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
+                ), charged
         input_key = f"uploads/{job_id}/original.{info.format}"
         # The charge and the upload's write overlap; the job is queued only once both are done.
         charging = self.billing.Charge(
@@ -127,8 +150,13 @@ class BackgroundRemoval:
                 jobs_pb2.SubmitJobRequest(
                     job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options,
                     tier=charged.pricing.tier, credits=charged.credits_charged, notify_email=notify_email,
+                    request_hash=request_hash,
                 )
             )
+        except grpc.aio.AioRpcError as failed:
+            if ServiceError.from_rpc_error(failed).reason != "IDEMPOTENCY_KEY_REUSED":  # that charge is the first request's
+                await self.billing.Refund(billing_pb2.RefundRequest(job_id=job_id))
+            raise
         except BaseException:
             await self.billing.Refund(billing_pb2.RefundRequest(job_id=job_id))
             raise
@@ -137,6 +165,15 @@ class BackgroundRemoval:
         return await self.jobs.WaitJob(
             jobs_pb2.WaitJobRequest(job_id=job.id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
         ), charged
+
+
+async def _missing_ok(call):
+    try:
+        return await call
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 def outcome(job: jobs_pb2.Job) -> bool:

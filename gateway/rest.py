@@ -14,10 +14,18 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 
-from services.runtime.errors import ServiceError
+from services.runtime.errors import ServiceError, invalid
 
 STATUS_HEADER = "x-backdrop-status"
 ERROR_HEADER = "x-backdrop-error"
+
+
+def idempotency_key(context: grpc.aio.ServicerContext) -> str:
+    """The request's Idempotency-Key header (at most 255 visible ASCII characters), or ""."""
+    key = dict(context.invocation_metadata() or ()).get("idempotency-key", "").strip()
+    if len(key) > 255 or not key.isascii() or not key.isprintable():
+        raise invalid("INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be at most 255 printable ASCII characters")
+    return key
 
 
 async def set_status(context: grpc.aio.ServicerContext, status: int) -> None:

@@ -106,7 +106,9 @@ class GatewayServicer(
             raise invalid("NO_IMAGE", "No image provided")
         caller = identity.required(context)
         options = parse_options(env_str("MODEL", ""), "", "false", "0")
-        job, _ = await self.removal.submit(caller, image[0].data, options, self.rembg_max_bytes)
+        job, _ = await self.removal.submit(
+            caller, image[0].data, options, self.rembg_max_bytes, idempotency_key=rest.idempotency_key(context)
+        )
         if not outcome(job):
             await rest.set_status(context, 202)
             return _json_body({"message": "Still processing", "job_id": job.id, "status": "processing"})
@@ -128,7 +130,8 @@ class GatewayServicer(
             _field(fields, "edge_refinement"),
         )
         job, charge = await self.removal.submit(
-            caller, upload[0].data, options, self.v1_max_bytes, tier=_field(fields, "tier")
+            caller, upload[0].data, options, self.v1_max_bytes, tier=_field(fields, "tier"),
+            idempotency_key=rest.idempotency_key(context),
         )
         if not outcome(job):
             await rest.set_status(context, 202)

@@ -23,7 +23,7 @@ from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.orchestrator.store import JobStore
 from services.runtime import logs, messaging
 from services.runtime.config import env_float
-from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors, unavailable
+from services.runtime.errors import ServiceError, idempotency_conflict, invalid, not_found, rpc_errors, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,13 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         owner_id = _owner(request.owner_id)
         options = getattr(request, operation).SerializeToString()
         job, created = await self.store.create(
-            job_id, operation, options, request.input_key, owner_id, request.tier, request.credits, request.notify_email
+            job_id, operation, options, request.input_key, owner_id, request.tier, request.credits, request.notify_email,
+            request.request_hash,
         )
         if not created and job.owner_id != (owner_id or ""):
             raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "JOB_EXISTS", "A job with this id already exists")
+        if not created and job.request_hash != request.request_hash:
+            raise idempotency_conflict()
         if created:
             try:
                 await self.publisher.publish(job)

@@ -43,6 +43,7 @@ jobs = sa.Table(
     sa.Column("credits", sa.Integer, nullable=False, server_default="0"),
     sa.Column("notify_email", sa.Text, nullable=False, server_default=""),
     sa.Column("emailed_at", sa.DateTime(timezone=True)),
+    sa.Column("request_hash", sa.Text, nullable=False, server_default=""),
 )
 batches = sa.Table(
     "batches",
@@ -88,6 +89,7 @@ def to_proto(row) -> jobs_pb2.Job:
         tier=row.tier,
         credits=row.credits,
         notify_email=row.notify_email,
+        request_hash=row.request_hash,
     )
     getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
     if row.result:
@@ -109,13 +111,14 @@ class JobStore:
         tier: str = "",
         credits: int = 0,
         notify_email: str = "",
+        request_hash: str = "",
     ) -> tuple[jobs_pb2.Job, bool]:
         """Inserts the job; returns (job, created). An existing id is returned as it is."""
         insert = (
             postgresql.insert(jobs)
             .values(
                 id=job_id, operation=operation, status="queued", input_key=input_key, options=options, owner_id=owner_id,
-                tier=tier, credits=credits, notify_email=notify_email,
+                tier=tier, credits=credits, notify_email=notify_email, request_hash=request_hash,
             )
             .on_conflict_do_nothing(index_elements=[jobs.c.id])
             .returning(*jobs.c)

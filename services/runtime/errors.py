@@ -96,6 +96,16 @@ def unavailable(reason: str, message: str, **details) -> ServiceError:
     return ServiceError(grpc.StatusCode.UNAVAILABLE, reason, message, details=details)
 
 
+def idempotency_conflict() -> ServiceError:
+    """An Idempotency-Key sent again with another request: 422 (the IETF draft's status)."""
+    return ServiceError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        "IDEMPOTENCY_KEY_REUSED",
+        "This Idempotency-Key was used for a different request; use a new key",
+        http_status=422,
+    )
+
+
 def rpc_errors(handler):
     """Decorates a servicer method so a ServiceError ends the RPC with its status and ErrorInfo."""
     if inspect.isasyncgenfunction(handler):

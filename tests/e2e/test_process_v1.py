@@ -170,3 +170,18 @@ def test_invalid_options(base_url, photo, field, value, post):
 def test_unknown_path_is_404(base_url, bearer):
     response = requests.get(f"{base_url}/v1/nothing-here", headers=bearer, timeout=10)
     assert_error(response, 404, "NOT_FOUND")
+
+
+def test_idempotency_key_returns_the_first_response_and_charges_once(base_url, bearer, photo):
+    headers = {**bearer, "Idempotency-Key": "order-42"}
+    first = requests.post(f"{base_url}{URL}", files={"file": ("p.jpg", photo)}, headers=headers, timeout=120)
+    again = requests.post(f"{base_url}{URL}", files={"file": ("p.jpg", photo)}, headers=headers, timeout=120)
+    assert first.status_code == again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    history = requests.get(f"{base_url}/v1/credits", headers=bearer, timeout=30).json()["history"]
+    assert [e["kind"] for e in history].count("charge") == 1
+
+    other = requests.post(f"{base_url}{URL}", files={"file": ("q.jpg", photo[:-10] + b"\0" * 10)}, headers=headers, timeout=120)
+    body = assert_error(other, 422, "IDEMPOTENCY_KEY_REUSED")
+    assert body["message"]
+    assert [e["kind"] for e in requests.get(f"{base_url}/v1/credits", headers=bearer, timeout=30).json()["history"]].count("refund") == 0
