@@ -22,6 +22,7 @@ from backdrop.jobs.v1 import jobs_pb2
 from gateway import multipart, rest
 from gateway.process import MB, parse_options
 from services.runtime import envelopes, identity, images
+from services.runtime.clock import iso_stamp
 from services.runtime.config import env_int, env_str
 from services.runtime.errors import ServiceError, invalid
 
@@ -106,7 +107,7 @@ class BatchEndpoints:
             total_files=len(batch.jobs),
             processed_files=done,
             results=[self._result(job) for job in batch.jobs if job.status == jobs_pb2.JOB_STATUS_COMPLETED],
-            created_at=batch.created_at.ToDatetime().isoformat() + "Z",
+            created_at=iso_stamp(batch.created_at),
             files=[
                 gateway_pb2.BatchJob.File(
                     job_id=job.id, filename=job.filename, status=JOB_STATUS[job.status],
@@ -192,7 +193,7 @@ class BatchEndpoints:
         entries = [
             gateway_pb2.JobHistory.Entry(
                 id=job.id, tier=job.tier, status=JOB_STATUS[job.status], creditsUsed=job.credits,
-                createdAt=job.created_at.ToDatetime().isoformat() + "Z", filename=job.filename, batchId=job.batch_id,
+                createdAt=iso_stamp(job.created_at), filename=job.filename, batchId=job.batch_id,
             )
             for job in found.jobs
         ]

@@ -17,15 +17,12 @@ from gateway import multipart, rest
 from gateway.batches import JOB_STATUS, TERMINAL, batch_status
 from gateway.process import parse_options
 from services.runtime import envelopes, identity
+from services.runtime.clock import iso_stamp as _iso
 from services.runtime.config import env_float
 from services.runtime.errors import ServiceError, invalid
 
 MIN_IMAGES, MAX_IMAGES = 2, 500
 ZIP_CHUNK_BYTES = 1024 * 1024
-
-
-def _iso(stamp) -> str:
-    return stamp.ToDatetime().isoformat() + "Z" if stamp.seconds else ""
 
 
 class _Spool:

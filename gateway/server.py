@@ -26,6 +26,7 @@ from gateway.websocket import ProgressSocket
 from services.runtime.signing import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
 from services.runtime import envelopes, grpcio, identity, logs, objectstore
+from services.runtime.clock import iso_stamp
 from services.runtime.config import env_int, env_str, grpc_target
 from services.runtime.errors import invalid, not_found
 from services.runtime.objectstore import ObjectNotFound
@@ -175,7 +176,7 @@ class GatewayServicer(
             total_files=1,
             processed_files=1 if done else 0,
             results=[self._result(job)] if job.status == jobs_pb2.JOB_STATUS_COMPLETED else [],
-            created_at=job.created_at.ToDatetime().isoformat() + "Z",
+            created_at=iso_stamp(job.created_at),
             error=job.error_code if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
             message=job.error_message if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
         )

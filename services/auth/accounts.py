@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import re
 import uuid
@@ -17,6 +16,7 @@ from services.auth import tokens
 from services.auth.edge import BadCredential
 from services.auth.store import AuthStore
 from services.runtime import logs
+from services.runtime.clock import iso as _iso
 from services.runtime.config import env_int
 from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors
 
@@ -73,10 +73,6 @@ def _name(value: str) -> str:
     if len(name) < 2:
         raise invalid("INVALID_INPUT", "name must be at least 2 characters", field="name")
     return name
-
-
-def _iso(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value else ""
 
 
 def user_message(row) -> auth_pb2.User:

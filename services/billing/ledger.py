@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backdrop.billing.v1 import billing_pb2
 from services.billing.catalog import Catalog
+from services.runtime.clock import iso
 from services.runtime.errors import ServiceError
 
 metadata = sa.MetaData()
@@ -79,10 +80,6 @@ def _period(now: dt.datetime | None = None) -> str:
 def _today() -> dt.date:
     """Quotas reset at midnight UTC (next_midnight); the database's own date may be in another zone."""
     return dt.datetime.now(dt.UTC).date()
-
-
-def iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def next_midnight() -> dt.datetime:

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backdrop.jobs.v1 import jobs_pb2, webhooks_pb2, webhooks_pb2_grpc
 from services.orchestrator.store import metadata
 from services.runtime import logs, netguard
+from services.runtime.clock import iso as _iso
 from services.runtime.config import env_float, env_int
 from services.runtime.errors import invalid, not_found, rpc_errors
 from services.runtime.signing import UrlSigner
@@ -70,10 +71,6 @@ deliveries = sa.Table(
     sa.Column("delivered_at", TZ),
     sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
 )
-
-
-def _iso(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if value else ""
 
 
 def signing_key(secret: str) -> bytes:
