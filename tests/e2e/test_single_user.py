@@ -1,0 +1,101 @@
+"""AUTH_REQUIRED=false: the single-user mode, on a mesh of its own. Seed 003's
+clients send no credentials, so this is where they run as written."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import requests
+
+from deploy.local.mesh import Mesh, Ports
+from deploy.local.supervisor import auth_banner
+
+pytestmark = pytest.mark.mesh
+
+
+@pytest.fixture(scope="module")
+def open_mesh(tmp_path_factory, mesh):
+    """Started after the shared mesh (its fixture) so the two never start at once."""
+    lines: list[str] = []
+    instance = Mesh(
+        tmp_path_factory.mktemp("single-user"), ports=Ports.free(), sink=lambda n, l: lines.append(f"{n} | {l}"),
+        env={"AUTH_REQUIRED": "false"},
+    )
+    try:
+        instance.start(timeout=180)
+    except Exception:
+        instance.stop()
+        print("\n".join(lines[-80:]))
+        raise
+    yield instance
+    instance.stop()
+
+
+def test_make_up_says_so_loudly():
+    assert "AUTH DISABLED" in auth_banner({"AUTH_REQUIRED": "false"})
+    assert "auth required" in auth_banner({})
+
+
+def test_every_request_is_the_local_admin(open_mesh):
+    me = requests.get(f"{open_mesh.base_url}/v1/users/me", timeout=30)
+    assert me.status_code == 200 and me.json()["role"] == "admin"
+
+
+def test_seed_003_python_client_as_written(open_mesh, photo, tmp_path, monkeypatch, capsys):
+    source = textwrap.dedent(
+        '''
+        import time
+        import requests
+
+        BASE = "http://localhost:8000"
+        # 1) Submit
+        with open("portrait.jpg", "rb") as f:
+            files = {"file": ("portrait.jpg", f, "image/jpeg")}
+            data = {
+                "email": "you@example.com",
+                "model": "u2net",
+                "output_format": "png",
+                "quality": 90,
+                "scale": 1.0
+            }
+            r = requests.post(f"{BASE}/process", files=files, data=data)
+            r.raise_for_status()
+            info = r.json()
+            pid = info["processing_id"]
+            status_url = info["status_url"]
+            print("Started:", pid)
+
+        # 2) Poll
+        while True:
+            time.sleep(2)
+            st = requests.get(status_url).json()["status"]
+            print("Status:", st)
+            if st != "processing":
+                break
+
+        # 3) Download
+        if st == "completed":
+            dl = requests.get(f"{BASE}/download/{pid}")
+            dl.raise_for_status()
+            with open(f"{pid}.png", "wb") as out:
+                out.write(dl.content)
+            print("Saved output:", f"{pid}.png")
+        else:
+            print("Processing failed!")
+        '''
+    ).replace("http://localhost:8000", open_mesh.base_url)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "portrait.jpg").write_bytes(photo)
+    exec(compile(source, "seed_003_client.py", "exec"), {})
+    out = capsys.readouterr().out
+    pid = out.split("Started: ", 1)[1].split()[0]
+    assert f"Saved output: {pid}.png" in out
+    from PIL import Image
+
+    assert Image.open(tmp_path / f"{pid}.png").mode == "RGBA"
+
+
+def test_seed_002_curl_needs_no_key(open_mesh, photo):
+    response = requests.post(f"{open_mesh.base_url}/remove-bg", files={"image": ("p.jpg", photo)}, timeout=120)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
