@@ -108,3 +108,40 @@ def test_worker_killed_mid_job_loses_nothing_and_does_it_once(mesh, photo, key_h
     assert row[2] >= 2  # delivered again after the kill
     assert len(job_rows(mesh, started)) == 1  # one request, one job
     mesh.wait_healthy(60)
+
+
+def test_orchestrator_and_worker_killed_mid_batch_every_image_once(mesh, photo, key_headers):
+    """A batch in flight survives SIGKILL of the orchestrator and of the worker: each image
+    is done once and charged once."""
+    started = time.time() - 1
+    modelserver = mesh.children["modelserver"].process
+    os.killpg(modelserver.pid, signal.SIGSTOP)
+    try:
+        files = [("images", (f"{n}.jpg", photo, "image/jpeg")) for n in range(4)]
+        accepted = requests.post(f"{mesh.base_url}/remove-bg/batch", files=files, headers=key_headers, timeout=60)
+        assert accepted.status_code == 202, accepted.text
+        batch_id = accepted.json()["batch_id"]
+        wait_for(lambda: any(r[1] == "processing" for r in job_rows(mesh, started)), 30, "a job in the worker")
+        for name in ("orchestrator", "inference"):
+            os.killpg(mesh.children[name].process.pid, signal.SIGKILL)
+            mesh.children[name].process.wait()
+    finally:
+        os.killpg(modelserver.pid, signal.SIGCONT)
+    mesh.restart_child("orchestrator")
+    mesh.restart_child("inference")
+
+    def finished():
+        reply = requests.get(f"{mesh.base_url}/queue-status/{batch_id}", headers=key_headers, timeout=30)
+        return reply.status_code == 200 and reply.json()["completed"] and reply.json()
+
+    state = wait_for(finished, 120, "the batch to finish")
+    assert [f["status"] for f in state["files"]] == ["completed"] * 4
+    rows = job_rows(mesh, started)
+    assert len(rows) == 4 and all(r[1] == "completed" for r in rows)
+    with psycopg.connect(mesh.service_env()["DATABASE_URL"]) as conn:
+        charges = conn.execute(
+            "SELECT count(*), count(DISTINCT job_id) FROM ledger WHERE kind = 'charge' AND job_id = ANY(%s::uuid[])",
+            ([r[0] for r in rows],),
+        ).fetchone()
+    assert charges == (4, 4)
+    mesh.wait_healthy(60)
