@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import uuid
 
@@ -20,11 +21,11 @@ from backdrop.billing.v1 import billing_pb2
 from backdrop.gateway.v1 import gateway_pb2
 from backdrop.jobs.v1 import jobs_pb2
 from gateway import multipart, rest
-from gateway.process import MB, parse_options
+from gateway.process import IDEMPOTENCY_NAMESPACE, MB, parse_options
 from services.runtime import envelopes, identity, images
 from services.runtime.clock import iso_stamp
 from services.runtime.config import env_int, env_str
-from services.runtime.errors import ServiceError, invalid
+from services.runtime.errors import ServiceError, idempotency_conflict, invalid
 
 TERMINAL = (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
 # Seed 000's names of the job states.
@@ -54,7 +55,13 @@ def batch_status(jobs: list[jobs_pb2.Job]) -> tuple[str, int]:
 
 class BatchEndpoints:
     async def _submit_batch(self, context, parts: list[multipart.Part], options, tier: str, max_files: int):
+        """Checks every file, charges the batch, stores the files and queues one job per file.
+
+        With an Idempotency-Key, the key names the batch and its jobs: a retry gets the
+        same batch back, charged once; the same key with other files is 422.
+        """
         caller = identity.required(context)
+        key = rest.idempotency_key(context)
         if not parts or not all(part.data for part in parts):
             raise invalid("NO_FILES", "No images provided")
         if len(parts) > max_files:
@@ -72,9 +79,29 @@ class BatchEndpoints:
                 raise
         if options.model:
             await self.removal.check_model(options)
-        batch_id = str(uuid.uuid4())
+        batch_id, request_hash = str(uuid.uuid4()), ""
+        if key:
+            batch_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{caller.user_id}:batch:{key}"))
+            digest = hashlib.sha256(options.SerializeToString(deterministic=True) + tier.encode())
+            for part in parts:
+                digest.update(hashlib.sha256(part.data).digest() + (part.filename or "").encode())
+            request_hash = digest.hexdigest()
+            existing = await self._batch_or_none(batch_id, caller.user_id)
+            if existing is not None:
+                if existing.request_hash != request_hash:
+                    raise idempotency_conflict()
+                charge = await self.billing.ChargeBatch(
+                    billing_pb2.ChargeBatchRequest(
+                        user_id=caller.user_id, plan=caller.plan, tier=tier, job_ids=[j.id for j in existing.jobs]
+                    )
+                )
+                return existing, charge
         items = [
-            jobs_pb2.BatchItem(job_id=str(uuid.uuid4()), input_key=f"uploads/{batch_id}/{n}.{info.format}", filename=part.filename or f"image{n}")
+            jobs_pb2.BatchItem(
+                job_id=str(uuid.uuid5(uuid.UUID(batch_id), str(n))) if key else str(uuid.uuid4()),
+                input_key=f"uploads/{batch_id}/{n}.{info.format}",
+                filename=part.filename or f"image{n}",
+            )
             for n, (part, info) in enumerate(zip(parts, infos))
         ]
         charge = await self.billing.ChargeBatch(
@@ -90,9 +117,14 @@ class BatchEndpoints:
                 item.credits = credits
             batch = await self.removal.jobs.SubmitBatch(
                 jobs_pb2.SubmitBatchRequest(
-                    batch_id=batch_id, owner_id=caller.user_id, items=items, tier=charge.pricing.tier, remove_background=options
+                    batch_id=batch_id, owner_id=caller.user_id, items=items, tier=charge.pricing.tier,
+                    request_hash=request_hash, remove_background=options,
                 )
             )
+        except grpc.aio.AioRpcError as failed:
+            if ServiceError.from_rpc_error(failed).reason != "IDEMPOTENCY_KEY_REUSED":  # that charge is the first request's
+                await asyncio.gather(*(self.billing.Refund(billing_pb2.RefundRequest(job_id=i.job_id)) for i in items))
+            raise
         except BaseException:
             await asyncio.gather(*(self.billing.Refund(billing_pb2.RefundRequest(job_id=i.job_id)) for i in items))
             raise

@@ -128,8 +128,10 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
                 raise invalid("INVALID_REQUEST", "Every batch item needs an input_key")
         options = getattr(request, operation).SerializeToString()
         batch = await self.store.create_batch(
-            batch_id, _owner(request.owner_id), operation, options, list(request.items), request.tier
+            batch_id, _owner(request.owner_id), operation, options, list(request.items), request.tier, request.request_hash
         )
+        if batch.request_hash != request.request_hash:
+            raise idempotency_conflict()
         for job in batch.jobs:
             if job.status == jobs_pb2.JOB_STATUS_QUEUED:
                 try:

@@ -51,6 +51,7 @@ batches = sa.Table(
     sa.Column("id", postgresql.UUID(as_uuid=False), primary_key=True),
     sa.Column("owner_id", postgresql.UUID(as_uuid=False)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("request_hash", sa.Text, nullable=False, server_default=""),
 )
 
 STATUS_NAMES = {
@@ -131,14 +132,21 @@ class JobStore:
             return to_proto(existing), False
 
     async def create_batch(
-        self, batch_id: str, owner_id: str | None, operation: str, options: bytes, items: list[jobs_pb2.BatchItem], tier: str = ""
+        self,
+        batch_id: str,
+        owner_id: str | None,
+        operation: str,
+        options: bytes,
+        items: list[jobs_pb2.BatchItem],
+        tier: str = "",
+        request_hash: str = "",
     ) -> jobs_pb2.Batch:
         """The batch and its jobs, in one transaction; a retried batch id returns what exists."""
         async with self.db.begin() as conn:
             created = (
                 await conn.execute(
                     postgresql.insert(batches)
-                    .values(id=batch_id, owner_id=owner_id)
+                    .values(id=batch_id, owner_id=owner_id, request_hash=request_hash)
                     .on_conflict_do_nothing(index_elements=[batches.c.id])
                     .returning(batches.c.id)
                 )
@@ -166,7 +174,8 @@ class JobStore:
                 return None
             rows = (await conn.execute(sa.select(jobs).where(jobs.c.batch_id == batch_id).order_by(jobs.c.created_at, jobs.c.filename))).all()
         return jobs_pb2.Batch(
-            id=batch.id, owner_id=batch.owner_id or "", created_at=_timestamp(batch.created_at), jobs=[to_proto(r) for r in rows]
+            id=batch.id, owner_id=batch.owner_id or "", created_at=_timestamp(batch.created_at), jobs=[to_proto(r) for r in rows],
+            request_hash=batch.request_hash,
         )
 
     async def get(self, job_id: str, owner_id: str = "") -> jobs_pb2.Job | None:

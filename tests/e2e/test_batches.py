@@ -220,3 +220,16 @@ def test_websocket_needs_a_valid_token_and_an_owned_batch(base_url, bearer, phot
         ws.send(json.dumps({"type": "auth", "token": "your-api-key-here"}))  # the static key's user
         ws.send(json.dumps({"type": "subscribe", "batchId": "00000000-0000-4000-8000-0000000000aa"}))
         assert json.loads(ws.recv(timeout=10))["type"] == "error"
+
+
+def test_batch_idempotency_key(base_url, bearer, photo):
+    headers = {**bearer, "Idempotency-Key": "batch-7"}
+    files = [("files", (f"{n}.jpg", photo)) for n in range(2)]
+    first = requests.post(f"{base_url}/v1/process/batch", files=files, headers=headers, timeout=60)
+    again = requests.post(f"{base_url}/v1/process/batch", files=files, headers=headers, timeout=60)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    charges = [e for e in requests.get(f"{base_url}/v1/credits?limit=100", headers=bearer, timeout=30).json()["history"] if e["kind"] == "charge"]
+    assert len(charges) == 2  # two images, charged once
+    other = requests.post(f"{base_url}/v1/process/batch", files=files[:1], headers=headers, timeout=60)
+    assert other.status_code == 422 and other.json()["error"] == "IDEMPOTENCY_KEY_REUSED"

@@ -134,30 +134,34 @@ class BatchItem(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., filename: _Optional[str] = ..., credits: _Optional[int] = ...) -> None: ...
 
 class SubmitBatchRequest(_message.Message):
-    __slots__ = ("batch_id", "owner_id", "items", "tier", "remove_background")
+    __slots__ = ("batch_id", "owner_id", "items", "tier", "request_hash", "remove_background")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_HASH_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     owner_id: str
     items: _containers.RepeatedCompositeFieldContainer[BatchItem]
     tier: str
+    request_hash: str
     remove_background: RemoveBackgroundOptions
-    def __init__(self, batch_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BatchItem, _Mapping]]] = ..., tier: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+    def __init__(self, batch_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BatchItem, _Mapping]]] = ..., tier: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
 
 class Batch(_message.Message):
-    __slots__ = ("id", "owner_id", "created_at", "jobs")
+    __slots__ = ("id", "owner_id", "created_at", "jobs", "request_hash")
     ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     JOBS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_HASH_FIELD_NUMBER: _ClassVar[int]
     id: str
     owner_id: str
     created_at: _timestamp_pb2.Timestamp
     jobs: _containers.RepeatedCompositeFieldContainer[Job]
-    def __init__(self, id: _Optional[str] = ..., owner_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
+    request_hash: str
+    def __init__(self, id: _Optional[str] = ..., owner_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ..., request_hash: _Optional[str] = ...) -> None: ...
 
 class WatchRequest(_message.Message):
     __slots__ = ("id", "owner_id")
