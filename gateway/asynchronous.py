@@ -77,6 +77,8 @@ class AsyncEndpoints:
     @rest.endpoint(envelopes.v1)
     async def DownloadResult(self, request, context):
         job = await self._own_job(context, request.processing_id)
+        if job.expired:
+            raise ServiceError(grpc.StatusCode.NOT_FOUND, "EXPIRED", "The result has expired and was deleted", http_status=410)
         if job.status == jobs_pb2.JOB_STATUS_FAILED:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, "PROCESSING_FAILED", "Processing failed; there is nothing to download")
         if job.status != jobs_pb2.JOB_STATUS_COMPLETED:

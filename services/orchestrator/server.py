@@ -6,11 +6,11 @@ import asyncio
 import pathlib
 
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
-from services.orchestrator import events, notifications
+from services.orchestrator import events, notifications, retention
 from services.orchestrator.handlers import JobServicer, Publisher
 from services.orchestrator.store import JobStore
 from services.orchestrator.webhooks import Webhooks
-from services.runtime import db, grpcio, logs, messaging
+from services.runtime import db, grpcio, logs, messaging, objectstore
 from services.runtime.signing import UrlSigner
 from services.runtime.config import env_int, env_str
 
@@ -41,6 +41,11 @@ async def main() -> None:
     async def send_emails():
         await notifications.consume(js, store)
 
+    objects = objectstore.from_env()
+
+    async def expire_files():
+        await retention.run(store, objects)
+
     async def close():
         await nats_client.drain()
         await engine.dispose()
@@ -50,7 +55,7 @@ async def main() -> None:
         port=env_int("ORCHESTRATOR_PORT", 50052),
         register=register,
         checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
-        background=[consume_events, send_emails, publisher.republish_forgotten, webhooks.dispatch],
+        background=[consume_events, send_emails, publisher.republish_forgotten, webhooks.dispatch, expire_files],
         on_shutdown=close,
     )
 

@@ -44,6 +44,7 @@ jobs = sa.Table(
     sa.Column("notify_email", sa.Text, nullable=False, server_default=""),
     sa.Column("emailed_at", sa.DateTime(timezone=True)),
     sa.Column("request_hash", sa.Text, nullable=False, server_default=""),
+    sa.Column("expired_at", sa.DateTime(timezone=True)),
 )
 batches = sa.Table(
     "batches",
@@ -91,6 +92,7 @@ def to_proto(row) -> jobs_pb2.Job:
         credits=row.credits,
         notify_email=row.notify_email,
         request_hash=row.request_hash,
+        expired=row.expired_at is not None,
     )
     getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
     if row.result:
@@ -236,6 +238,21 @@ class JobStore:
     async def unclaim_email(self, job_id: str) -> None:
         async with self.db.begin() as conn:
             await conn.execute(jobs.update().where(jobs.c.id == job_id).values(emailed_at=None))
+
+    async def to_expire(self, older_than_s: float, limit: int = 200) -> list[jobs_pb2.Job]:
+        cutoff = sa.func.now() - dt.timedelta(seconds=older_than_s)
+        query = (
+            sa.select(jobs)
+            .where(jobs.c.expired_at.is_(None), jobs.c.finished_at.is_not(None), jobs.c.finished_at < cutoff)
+            .order_by(jobs.c.finished_at)
+            .limit(limit)
+        )
+        async with self.db.connect() as conn:
+            return [to_proto(row) for row in await conn.execute(query)]
+
+    async def mark_expired(self, job_ids: list[str]) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(jobs.update().where(jobs.c.id.in_(job_ids)).values(expired_at=sa.func.now()))
 
     async def stats(self, days: int) -> jobs_pb2.JobStats:
         since = sa.func.now() - dt.timedelta(days=days)

@@ -20,7 +20,8 @@ def open_mesh(tmp_path_factory, mesh):
     lines: list[str] = []
     instance = Mesh(
         tmp_path_factory.mktemp("single-user"), ports=Ports.free(), sink=lambda n, l: lines.append(f"{n} | {l}"),
-        env={"AUTH_REQUIRED": "false"},
+        # Files expire after 8 s here, so retention can be seen working.
+        env={"AUTH_REQUIRED": "false", "RETENTION_S": "8", "CLEANUP_INTERVAL_S": "0.5"},
     )
     try:
         instance.start(timeout=180)
@@ -99,3 +100,23 @@ def test_seed_003_python_client_as_written(open_mesh, photo, tmp_path, monkeypat
 def test_seed_002_curl_needs_no_key(open_mesh, photo):
     response = requests.post(f"{open_mesh.base_url}/remove-bg", files={"image": ("p.jpg", photo)}, timeout=120)
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+
+
+def test_results_expire_and_their_storage_is_freed(open_mesh, photo):
+    import time
+
+    base = open_mesh.base_url
+    pid = requests.post(f"{base}/process", files={"file": ("p.jpg", photo)}, data={"email": "a@example.com"}, timeout=60).json()["processing_id"]
+    deadline = time.monotonic() + 60
+    while requests.get(f"{base}/status/{pid}", timeout=30).json()["status"] == "processing":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    objects = open_mesh.data_dir / "objects"
+    stored = [p for p in objects.rglob("*") if p.is_file() and pid in str(p) and not p.name.endswith(".content-type")]
+    assert stored  # the original and the result
+    deadline = time.monotonic() + 30
+    while (download := requests.get(f"{base}/download/{pid}", timeout=30)).status_code == 200:
+        assert time.monotonic() < deadline, "never expired"
+        time.sleep(0.5)
+    assert download.status_code == 410 and download.json()["error"] == "EXPIRED"
+    assert not any(p.exists() for p in stored)

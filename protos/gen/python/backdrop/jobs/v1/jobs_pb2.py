@@ -25,49 +25,49 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63kdrop/jobs/v1/jobs.proto\x12\x10\x62\x61\x63kdrop.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x01\n\x17RemoveBackgroundOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0breturn_mask\x18\x02 \x01(\x08\x12\x17\n\x0f\x65\x64ge_refinement\x18\x03 \x01(\x05\x12\x0f\n\x07quality\x18\x04 \x01(\t\x12\x15\n\routput_format\x18\x05 \x01(\t\x12\x14\n\x0cjpeg_quality\x18\x06 \x01(\x05\x12\r\n\x05scale\x18\x07 \x01(\x01\"\xa1\x01\n\tJobResult\x12\x12\n\nresult_key\x18\x01 \x01(\t\x12\x10\n\x08mask_key\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x06 \x01(\t\x12\x1a\n\x12processing_seconds\x18\x07 \x01(\x01\x12\r\n\x05model\x18\x08 \x01(\t\"\xa2\x04\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12\x11\n\tinput_key\x18\x03 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x12+\n\x06result\x18\x04 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x05 \x01(\t\x12\x15\n\rerror_message\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\x0c \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\r \x01(\t\x12\x10\n\x08\x66ilename\x18\x0e \x01(\t\x12\x0c\n\x04tier\x18\x0f \x01(\t\x12\x0f\n\x07\x63redits\x18\x10 \x01(\x05\x12\x14\n\x0cnotify_email\x18\x11 \x01(\t\x12\x14\n\x0crequest_hash\x18\x12 \x01(\tB\x0b\n\toperation\"\xe7\x01\n\x10SubmitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0c\n\x04tier\x18\x04 \x01(\t\x12\x0f\n\x07\x63redits\x18\x05 \x01(\x05\x12\x14\n\x0cnotify_email\x18\x06 \x01(\t\x12\x14\n\x0crequest_hash\x18\x07 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"Q\n\tBatchItem\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x0f\n\x07\x63redits\x18\x04 \x01(\x05\"\xdd\x01\n\x12SubmitBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12*\n\x05items\x18\x03 \x03(\x0b\x32\x1b.backdrop.jobs.v1.BatchItem\x12\x0c\n\x04tier\x18\x04 \x01(\t\x12\x14\n\x0crequest_hash\x18\x05 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"\x90\x01\n\x05\x42\x61tch\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x04jobs\x18\x04 \x03(\x0b\x32\x15.backdrop.jobs.v1.Job\x12\x14\n\x0crequest_hash\x18\x05 \x01(\t\",\n\x0cWatchRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"5\n\x0fGetBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"1\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"K\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"\xf3\x01\n\x0fListJobsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12\x0c\n\x04tier\x18\x05 \x01(\t\x12)\n\x05start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07sort_by\x18\x08 \x01(\t\x12\x11\n\tascending\x18\t \x01(\x08\"F\n\x10ListJobsResponse\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.backdrop.jobs.v1.Job\x12\r\n\x05total\x18\x02 \x01(\x05\"\x1f\n\x0fJobStatsRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\"Q\n\x08JobStats\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x11\n\tcompleted\x18\x02 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\x05\x12\x13\n\x0bsuccessRate\x18\x04 \x01(\x01\"\x82\x01\n\x08WorkItem\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"\xb0\x01\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12+\n\x06result\x18\x03 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05*\x8a\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STATUS_QUEUED\x10\x01\x12\x19\n\x15JOB_STATUS_PROCESSING\x10\x02\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x32\xd5\x04\n\nJobService\x12\x46\n\tSubmitJob\x12\".backdrop.jobs.v1.SubmitJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12@\n\x06GetJob\x12\x1f.backdrop.jobs.v1.GetJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12\x42\n\x07WaitJob\x12 .backdrop.jobs.v1.WaitJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12L\n\x0bSubmitBatch\x12$.backdrop.jobs.v1.SubmitBatchRequest\x1a\x17.backdrop.jobs.v1.Batch\x12\x46\n\x08GetBatch\x12!.backdrop.jobs.v1.GetBatchRequest\x1a\x17.backdrop.jobs.v1.Batch\x12Q\n\x08ListJobs\x12!.backdrop.jobs.v1.ListJobsRequest\x1a\".backdrop.jobs.v1.ListJobsResponse\x12\x42\n\x05Watch\x12\x1e.backdrop.jobs.v1.WatchRequest\x1a\x17.backdrop.jobs.v1.Batch0\x01\x12L\n\x0bGetJobStats\x12!.backdrop.jobs.v1.JobStatsRequest\x1a\x1a.backdrop.jobs.v1.JobStatsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63kdrop/jobs/v1/jobs.proto\x12\x10\x62\x61\x63kdrop.jobs.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x01\n\x17RemoveBackgroundOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x13\n\x0breturn_mask\x18\x02 \x01(\x08\x12\x17\n\x0f\x65\x64ge_refinement\x18\x03 \x01(\x05\x12\x0f\n\x07quality\x18\x04 \x01(\t\x12\x15\n\routput_format\x18\x05 \x01(\t\x12\x14\n\x0cjpeg_quality\x18\x06 \x01(\x05\x12\r\n\x05scale\x18\x07 \x01(\x01\"\xa1\x01\n\tJobResult\x12\x12\n\nresult_key\x18\x01 \x01(\t\x12\x10\n\x08mask_key\x18\x02 \x01(\t\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\x12\x0e\n\x06\x66ormat\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x06 \x01(\t\x12\x1a\n\x12processing_seconds\x18\x07 \x01(\x01\x12\r\n\x05model\x18\x08 \x01(\t\"\xb3\x04\n\x03Job\x12\n\n\x02id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12\x11\n\tinput_key\x18\x03 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x12+\n\x06result\x18\x04 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x05 \x01(\t\x12\x15\n\rerror_message\x18\x06 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08owner_id\x18\x0c \x01(\t\x12\x10\n\x08\x62\x61tch_id\x18\r \x01(\t\x12\x10\n\x08\x66ilename\x18\x0e \x01(\t\x12\x0c\n\x04tier\x18\x0f \x01(\t\x12\x0f\n\x07\x63redits\x18\x10 \x01(\x05\x12\x14\n\x0cnotify_email\x18\x11 \x01(\t\x12\x14\n\x0crequest_hash\x18\x12 \x01(\t\x12\x0f\n\x07\x65xpired\x18\x13 \x01(\x08\x42\x0b\n\toperation\"\xe7\x01\n\x10SubmitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x10\n\x08owner_id\x18\x03 \x01(\t\x12\x0c\n\x04tier\x18\x04 \x01(\t\x12\x0f\n\x07\x63redits\x18\x05 \x01(\x05\x12\x14\n\x0cnotify_email\x18\x06 \x01(\t\x12\x14\n\x0crequest_hash\x18\x07 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"Q\n\tBatchItem\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\x12\x0f\n\x07\x63redits\x18\x04 \x01(\x05\"\xdd\x01\n\x12SubmitBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12*\n\x05items\x18\x03 \x03(\x0b\x32\x1b.backdrop.jobs.v1.BatchItem\x12\x0c\n\x04tier\x18\x04 \x01(\t\x12\x14\n\x0crequest_hash\x18\x05 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"\x90\x01\n\x05\x42\x61tch\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x04jobs\x18\x04 \x03(\x0b\x32\x15.backdrop.jobs.v1.Job\x12\x14\n\x0crequest_hash\x18\x05 \x01(\t\",\n\x0cWatchRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"5\n\x0fGetBatchRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"1\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\"K\n\x0eWaitJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\x12\x10\n\x08owner_id\x18\x03 \x01(\t\"\xf3\x01\n\x0fListJobsRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0c\n\x04page\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\x12+\n\x06status\x18\x04 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12\x0c\n\x04tier\x18\x05 \x01(\t\x12)\n\x05start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07sort_by\x18\x08 \x01(\t\x12\x11\n\tascending\x18\t \x01(\x08\"F\n\x10ListJobsResponse\x12#\n\x04jobs\x18\x01 \x03(\x0b\x32\x15.backdrop.jobs.v1.Job\x12\r\n\x05total\x18\x02 \x01(\x05\"\x1f\n\x0fJobStatsRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\"Q\n\x08JobStats\x12\r\n\x05total\x18\x01 \x01(\x05\x12\x11\n\tcompleted\x18\x02 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\x05\x12\x13\n\x0bsuccessRate\x18\x04 \x01(\x01\"\x82\x01\n\x08WorkItem\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tinput_key\x18\x02 \x01(\t\x12\x46\n\x11remove_background\x18\n \x01(\x0b\x32).backdrop.jobs.v1.RemoveBackgroundOptionsH\x00\x42\x0b\n\toperation\"\xb0\x01\n\x08JobEvent\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.backdrop.jobs.v1.JobStatus\x12+\n\x06result\x18\x03 \x01(\x0b\x32\x1b.backdrop.jobs.v1.JobResult\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x15\n\rerror_message\x18\x05 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\x05*\x8a\x01\n\tJobStatus\x12\x1a\n\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x15\n\x11JOB_STATUS_QUEUED\x10\x01\x12\x19\n\x15JOB_STATUS_PROCESSING\x10\x02\x12\x18\n\x14JOB_STATUS_COMPLETED\x10\x03\x12\x15\n\x11JOB_STATUS_FAILED\x10\x04\x32\xd5\x04\n\nJobService\x12\x46\n\tSubmitJob\x12\".backdrop.jobs.v1.SubmitJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12@\n\x06GetJob\x12\x1f.backdrop.jobs.v1.GetJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12\x42\n\x07WaitJob\x12 .backdrop.jobs.v1.WaitJobRequest\x1a\x15.backdrop.jobs.v1.Job\x12L\n\x0bSubmitBatch\x12$.backdrop.jobs.v1.SubmitBatchRequest\x1a\x17.backdrop.jobs.v1.Batch\x12\x46\n\x08GetBatch\x12!.backdrop.jobs.v1.GetBatchRequest\x1a\x17.backdrop.jobs.v1.Batch\x12Q\n\x08ListJobs\x12!.backdrop.jobs.v1.ListJobsRequest\x1a\".backdrop.jobs.v1.ListJobsResponse\x12\x42\n\x05Watch\x12\x1e.backdrop.jobs.v1.WatchRequest\x1a\x17.backdrop.jobs.v1.Batch0\x01\x12L\n\x0bGetJobStats\x12!.backdrop.jobs.v1.JobStatsRequest\x1a\x1a.backdrop.jobs.v1.JobStatsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backdrop.jobs.v1.jobs_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_JOBSTATUS']._serialized_start=2625
-  _globals['_JOBSTATUS']._serialized_end=2763
+  _globals['_JOBSTATUS']._serialized_start=2642
+  _globals['_JOBSTATUS']._serialized_end=2780
   _globals['_REMOVEBACKGROUNDOPTIONS']._serialized_start=83
   _globals['_REMOVEBACKGROUNDOPTIONS']._serialized_end=246
   _globals['_JOBRESULT']._serialized_start=249
   _globals['_JOBRESULT']._serialized_end=410
   _globals['_JOB']._serialized_start=413
-  _globals['_JOB']._serialized_end=959
-  _globals['_SUBMITJOBREQUEST']._serialized_start=962
-  _globals['_SUBMITJOBREQUEST']._serialized_end=1193
-  _globals['_BATCHITEM']._serialized_start=1195
-  _globals['_BATCHITEM']._serialized_end=1276
-  _globals['_SUBMITBATCHREQUEST']._serialized_start=1279
-  _globals['_SUBMITBATCHREQUEST']._serialized_end=1500
-  _globals['_BATCH']._serialized_start=1503
-  _globals['_BATCH']._serialized_end=1647
-  _globals['_WATCHREQUEST']._serialized_start=1649
-  _globals['_WATCHREQUEST']._serialized_end=1693
-  _globals['_GETBATCHREQUEST']._serialized_start=1695
-  _globals['_GETBATCHREQUEST']._serialized_end=1748
-  _globals['_GETJOBREQUEST']._serialized_start=1750
-  _globals['_GETJOBREQUEST']._serialized_end=1799
-  _globals['_WAITJOBREQUEST']._serialized_start=1801
-  _globals['_WAITJOBREQUEST']._serialized_end=1876
-  _globals['_LISTJOBSREQUEST']._serialized_start=1879
-  _globals['_LISTJOBSREQUEST']._serialized_end=2122
-  _globals['_LISTJOBSRESPONSE']._serialized_start=2124
-  _globals['_LISTJOBSRESPONSE']._serialized_end=2194
-  _globals['_JOBSTATSREQUEST']._serialized_start=2196
-  _globals['_JOBSTATSREQUEST']._serialized_end=2227
-  _globals['_JOBSTATS']._serialized_start=2229
-  _globals['_JOBSTATS']._serialized_end=2310
-  _globals['_WORKITEM']._serialized_start=2313
-  _globals['_WORKITEM']._serialized_end=2443
-  _globals['_JOBEVENT']._serialized_start=2446
-  _globals['_JOBEVENT']._serialized_end=2622
-  _globals['_JOBSERVICE']._serialized_start=2766
-  _globals['_JOBSERVICE']._serialized_end=3363
+  _globals['_JOB']._serialized_end=976
+  _globals['_SUBMITJOBREQUEST']._serialized_start=979
+  _globals['_SUBMITJOBREQUEST']._serialized_end=1210
+  _globals['_BATCHITEM']._serialized_start=1212
+  _globals['_BATCHITEM']._serialized_end=1293
+  _globals['_SUBMITBATCHREQUEST']._serialized_start=1296
+  _globals['_SUBMITBATCHREQUEST']._serialized_end=1517
+  _globals['_BATCH']._serialized_start=1520
+  _globals['_BATCH']._serialized_end=1664
+  _globals['_WATCHREQUEST']._serialized_start=1666
+  _globals['_WATCHREQUEST']._serialized_end=1710
+  _globals['_GETBATCHREQUEST']._serialized_start=1712
+  _globals['_GETBATCHREQUEST']._serialized_end=1765
+  _globals['_GETJOBREQUEST']._serialized_start=1767
+  _globals['_GETJOBREQUEST']._serialized_end=1816
+  _globals['_WAITJOBREQUEST']._serialized_start=1818
+  _globals['_WAITJOBREQUEST']._serialized_end=1893
+  _globals['_LISTJOBSREQUEST']._serialized_start=1896
+  _globals['_LISTJOBSREQUEST']._serialized_end=2139
+  _globals['_LISTJOBSRESPONSE']._serialized_start=2141
+  _globals['_LISTJOBSRESPONSE']._serialized_end=2211
+  _globals['_JOBSTATSREQUEST']._serialized_start=2213
+  _globals['_JOBSTATSREQUEST']._serialized_end=2244
+  _globals['_JOBSTATS']._serialized_start=2246
+  _globals['_JOBSTATS']._serialized_end=2327
+  _globals['_WORKITEM']._serialized_start=2330
+  _globals['_WORKITEM']._serialized_end=2460
+  _globals['_JOBEVENT']._serialized_start=2463
+  _globals['_JOBEVENT']._serialized_end=2639
+  _globals['_JOBSERVICE']._serialized_start=2783
+  _globals['_JOBSERVICE']._serialized_end=3380
 # @@protoc_insertion_point(module_scope)

@@ -62,7 +62,7 @@ class JobResult(_message.Message):
     def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash")
+    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +81,7 @@ class Job(_message.Message):
     CREDITS_FIELD_NUMBER: _ClassVar[int]
     NOTIFY_EMAIL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_HASH_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: JobStatus
     input_key: str
@@ -99,7 +100,8 @@ class Job(_message.Message):
     credits: int
     notify_email: str
     request_hash: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ...) -> None: ...
+    expired: bool
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., expired: _Optional[bool] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
     __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "request_hash", "remove_background")
