@@ -153,36 +153,57 @@ def test_progress_of_a_finished_job_and_of_someone_elses(base_url, bearer, key_h
     assert other.status_code == 404 and other.json()["error"] == "JOB_NOT_FOUND"
 
 
-def test_seed_001_batch_status_zip_and_job_details(base_url, bearer, photo):
+def test_seed_001_twenty_images_one_corrupt_zip_and_job_details(base_url, bearer, account, photo, tmp_path):
+    """The issue's case: 20 images, one corrupt: 19 results in the ZIP, 1 failure refunded."""
     import zipfile
 
-    images = [("images", ("image1.jpg", photo, "image/jpeg")), ("images", ("image2.jpg", photo, "image/jpeg")), ("images", ("bad.jpg", photo[:3000], "image/jpeg"))]
-    created = requests.post(f"{base_url}/v1/background-remover/batch", files=images, data={"tier": "standard"}, headers=bearer, timeout=60)
+    import numpy as np
+
+    from tests.samples import jpeg
+
+    small = jpeg(np.asarray(Image.open(io.BytesIO(photo)).resize((128, 128))))
+    images = [("images", (f"image{n}.jpg", small, "image/jpeg")) for n in range(19)]
+    images.insert(7, ("images", ("bad.jpg", small[: len(small) // 2], "image/jpeg")))
+    created = requests.post(f"{base_url}/v1/background-remover/batch", files=images, data={"tier": "basic"}, headers=bearer, timeout=60)
     assert created.status_code == 201, created.text
     data = created.json()["data"]
-    assert created.json()["success"] is True and data["totalImages"] == 3 and data["status"] == "pending"
-    assert data["pricing"]["finalTotal"] == 24 and data["pricing"]["baseCreditsPerImage"] == 8
+    assert created.json()["success"] is True and data["totalImages"] == 20 and data["status"] == "pending"
+    assert data["pricing"]["finalTotal"] == 80 and data["pricing"]["baseCreditsPerImage"] == 4
     batch_id = data["batchId"]
 
-    wait_done(base_url, bearer, batch_id)
+    wait_done(base_url, bearer, batch_id, timeout=180)
     status = requests.get(f"{base_url}/v1/background-remover/batch/{batch_id}", headers=bearer, timeout=30).json()["data"]
     assert status["status"] == "completed"
-    assert status["progress"] == {"totalImages": 3, "processedImages": 2, "failedImages": 1, "percentage": 100}
-    assert status["pricing"] == {"totalCredits": 24, "discountPercentage": 0}
+    assert status["progress"] == {"totalImages": 20, "processedImages": 19, "failedImages": 1, "percentage": 100}
+    assert status["pricing"] == {"totalCredits": 80, "discountPercentage": 0}
     assert status["zipUrl"] == f"/v1/background-remover/batch/{batch_id}/download" and status["completedAt"]
 
-    download = requests.get(f"{base_url}{status['zipUrl']}", headers=bearer, timeout=60)
-    assert download.status_code == 200
-    assert download.headers["content-type"] == "application/zip"
-    assert download.headers["content-disposition"] == f'attachment; filename="{batch_id}.zip"'
-    archive = zipfile.ZipFile(io.BytesIO(download.content))
-    assert sorted(archive.namelist()) == ["removed-image1.png", "removed-image2.png"]
-    assert Image.open(io.BytesIO(archive.read("removed-image1.png"))).mode == "RGBA"
+    with requests.get(f"{base_url}{status['zipUrl']}", headers=bearer, timeout=120, stream=True) as download:
+        assert download.status_code == 200
+        assert download.headers["content-type"] == "application/zip"
+        assert download.headers["content-disposition"] == f'attachment; filename="{batch_id}.zip"'
+        path = tmp_path / "batch.zip"
+        with path.open("wb") as out:
+            for chunk in download.iter_content(65536):
+                out.write(chunk)
+    archive = zipfile.ZipFile(path)
+    assert sorted(archive.namelist()) == sorted(f"removed-image{n}.png" for n in range(19))
+    assert Image.open(io.BytesIO(archive.read("removed-image3.png"))).mode == "RGBA"
 
-    job_id = requests.get(f"{base_url}/v1/process/jobs?limit=100", headers=bearer, timeout=30).json()["data"]["jobs"][0]["id"]
+    def refunds():
+        entries = requests.get(f"{base_url}/v1/credits?limit=100", headers=bearer, timeout=30).json()["history"]
+        return [e for e in entries if e["kind"] == "refund"]
+
+    deadline = time.monotonic() + 30
+    while len(refunds()) != 1:
+        assert time.monotonic() < deadline, refunds()
+        time.sleep(0.2)
+    assert refunds()[0]["amount"] == 4
+
+    job_id = requests.get(f"{base_url}/v1/process/jobs?limit=100&status=completed", headers=bearer, timeout=30).json()["data"]["jobs"][0]["id"]
     details = requests.get(f"{base_url}/v1/background-remover/jobs/{job_id}", headers=bearer, timeout=30).json()["data"]
-    assert details["id"] == job_id and details["tier"] == "standard" and details["pricingType"] == "credits"
-    assert details["creditsUsed"] == 8
+    assert details["id"] == job_id and details["tier"] == "basic" and details["pricingType"] == "credits"
+    assert details["creditsUsed"] == 4 and details["metadata"]["width"] == 128
 
 
 def test_seed_001_batch_needs_two_images(base_url, bearer, photo):
