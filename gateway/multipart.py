@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from services.runtime.errors import invalid
 
-MAX_PARTS = 128
+MAX_PARTS = 512  # seed 001 batches carry up to 500 images
 MAX_TEXT_FIELD_BYTES = 64 * 1024
 
 
