@@ -58,6 +58,7 @@ class GatewayServicer(
         self.billing = removal.billing
         self.jobs = removal.jobs
         self.webhooks = webhooks_pb2_grpc.WebhookServiceStub(backends["orchestrator"])
+        self.projects = webhooks_pb2_grpc.ProjectServiceStub(backends["orchestrator"])
         self.removal = removal
         self.store = store
         self.signer = signer

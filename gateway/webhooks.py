@@ -1,4 +1,5 @@
-"""Seed 000's webhooks: /v1/webhooks and every delivery attempt (the orchestrator sends them)."""
+"""Seed 000's webhooks (/v1/webhooks and every delivery attempt; the orchestrator
+sends them) and projects (/v1/projects, whose creation is a webhook event)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,25 @@ from services.runtime import envelopes, identity
 
 class WebhookEndpoints:
     webhooks: webhooks_pb2_grpc.WebhookServiceStub
+    projects: webhooks_pb2_grpc.ProjectServiceStub
+
+    @rest.endpoint(envelopes.v1)
+    async def CreateProject(self, request, context):
+        caller = identity.required(context)
+        created = await self.projects.CreateProject(
+            webhooks_pb2.CreateProjectRequest(
+                owner_id=caller.user_id, name=request.name, type=request.type, description=request.description
+            )
+        )
+        await rest.set_status(context, 201)
+        return created
+
+    @rest.endpoint(envelopes.v1)
+    async def ListProjects(self, request, context):
+        caller = identity.required(context)
+        return await self.projects.ListProjects(
+            webhooks_pb2.ListProjectsRequest(owner_id=caller.user_id, page=request.page, limit=request.limit, search=request.search)
+        )
 
     @rest.endpoint(envelopes.v1)
     async def CreateWebhook(self, request, context):

@@ -9,6 +9,7 @@ from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2, webhooks_pb2
 from services.orchestrator import events, notifications, retention
 from services.orchestrator.handlers import JobServicer, Publisher
 from services.orchestrator.store import JobStore
+from services.orchestrator.projects import Projects
 from services.orchestrator.webhooks import Webhooks
 from services.runtime import db, grpcio, logs, messaging, objectstore
 from services.runtime.signing import UrlSigner
@@ -30,9 +31,11 @@ async def main() -> None:
     def register(server):
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(store, publisher, nats_client), server)
         webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(webhooks, server)
+        webhooks_pb2_grpc.add_ProjectServiceServicer_to_server(Projects(engine, webhooks), server)
         return [
             jobs_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
+            webhooks_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
         ]
 
     async def consume_events():

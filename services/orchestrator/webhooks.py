@@ -39,7 +39,7 @@ from services.runtime.errors import invalid, not_found, rpc_errors
 from services.runtime.signing import UrlSigner
 
 log = logging.getLogger(__name__)
-EVENTS = ("job.completed", "job.failed", "batch.completed")
+EVENTS = ("job.completed", "job.failed", "batch.completed", "project.created")
 UUID = postgresql.UUID(as_uuid=False)
 TZ = sa.DateTime(timezone=True)
 
@@ -197,7 +197,7 @@ class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
 
     # --- events -> deliveries ----------------------------------------------------
 
-    def _payload(self, event: str, job: jobs_pb2.Job | None, batch: jobs_pb2.Batch | None) -> dict:
+    def _payload(self, event: str, job: jobs_pb2.Job | None, batch: jobs_pb2.Batch | None, project=None) -> dict:
         data: dict = {}
         if job is not None:
             data = {"job_id": job.id, "status": event.split(".")[1], "batch_id": job.batch_id or None}
@@ -214,9 +214,11 @@ class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
                 "completed": sum(j.status == jobs_pb2.JOB_STATUS_COMPLETED for j in batch.jobs),
                 "failed": sum(j.status == jobs_pb2.JOB_STATUS_FAILED for j in batch.jobs),
             }
+        if project is not None:
+            data = {"project_id": project.id, "name": project.name, "type": project.type}
         return {"type": event, "timestamp": _iso(dt.datetime.now(dt.UTC)), "data": data}
 
-    async def enqueue(self, owner_id: str, event: str, event_id: str, job=None, batch=None) -> int:
+    async def enqueue(self, owner_id: str, event: str, event_id: str, job=None, batch=None, project=None) -> int:
         """One delivery per subscribed active webhook; a repeat of the same event adds nothing."""
         if not owner_id:
             return 0
@@ -230,7 +232,7 @@ class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
             ).all()
             if not hooks:
                 return 0
-            payload = json.dumps(self._payload(event, job, batch))
+            payload = json.dumps(self._payload(event, job, batch, project))
             rows = [
                 dict(id=str(uuid.uuid4()), webhook_id=h.id, event_id=event_id, event=event, payload=payload) for h in hooks
             ]

@@ -163,3 +163,25 @@ def test_private_targets_are_refused(base_url, bearer, url, code):
 def test_unknown_events_are_refused(base_url, bearer, receiver):
     response = create(base_url, bearer, receiver().url, events=["job.exploded"])
     assert response.status_code == 400 and response.json()["details"]["field"] == "events"
+
+
+def test_projects_and_project_created(base_url, bearer, receiver):
+    target = receiver()
+    create(base_url, bearer, target.url, events=["project.created"])
+    made = requests.post(f"{base_url}/v1/projects", json={"name": "Spring catalogue", "type": "batch"}, headers=bearer, timeout=30)
+    assert made.status_code == 201, made.text
+    project = made.json()
+    assert project["name"] == "Spring catalogue" and project["status"] == "draft" and project["type"] == "batch"
+    requests.post(f"{base_url}/v1/projects", json={"name": "Portraits", "type": "image"}, headers=bearer, timeout=30)
+
+    listed = requests.get(f"{base_url}/v1/projects", headers=bearer, timeout=30).json()
+    assert listed["total"] == 2 and [p["name"] for p in listed["items"]] == ["Portraits", "Spring catalogue"]
+    found = requests.get(f"{base_url}/v1/projects?search=spring", headers=bearer, timeout=30).json()
+    assert [p["id"] for p in found["items"]] == [project["id"]]
+
+    events = [json.loads(body) for _, body in target.wait(2)]
+    assert {e["type"] for e in events} == {"project.created"}
+    assert project["id"] in {e["data"]["project_id"] for e in events}
+
+    bad = requests.post(f"{base_url}/v1/projects", json={"name": "x", "type": "audio"}, headers=bearer, timeout=30)
+    assert bad.status_code == 400 and bad.json()["details"]["field"] == "type"

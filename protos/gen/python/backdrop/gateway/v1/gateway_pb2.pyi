@@ -367,6 +367,26 @@ class ProcessingStatus(_message.Message):
     status: str
     def __init__(self, processing_id: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
 
+class CreateProjectRequest(_message.Message):
+    __slots__ = ("name", "type", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListProjectsRequest(_message.Message):
+    __slots__ = ("page", "limit", "search")
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SEARCH_FIELD_NUMBER: _ClassVar[int]
+    page: int
+    limit: int
+    search: str
+    def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ..., search: _Optional[str] = ...) -> None: ...
+
 class CreateWebhookRequest(_message.Message):
     __slots__ = ("url", "events", "secret")
     URL_FIELD_NUMBER: _ClassVar[int]

@@ -164,6 +164,16 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
                 _registered_method=True)
+        self.CreateProject = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CreateProject',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateProjectRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.FromString,
+                _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListProjects',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
         self.CreateWebhook = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/CreateWebhook',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateWebhookRequest.SerializeToString,
@@ -408,6 +418,19 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateProject(self, request, context):
+        """Seed 000's projects.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjects(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateWebhook(self, request, context):
         """Seed 000's webhooks, and every delivery attempt.
         """
@@ -627,6 +650,16 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.WatchJob,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
+            ),
+            'CreateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProject,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateProjectRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectsRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.SerializeToString,
             ),
             'CreateWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateWebhook,
@@ -1374,6 +1407,60 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/WatchJob',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CreateProject',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateProjectRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListProjects',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectsRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,6 +25,122 @@ if _version_not_supported:
     )
 
 
+class ProjectServiceStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateProject = channel.unary_unary(
+                '/backdrop.jobs.v1.ProjectService/CreateProject',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.CreateProjectRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.FromString,
+                _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/backdrop.jobs.v1.ProjectService/ListProjects',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
+
+
+class ProjectServiceServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def CreateProject(self, request, context):
+        """Creates the project and tells the owner's project.created webhooks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjects(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ProjectServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProject,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.CreateProjectRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'backdrop.jobs.v1.ProjectService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('backdrop.jobs.v1.ProjectService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ProjectService:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def CreateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.ProjectService/CreateProject',
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.CreateProjectRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.ProjectService/ListProjects',
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class WebhookServiceStub:
     """Missing associated documentation comment in .proto file."""
 
