@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import os
 import pathlib
+import random
 import secrets
 import shutil
 import signal
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,8 +42,39 @@ def _die_with_parent(sig: int) -> Callable[[], None]:
     return lambda: _LIBC.prctl(PR_SET_PDEATHSIG, int(sig))
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A loopback port nobody listens on, chosen below the kernel's ephemeral range.
+
+    A port from bind(0) lies inside that range, so any outgoing connection (a
+    service dialling PostgreSQL, say) may take it as its local port before the
+    child that was meant to listen there binds it. Below the range only
+    listeners compete, and this process never hands out the same port twice.
+    """
+    low = _ephemeral_low()
+    candidates = range(max(1024, low - 16384), low)
+    rng = random.SystemRandom()
+    for _ in range(500 if len(candidates) > 64 else 0):
+        port = rng.choice(candidates)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    with socket.socket() as s:  # no room below the range: fall back to the kernel's choice
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
@@ -90,6 +123,13 @@ class Child:
     stop_signal: int = signal.SIGTERM
     process: subprocess.Popen | None = None
     pump: threading.Thread | None = None
+    # The last lines it printed, quoted when it dies so the reason travels with the error.
+    recent: deque = field(default_factory=lambda: deque(maxlen=15))
+
+    def died(self) -> str:
+        if self.pump:
+            self.pump.join(timeout=2)  # let the pump read what the process printed last
+        return f"{self.name} exited with code {self.process.returncode}; its last lines:\n" + "\n".join(self.recent)
 
 
 @dataclass
@@ -261,9 +301,11 @@ class Mesh:
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
         )
 
-        def pump(process=child.process, name=child.name):
+        def pump(process=child.process, name=child.name, recent=child.recent):
             for raw in iter(process.stdout.readline, b""):
-                self.sink(name, raw.decode("utf-8", "replace").rstrip())
+                line = raw.decode("utf-8", "replace").rstrip()
+                recent.append(line)
+                self.sink(name, line)
 
         child.pump = threading.Thread(target=pump, daemon=True, name=f"log-{child.name}")
         child.pump.start()
@@ -274,7 +316,7 @@ class Mesh:
         while pending:
             for child in list(pending):
                 if child.process.poll() is not None:
-                    raise RuntimeError(f"{child.name} exited with code {child.process.returncode} while starting")
+                    raise RuntimeError(child.died())
                 if child.ready():
                     pending.remove(child)
             if time.monotonic() > deadline:
@@ -312,7 +354,7 @@ class Mesh:
         last = ""
         while time.monotonic() < deadline:
             if crashed := self.crashed():
-                raise RuntimeError(f"{', '.join(crashed)} exited; see its log above")
+                raise RuntimeError(self.children[crashed[0]].died())
             try:
                 with urllib.request.urlopen(f"{self.base_url}/health", timeout=5) as reply:
                     if reply.status == 200:
