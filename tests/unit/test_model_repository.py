@@ -19,7 +19,7 @@ def test_repository_layout(weights):
     config = modelserver.read_config(model_dir / "config.pbtxt")
     assert config.name == weights.model and config.platform == "onnxruntime_onnx"
     assert config.max_batch_size > 0 and config.HasField("dynamic_batching")
-    assert (model_dir / "1" / "source.sha256").read_text().strip() == weights.sha256
+    assert (model_dir / "1" / "source.sha256").read_text().strip() == weights.stamp
     session = onnxruntime.InferenceSession(str(model_dir / "1" / "model.onnx"), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == [t.name for t in config.input]
     assert session.get_outputs()[0].name == config.output[0].name
