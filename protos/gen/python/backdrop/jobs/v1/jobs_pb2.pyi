@@ -24,22 +24,78 @@ JOB_STATUS_COMPLETED: JobStatus
 JOB_STATUS_FAILED: JobStatus
 
 class RemoveBackgroundOptions(_message.Message):
-    __slots__ = ("model", "return_mask", "edge_refinement", "quality", "output_format", "jpeg_quality", "scale")
+    __slots__ = ("model", "return_mask", "edge_refinement", "quality", "output_format", "output_quality", "scale", "channels", "bg_color", "crop", "crop_margin", "roi", "size", "background_key", "blend_mode", "blur_strength", "blur_style")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     RETURN_MASK_FIELD_NUMBER: _ClassVar[int]
     EDGE_REFINEMENT_FIELD_NUMBER: _ClassVar[int]
     QUALITY_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
-    JPEG_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_QUALITY_FIELD_NUMBER: _ClassVar[int]
     SCALE_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    BG_COLOR_FIELD_NUMBER: _ClassVar[int]
+    CROP_FIELD_NUMBER: _ClassVar[int]
+    CROP_MARGIN_FIELD_NUMBER: _ClassVar[int]
+    ROI_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_KEY_FIELD_NUMBER: _ClassVar[int]
+    BLEND_MODE_FIELD_NUMBER: _ClassVar[int]
+    BLUR_STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    BLUR_STYLE_FIELD_NUMBER: _ClassVar[int]
     model: str
     return_mask: bool
     edge_refinement: int
     quality: str
     output_format: str
-    jpeg_quality: int
+    output_quality: int
     scale: float
-    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ..., output_format: _Optional[str] = ..., jpeg_quality: _Optional[int] = ..., scale: _Optional[float] = ...) -> None: ...
+    channels: str
+    bg_color: str
+    crop: bool
+    crop_margin: int
+    roi: Box
+    size: str
+    background_key: str
+    blend_mode: str
+    blur_strength: float
+    blur_style: str
+    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., scale: _Optional[float] = ..., channels: _Optional[str] = ..., bg_color: _Optional[str] = ..., crop: _Optional[bool] = ..., crop_margin: _Optional[int] = ..., roi: _Optional[_Union[Box, _Mapping]] = ..., size: _Optional[str] = ..., background_key: _Optional[str] = ..., blend_mode: _Optional[str] = ..., blur_strength: _Optional[float] = ..., blur_style: _Optional[str] = ...) -> None: ...
+
+class Box(_message.Message):
+    __slots__ = ("left", "top", "right", "bottom")
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    TOP_FIELD_NUMBER: _ClassVar[int]
+    RIGHT_FIELD_NUMBER: _ClassVar[int]
+    BOTTOM_FIELD_NUMBER: _ClassVar[int]
+    left: int
+    top: int
+    right: int
+    bottom: int
+    def __init__(self, left: _Optional[int] = ..., top: _Optional[int] = ..., right: _Optional[int] = ..., bottom: _Optional[int] = ...) -> None: ...
+
+class UpscaleOptions(_message.Message):
+    __slots__ = ("model", "scale", "output_format", "output_quality")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    scale: int
+    output_format: str
+    output_quality: int
+    def __init__(self, model: _Optional[str] = ..., scale: _Optional[int] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
+
+class EnhanceOptions(_message.Message):
+    __slots__ = ("enhancement", "strength", "output_format", "output_quality")
+    ENHANCEMENT_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    enhancement: str
+    strength: float
+    output_format: str
+    output_quality: int
+    def __init__(self, enhancement: _Optional[str] = ..., strength: _Optional[float] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
     __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model")
@@ -62,11 +118,13 @@ class JobResult(_message.Message):
     def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "status", "input_key", "remove_background", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired")
+    __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    UPSCALE_FIELD_NUMBER: _ClassVar[int]
+    ENHANCE_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +144,8 @@ class Job(_message.Message):
     status: JobStatus
     input_key: str
     remove_background: RemoveBackgroundOptions
+    upscale: UpscaleOptions
+    enhance: EnhanceOptions
     result: JobResult
     error_code: str
     error_message: str
@@ -101,10 +161,10 @@ class Job(_message.Message):
     notify_email: str
     request_hash: str
     expired: bool
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., expired: _Optional[bool] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., expired: _Optional[bool] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "request_hash", "remove_background")
+    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "request_hash", "remove_background", "upscale", "enhance")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -113,6 +173,8 @@ class SubmitJobRequest(_message.Message):
     NOTIFY_EMAIL_FIELD_NUMBER: _ClassVar[int]
     REQUEST_HASH_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    UPSCALE_FIELD_NUMBER: _ClassVar[int]
+    ENHANCE_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     owner_id: str
@@ -121,7 +183,9 @@ class SubmitJobRequest(_message.Message):
     notify_email: str
     request_hash: str
     remove_background: RemoveBackgroundOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+    upscale: UpscaleOptions
+    enhance: EnhanceOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ...) -> None: ...
 
 class BatchItem(_message.Message):
     __slots__ = ("job_id", "input_key", "filename", "credits")
@@ -136,20 +200,24 @@ class BatchItem(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., filename: _Optional[str] = ..., credits: _Optional[int] = ...) -> None: ...
 
 class SubmitBatchRequest(_message.Message):
-    __slots__ = ("batch_id", "owner_id", "items", "tier", "request_hash", "remove_background")
+    __slots__ = ("batch_id", "owner_id", "items", "tier", "request_hash", "remove_background", "upscale", "enhance")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     REQUEST_HASH_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    UPSCALE_FIELD_NUMBER: _ClassVar[int]
+    ENHANCE_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     owner_id: str
     items: _containers.RepeatedCompositeFieldContainer[BatchItem]
     tier: str
     request_hash: str
     remove_background: RemoveBackgroundOptions
-    def __init__(self, batch_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BatchItem, _Mapping]]] = ..., tier: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+    upscale: UpscaleOptions
+    enhance: EnhanceOptions
+    def __init__(self, batch_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., items: _Optional[_Iterable[_Union[BatchItem, _Mapping]]] = ..., tier: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ...) -> None: ...
 
 class Batch(_message.Message):
     __slots__ = ("id", "owner_id", "created_at", "jobs", "request_hash")
@@ -248,14 +316,18 @@ class JobStats(_message.Message):
     def __init__(self, total: _Optional[int] = ..., completed: _Optional[int] = ..., failed: _Optional[int] = ..., successRate: _Optional[float] = ...) -> None: ...
 
 class WorkItem(_message.Message):
-    __slots__ = ("job_id", "input_key", "remove_background")
+    __slots__ = ("job_id", "input_key", "remove_background", "upscale", "enhance")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    UPSCALE_FIELD_NUMBER: _ClassVar[int]
+    ENHANCE_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     remove_background: RemoveBackgroundOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ...) -> None: ...
+    upscale: UpscaleOptions
+    enhance: EnhanceOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("job_id", "status", "result", "error_code", "error_message", "attempt")
