@@ -18,7 +18,7 @@ from services.runtime.config import env_int
 from services.runtime.errors import ServiceError, invalid
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg"}
+FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg"}
 MAX_SCALE = 4.0
 
 

@@ -25,7 +25,13 @@ IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0c7a38-2f43-4a5e-9a8f-6f0d1c2b3a41")
 MAX_IDEMPOTENCY_KEY = 255
 QUALITIES = ("low", "medium", "high", "ultra")
 # Worker error codes that are the client's fault; any other failure is ours.
-CLIENT_ERRORS = {"INVALID_IMAGE", "INVALID_FILE_TYPE", "IMAGE_TOO_LARGE", "INVALID_MODEL"}
+CLIENT_ERRORS = {"INVALID_IMAGE", "INVALID_FILE_TYPE", "IMAGE_TOO_LARGE", "INVALID_MODEL", "INPUT_NOT_FOUND"}
+# Each options message is one kind of job.
+OPERATIONS = {
+    jobs_pb2.RemoveBackgroundOptions: "remove_background",
+    jobs_pb2.UpscaleOptions: "upscale",
+    jobs_pb2.EnhanceOptions: "enhance",
+}
 
 
 def too_large(limit_bytes: int, message: str | None = None) -> ServiceError:
@@ -79,7 +85,7 @@ class BackgroundRemoval:
         if self._models is None or time.monotonic() - self._models[0] > 30:
             self._models = (time.monotonic(), await self.inference.ListModels(inference_pb2.ListModelsRequest()))
         listing = self._models[1]
-        names = {n for m in listing.models for n in (m.name, *m.aliases)}
+        names = {n for m in listing.models if m.task == "segmentation" for n in (m.name, *m.aliases)}
         return names, listing.default_model
 
     async def _existing(self, job_id: str, owner_id: str) -> jobs_pb2.Job | None:
@@ -97,28 +103,33 @@ class BackgroundRemoval:
         self,
         caller: Identity,
         upload: bytes,
-        options: jobs_pb2.RemoveBackgroundOptions,
+        options: jobs_pb2.RemoveBackgroundOptions | jobs_pb2.UpscaleOptions | jobs_pb2.EnhanceOptions,
         max_bytes: int,
         tier: str = "",
         wait: bool = True,
         notify_email: str = "",
         idempotency_key: str = "",
+        stored_key: str = "",
     ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
         """Checks the upload, charges the caller, stores it, queues the job and (unless told not to)
-        waits for it, bounded.
+        waits for it, bounded. With `stored_key` the input is an image already stored (an
+        uploaded image, a background, an earlier result) and `upload` is empty.
 
         The charge comes before the work is queued; if queueing fails, it is refunded.
         """
-        if len(upload) > max_bytes:
-            raise too_large(max_bytes)
-        info = images.inspect(upload)
-        if options.model:
+        operation = OPERATIONS[type(options)]
+        if not stored_key:
+            if len(upload) > max_bytes:
+                raise too_large(max_bytes)
+            info = images.inspect(upload)
+        if operation == "remove_background" and options.model:
             await self.check_model(options)
         job_id, request_hash = str(uuid.uuid4()), ""
         if idempotency_key:
             # The key names the job: a retry finds it, charged and queued once.
             job_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{caller.user_id}:{idempotency_key}"))
-            request_hash = hashlib.sha256(upload + options.SerializeToString(deterministic=True) + tier.encode()).hexdigest()
+            source = stored_key.encode() if stored_key else upload
+            request_hash = hashlib.sha256(source + options.SerializeToString(deterministic=True) + tier.encode()).hexdigest()
             existing = await self._existing(job_id, caller.user_id)
             if existing is not None:
                 if existing.request_hash != request_hash:
@@ -131,24 +142,26 @@ class BackgroundRemoval:
                 return await self.jobs.WaitJob(
                     jobs_pb2.WaitJobRequest(job_id=job_id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
                 ), charged
-        input_key = f"uploads/{job_id}/original.{info.format}"
+        input_key = stored_key or f"uploads/{job_id}/original.{info.format}"
         # The charge and the upload's write overlap; the job is queued only once both are done.
         charging = self.billing.Charge(
             billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=1)
         )
-        charged, stored = await asyncio.gather(charging, self.store.put(input_key, upload, info.content_type), return_exceptions=True)
+        storing = self.store.put(input_key, upload, info.content_type) if not stored_key else _nothing()
+        charged, stored = await asyncio.gather(charging, storing, return_exceptions=True)
         if isinstance(charged, BaseException):
-            if not isinstance(stored, BaseException):
+            if not isinstance(stored, BaseException) and not stored_key:
                 await self.store.delete(input_key)
             raise charged
         try:
             if isinstance(stored, BaseException):
                 raise stored
-            options.model = options.model or charged.model
-            options.quality = options.quality or charged.quality
+            if operation == "remove_background":
+                options.model = options.model or charged.model
+                options.quality = options.quality or charged.quality
             job = await self.jobs.SubmitJob(
                 jobs_pb2.SubmitJobRequest(
-                    job_id=job_id, input_key=input_key, owner_id=caller.user_id, remove_background=options,
+                    job_id=job_id, input_key=input_key, owner_id=caller.user_id, **{operation: options},
                     tier=charged.pricing.tier, credits=charged.credits_charged, notify_email=notify_email,
                     request_hash=request_hash,
                 )
@@ -165,6 +178,10 @@ class BackgroundRemoval:
         return await self.jobs.WaitJob(
             jobs_pb2.WaitJobRequest(job_id=job.id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
         ), charged
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _missing_ok(call):

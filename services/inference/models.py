@@ -8,6 +8,7 @@ model whose real weights ship here (DESIGN.md: u2netp and MODNet).
 from __future__ import annotations
 
 from services.inference.pipeline.segmentation import SegmentationSpec
+from services.inference.pipeline.upscale import UpscaleSpec
 from services.runtime.config import env_str
 from services.runtime.errors import invalid
 
@@ -50,4 +51,67 @@ def resolve(name: str) -> SegmentationSpec:
         "INVALID_MODEL",
         f"Unknown model {name!r}. Valid models: {', '.join(valid)}",
         valid_models=",".join(valid),
+    )
+
+
+UPSCALE_MODELS = {
+    spec.name: spec
+    for spec in (
+        UpscaleSpec(
+            name="waifu2x-upconv7-x2",
+            aliases=("waifu2x",),
+            description="waifu2x upconv_7 (photo), 2x: trained for fidelity; the 2x default",
+            scale=2,
+            shrink=7,
+            context=7,
+        ),
+        UpscaleSpec(
+            name="realesrgan-x4plus",
+            aliases=("real-esrgan", "esrgan", "realesrgan"),
+            description="Real-ESRGAN x4plus, 4x: restores detail in real photos (GAN); the 4x default, slow on CPU",
+            scale=4,
+        ),
+        UpscaleSpec(
+            name="realesr-animevideov3-x2",
+            aliases=("fast-x2",),
+            description="Real-ESRGAN animevideo v3, 2x: small and fast (quality=standard)",
+            scale=2,
+        ),
+        UpscaleSpec(
+            name="realesr-animevideov3-x4",
+            aliases=("fast-x4",),
+            description="Real-ESRGAN animevideo v3, 4x: small and fast (quality=standard)",
+            scale=4,
+        ),
+    )
+}
+# seed 004's `quality` when no model is named: standard is the small model, high and ultra the best one.
+UPSCALE_DEFAULTS = {
+    (2, "standard"): "realesr-animevideov3-x2",
+    (2, "high"): "waifu2x-upconv7-x2",
+    (2, "ultra"): "waifu2x-upconv7-x2",
+    (4, "standard"): "realesr-animevideov3-x4",
+    (4, "high"): "realesrgan-x4plus",
+    (4, "ultra"): "realesrgan-x4plus",
+}
+
+
+def resolve_upscaler(name: str, scale: int, quality: str = "high") -> UpscaleSpec:
+    """The model for a request: named (by name or alias), or the default for scale and quality.
+
+    A named model of another factor still serves: a 4x model for scale 2 runs
+    at 4x and the result is resized down, as Real-ESRGAN's own `outscale` does.
+    A 2x model cannot serve scale 4.
+    """
+    if not name:
+        return UPSCALE_MODELS[UPSCALE_DEFAULTS[(scale, quality or "high")]]
+    wanted = name.strip().lower()
+    for spec in UPSCALE_MODELS.values():
+        if wanted == spec.name or wanted in spec.aliases:
+            if spec.scale < scale:
+                raise invalid("INVALID_MODEL", f"{spec.name} upscales by {spec.scale}; it cannot upscale by {scale}")
+            return spec
+    valid = sorted(n for s in UPSCALE_MODELS.values() for n in (s.name, *s.aliases))
+    raise invalid(
+        "INVALID_MODEL", f"Unknown upscaling model {name!r}. Valid models: {', '.join(valid)}", valid_models=",".join(valid)
     )

@@ -21,7 +21,17 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         for spec in models.SEGMENTATION_MODELS.values():
             ready = await self.server.is_ready(spec.name)
             listed.append(
-                inference_pb2.Model(name=spec.name, aliases=spec.aliases, description=spec.description, ready=ready)
+                inference_pb2.Model(
+                    name=spec.name, aliases=spec.aliases, description=spec.description, ready=ready, task="segmentation"
+                )
+            )
+        for spec in models.UPSCALE_MODELS.values():
+            ready = await self.server.is_ready(spec.name)
+            listed.append(
+                inference_pb2.Model(
+                    name=spec.name, aliases=spec.aliases, description=spec.description, ready=ready, task="upscale",
+                    scale=spec.scale,
+                )
             )
         return inference_pb2.ListModelsResponse(models=listed, default_model=models.default_model())
 

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 from google.protobuf.message import DecodeError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from backdrop.jobs.v1 import jobs_pb2
-from services.inference import models
-from services.inference.pipeline import compose, segmentation
+from services.inference.operations import Operations
 from services.inference.triton import InferenceServer, ModelError, ModelServerUnavailable
-from services.runtime import images, logs, messaging
+from services.runtime import logs, messaging
 from services.runtime.config import env_float, env_int
-from services.runtime.errors import ServiceError, invalid
+from services.runtime.errors import ServiceError
 from services.runtime.objectstore import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -31,21 +29,15 @@ log = logging.getLogger(__name__)
 CONSUMER = "inference-workers"
 
 
-def result_keys(job_id: str, extension: str = "png") -> tuple[str, str]:
-    return f"results/{job_id}/image.{extension}", f"results/{job_id}/mask.png"
-
-
 class Worker:
     def __init__(self, js: JetStreamContext, store: ObjectStore, server: InferenceServer):
         self.js = js
-        self.store = store
-        self.server = server
+        self.operations = Operations(store, server)
         # Enough jobs in flight to overlap decoding and encoding with the model server's work.
         self.concurrency = env_int("INFERENCE_CONCURRENCY", 4)
         self.ack_wait = env_float("WORK_ACK_WAIT_S", 30.0)
         self.retry_delay = env_float("WORK_RETRY_DELAY_S", 2.0)
         self.max_attempts = env_int("WORK_MAX_ATTEMPTS", 5)
-        self.last_timings: dict[str, float] = {}
 
     async def run(self) -> None:
         config = ConsumerConfig(
@@ -97,8 +89,9 @@ class Worker:
         log.info("job started", extra=logs.fields(job_id=item.job_id, attempt=attempt))
         await self._publish(item.job_id, jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt))
         heartbeat = asyncio.create_task(self._heartbeat(msg))
+        timings: dict[str, float] = {}
         try:
-            result = await self._run(item)
+            result = await self.operations.run(item, timings)
         except ServiceError as exc:
             await self._fail(msg, item, attempt, exc.reason, exc.message)
         except ObjectNotFound:
@@ -125,7 +118,7 @@ class Worker:
             event = jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_COMPLETED, result=result, attempt=attempt)
             await self._publish(item.job_id, event, msg_id=f"{item.job_id}:completed")
             await msg.ack_sync()
-            log.info("job completed", extra=logs.fields(job_id=item.job_id, **self.last_timings))
+            log.info("job completed", extra=logs.fields(job_id=item.job_id, **timings))
         finally:
             heartbeat.cancel()
 
@@ -143,66 +136,3 @@ class Worker:
         if msg_id:
             headers["Nats-Msg-Id"] = msg_id
         await self.js.publish(f"{messaging.EVENTS_SUBJECT}.{job_id}", event.SerializeToString(), headers=headers)
-
-    async def _run(self, item: jobs_pb2.WorkItem) -> jobs_pb2.JobResult:
-        operation = item.WhichOneof("operation")
-        if operation != "remove_background":
-            raise invalid("UNSUPPORTED_OPERATION", f"This worker cannot run {operation!r} jobs")
-        return await self.remove_background(item.job_id, item.input_key, item.remove_background)
-
-    async def remove_background(
-        self, job_id: str, input_key: str, options: jobs_pb2.RemoveBackgroundOptions
-    ) -> jobs_pb2.JobResult:
-        started = time.perf_counter()
-        spec = models.resolve(options.model)
-        quality = options.quality or "high"
-        data = await self.store.get(input_key)
-
-        def prepare():
-            image = images.decode_rgb(data)
-            return image, segmentation.preprocess(spec, image, quality)
-
-        loaded = time.perf_counter()
-        image, tensor = await asyncio.to_thread(prepare)
-        prepared = time.perf_counter()
-        output = await self.server.infer(spec.name, tensor)
-        inferred = time.perf_counter()
-
-        jpeg = options.output_format in ("jpg", "jpeg")
-
-        def finish():
-            mask = segmentation.to_mask(spec, output, image.size, quality)
-            mask = segmentation.refine_edges(mask, options.edge_refinement)
-            cutout = compose.scaled(compose.cutout(image, mask), options.scale)
-            encoded = compose.encode_jpeg(cutout, options.jpeg_quality) if jpeg else compose.encode_png(cutout)
-            mask_png = compose.encode_png(compose.scaled(mask, options.scale)) if options.return_mask else b""
-            return encoded, mask_png, cutout.size
-
-        data, mask_png, size = await asyncio.to_thread(finish)
-        encoded = time.perf_counter()
-        image_key, mask_key = result_keys(job_id, "jpg" if jpeg else "png")
-        content_type = "image/jpeg" if jpeg else "image/png"
-        await self.store.put(image_key, data, content_type)
-        if mask_png:
-            await self.store.put(mask_key, mask_png, "image/png")
-        stored = time.perf_counter()
-        self.last_timings = {
-            f"{stage}_ms": round((end - start) * 1000, 1)
-            for stage, start, end in (
-                ("load", started, loaded),
-                ("decode", loaded, prepared),
-                ("infer", prepared, inferred),
-                ("encode", inferred, encoded),
-                ("store", encoded, stored),
-            )
-        }
-        return jobs_pb2.JobResult(
-            result_key=image_key,
-            mask_key=mask_key if mask_png else "",
-            width=size[0],
-            height=size[1],
-            format="jpeg" if jpeg else "png",
-            content_type=content_type,
-            processing_seconds=time.perf_counter() - started,
-            model=spec.name,
-        )

@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 async def expire_once(store: JobStore, objects: ObjectStore, retention_s: float) -> int:
     expired = await store.to_expire(retention_s)
     for job in expired:
+        # Only the job's own files: an input may be an uploaded image or a background other jobs share.
+        own = (f"uploads/{job.id}/", f"results/{job.id}/")
         keys = [job.input_key, job.result.result_key, job.result.mask_key]
-        await asyncio.gather(*(objects.delete(key) for key in keys if key))
+        await asyncio.gather(*(objects.delete(key) for key in keys if key and key.startswith(own)))
     if expired:
         await store.mark_expired([job.id for job in expired])
         log.info("expired job files", extra=logs.fields(jobs=len(expired)))

@@ -16,13 +16,10 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import random
 import secrets
-import socket
-import ssl
 import time
 import uuid
 
@@ -89,28 +86,12 @@ def backoff(attempt: int) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """HTTPS to the checked address, with the certificate checked for the URL's host."""
-
-    def __init__(self, address: str, host: str, port: int, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> int:
     """One attempt; returns the HTTP status (raises OSError on network failure)."""
     target = netguard.check(url)
-    if target.scheme == "https":
-        connection = _PinnedHTTPSConnection(target.address, target.host, target.port, timeout)
-    else:
-        connection = http.client.HTTPConnection(target.address, target.port, timeout=timeout)
+    connection = netguard.connect(target, timeout)
     try:
-        host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-        connection.request("POST", target.path, body=body, headers={**headers, "Host": host})
+        connection.request("POST", target.path, body=body, headers={**headers, "Host": target.host_header})
         response = connection.getresponse()
         response.read(64 * 1024)
         return response.status

@@ -79,14 +79,16 @@ def too_many_pixels(width: int | None = None, height: int | None = None) -> Serv
     )
 
 
-def decode_rgb(data: bytes) -> Image.Image:
-    """Decodes a checked image to RGB with its EXIF orientation applied."""
+def decode_rgb(data: bytes, keep_alpha: bool = False) -> Image.Image:
+    """Decodes a checked image to RGB (RGBA if it has transparency and `keep_alpha`),
+    with its EXIF orientation applied."""
     inspect(data)
     try:
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
             image.load()
             oriented = ImageOps.exif_transpose(image)
-            return oriented.convert("RGB")
+            transparent = oriented.mode in ("RGBA", "LA", "PA") or "transparency" in oriented.info
+            return oriented.convert("RGBA" if keep_alpha and transparent else "RGB")
     except ServiceError:
         raise
     except Exception:

@@ -37,6 +37,7 @@ class ObjectStore(Protocol):
     async def content_type(self, key: str) -> str: ...
     async def delete(self, key: str) -> None: ...
     async def check(self) -> None: ...
+    async def list(self, prefix: str) -> list[str]: ...
 
 
 class LocalObjectStore:
@@ -87,6 +88,17 @@ class LocalObjectStore:
         path = self._path(key)
         for target in (path, path.with_name(path.name + ".content-type")):
             target.unlink(missing_ok=True)
+
+    async def list(self, prefix: str) -> list[str]:
+        """Keys under `prefix` (a folder, ending in "/"), sorted."""
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return []
+        return sorted(
+            f"{prefix}{path.relative_to(folder).as_posix()}"
+            for path in folder.rglob("*")
+            if path.is_file() and not path.name.endswith(".content-type") and not path.name.startswith(".tmp-")
+        )
 
     async def check(self) -> None:
         if not os.access(self.root, os.W_OK):
@@ -147,6 +159,14 @@ class S3ObjectStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.remove_object, self.bucket, check_key(key))
+
+    def _list(self, prefix: str) -> list[str]:
+        self._ensure_bucket()
+        return sorted(o.object_name for o in self.client.list_objects(self.bucket, prefix=check_key(prefix), recursive=True))
+
+    async def list(self, prefix: str) -> list[str]:
+        """Keys under `prefix` (a folder, ending in "/"), sorted."""
+        return await asyncio.to_thread(self._list, prefix)
 
     async def check(self) -> None:
         await asyncio.to_thread(self._ensure_bucket)

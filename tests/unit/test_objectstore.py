@@ -21,6 +21,11 @@ async def roundtrip(store) -> None:
     await store.delete("uploads/gone.png")
     with pytest.raises(ObjectNotFound):
         await store.get("uploads/gone.png")
+    await store.put("backgrounds/u1/b.png", b"b", "image/png")
+    await store.put("backgrounds/u1/a.png", b"a", "image/png")
+    await store.put("backgrounds/u10/c.png", b"c", "image/png")
+    assert await store.list("backgrounds/u1/") == ["backgrounds/u1/a.png", "backgrounds/u1/b.png"]
+    assert await store.list("backgrounds/nobody/") == []
 
 
 def test_local_store(tmp_path):

@@ -72,20 +72,3 @@ def to_mask(spec: SegmentationSpec, output: np.ndarray, size: tuple[int, int], q
         prediction = (prediction - low) / max(high - low, 1e-6)
     mask = Image.fromarray((np.clip(prediction, 0.0, 1.0) * 255).astype(np.uint8), mode="L")
     return mask.resize(size, QUALITY_FILTER[quality])
-
-
-def refine_edges(mask: Image.Image, strength: int) -> Image.Image:
-    """Steepens the alpha ramp around 0.5 (seed 000's edge_refinement, 0-100).
-
-    A monotonic curve centred on 0.5: the subject/background split stays where
-    the model put it while soft, low-confidence edges become crisper. 0 leaves
-    the mask as it is.
-    """
-    if strength <= 0:
-        return mask
-    gain = 1.0 + strength / 10.0  # 1 (identity) .. 11
-    x = np.arange(256, dtype=np.float32) / 255.0
-    curve = 1.0 / (1.0 + np.exp(-gain * 4.0 * (x - 0.5)))
-    low, high = curve[0], curve[-1]
-    table = np.round((curve - low) / (high - low) * 255.0).astype(np.uint8)
-    return mask.point(table.tolist())

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backdrop/inference/v1/inference.proto\x12\x15\x62\x61\x63kdrop.inference.v1\"J\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05ready\x18\x04 \x01(\x08\"\x13\n\x11ListModelsRequest\"Y\n\x12ListModelsResponse\x12,\n\x06models\x18\x01 \x03(\x0b\x32\x1c.backdrop.inference.v1.Model\x12\x15\n\rdefault_model\x18\x02 \x01(\t2u\n\x10InferenceService\x12\x61\n\nListModels\x12(.backdrop.inference.v1.ListModelsRequest\x1a).backdrop.inference.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backdrop/inference/v1/inference.proto\x12\x15\x62\x61\x63kdrop.inference.v1\"g\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05ready\x18\x04 \x01(\x08\x12\x0c\n\x04task\x18\x05 \x01(\t\x12\r\n\x05scale\x18\x06 \x01(\x05\"\x13\n\x11ListModelsRequest\"Y\n\x12ListModelsResponse\x12,\n\x06models\x18\x01 \x03(\x0b\x32\x1c.backdrop.inference.v1.Model\x12\x15\n\rdefault_model\x18\x02 \x01(\t2u\n\x10InferenceService\x12\x61\n\nListModels\x12(.backdrop.inference.v1.ListModelsRequest\x1a).backdrop.inference.v1.ListModelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,11 +32,11 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'backdrop.inference.v1.infer
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODEL']._serialized_start=64
-  _globals['_MODEL']._serialized_end=138
-  _globals['_LISTMODELSREQUEST']._serialized_start=140
-  _globals['_LISTMODELSREQUEST']._serialized_end=159
-  _globals['_LISTMODELSRESPONSE']._serialized_start=161
-  _globals['_LISTMODELSRESPONSE']._serialized_end=250
-  _globals['_INFERENCESERVICE']._serialized_start=252
-  _globals['_INFERENCESERVICE']._serialized_end=369
+  _globals['_MODEL']._serialized_end=167
+  _globals['_LISTMODELSREQUEST']._serialized_start=169
+  _globals['_LISTMODELSREQUEST']._serialized_end=188
+  _globals['_LISTMODELSRESPONSE']._serialized_start=190
+  _globals['_LISTMODELSRESPONSE']._serialized_end=279
+  _globals['_INFERENCESERVICE']._serialized_start=281
+  _globals['_INFERENCESERVICE']._serialized_end=398
 # @@protoc_insertion_point(module_scope)

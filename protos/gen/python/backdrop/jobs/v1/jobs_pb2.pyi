@@ -74,16 +74,18 @@ class Box(_message.Message):
     def __init__(self, left: _Optional[int] = ..., top: _Optional[int] = ..., right: _Optional[int] = ..., bottom: _Optional[int] = ...) -> None: ...
 
 class UpscaleOptions(_message.Message):
-    __slots__ = ("model", "scale", "output_format", "output_quality")
+    __slots__ = ("model", "scale", "output_format", "output_quality", "quality")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     SCALE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
     model: str
     scale: int
     output_format: str
     output_quality: int
-    def __init__(self, model: _Optional[str] = ..., scale: _Optional[int] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
+    quality: str
+    def __init__(self, model: _Optional[str] = ..., scale: _Optional[int] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class EnhanceOptions(_message.Message):
     __slots__ = ("enhancement", "strength", "output_format", "output_quality")
