@@ -85,12 +85,13 @@ def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, mode: 
 def blurred_background(rgb: np.ndarray, alpha: np.ndarray, strength: float, style: str = "gaussian") -> np.ndarray:
     """The image's own background, subject removed, blurred (HxWx4 uint8, opaque).
 
-    A normalised blur: only background pixels are averaged (weighted by
-    1 - alpha), so the subject's colours do not bleed into a halo around it.
-    strength 0-1 sets the blur to up to 3% of the image's longer side.
+    A normalised blur: only pure background pixels are averaged, so the
+    subject's colours (also those mixed into its soft edge) do not bleed into
+    a halo around it. strength 0-1 sets the blur to up to 3% of the image's
+    longer side.
     """
     radius = max(1.0, strength * 0.03 * max(alpha.shape))
-    weight = (1.0 - np.clip(alpha, 0.0, 1.0))[..., None].astype(np.float32)
+    weight = (alpha < 0.02)[..., None].astype(np.float32)
     light = srgb_to_linear(rgb) * weight
     if style == "bokeh":
         blurred, norm = filters.disc(light, round(radius)), filters.disc(weight, round(radius))
