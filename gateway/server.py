@@ -15,11 +15,12 @@ from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
-from gateway import multipart, rest
+from gateway import backgrounds, multipart, options, rest
 from gateway.accounts import AccountEndpoints
 from gateway.asynchronous import AsyncEndpoints
 from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
+from gateway.imaging import ImagingEndpoints
 from gateway.remover import RemoverEndpoints
 from gateway.webhooks import WebhookEndpoints
 from gateway.websocket import ProgressSocket
@@ -49,6 +50,7 @@ class GatewayServicer(
     AsyncEndpoints,
     BatchEndpoints,
     CreditEndpoints,
+    ImagingEndpoints,
     RemoverEndpoints,
     WebhookEndpoints,
     gateway_pb2_grpc.GatewayServicer,
@@ -62,6 +64,7 @@ class GatewayServicer(
         self.removal = removal
         self.store = store
         self.signer = signer
+        self.library = backgrounds.Library(store)
         self.health = {name: health_pb2_grpc.HealthStub(ch) for name, ch in backends.items()}
         self.rembg_max_bytes = env_int("MAX_FILE_SIZE", 10) * MB  # seed 002: megabytes
         self.v1_max_bytes = env_int("V1_MAX_FILE_SIZE_MB", 50) * MB
@@ -119,20 +122,27 @@ class GatewayServicer(
 
     @rest.endpoint(envelopes.v1)
     async def RemoveBackground(self, request: httpbody_pb2.HttpBody, context):
-        """Seed 000: multipart `file` + options -> ProcessingResult."""
+        """Seed 000: multipart `file` (or `image_url`) + options -> ProcessingResult.
+
+        `quality` is seed 000's low..ultra, or a number 1-100: the jpg/webp quality.
+        """
         caller = identity.required(context)
-        fields = multipart.parse(request.data, request.content_type)
-        upload = fields.get("file")
-        if not upload or not upload[0].data:
-            raise invalid("NO_FILE", "No image provided: send it as the multipart field 'file'", field="file")
-        options = parse_options(
+        data, fields = await self._upload_or_url(request)
+        quality = _field(fields, "quality").strip()
+        numeric_quality = quality.isdigit()
+        removal = parse_options(
             _field(fields, "model"),
-            _field(fields, "quality"),
+            "" if numeric_quality else quality,
             _field(fields, "return_mask"),
             _field(fields, "edge_refinement"),
         )
+        options.apply_removal_fields(removal, lambda name: _field(fields, name))
+        if numeric_quality:
+            removal.output_quality = round(options.number(quality, "quality", 1, 100, 0))
+        if _field(fields, "background_id"):
+            removal.background_key = await self.background_key(caller, _field(fields, "background_id"))
         job, charge = await self.removal.submit(
-            caller, upload[0].data, options, self.v1_max_bytes, tier=_field(fields, "tier"),
+            caller, data, removal, self.v1_max_bytes, tier=_field(fields, "tier"),
             idempotency_key=rest.idempotency_key(context),
         )
         if not outcome(job):

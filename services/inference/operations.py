@@ -17,11 +17,11 @@ from PIL import Image
 from backdrop.jobs.v1 import jobs_pb2
 from services.inference import models
 from services.inference.pipeline import compose, enhance, matting, segmentation, upscale
-from services.inference.pipeline.colour import parse_colour
+from services.runtime.colour import parse_colour
 from services.inference.triton import InferenceServer
 from services.runtime import images
 from services.runtime.config import env_int
-from services.runtime.errors import ServiceError, invalid
+from services.runtime.errors import invalid
 from services.runtime.objectstore import ObjectStore
 
 EXTENSIONS = {"png": "png", "jpg": "jpg", "webp": "webp"}
@@ -30,21 +30,6 @@ RESULT_FORMATS = {"png": "png", "jpg": "jpeg", "webp": "webp"}
 
 def result_keys(job_id: str, extension: str = "png") -> tuple[str, str]:
     return f"results/{job_id}/image.{extension}", f"results/{job_id}/mask.png"
-
-
-def upscale_limit() -> int:
-    return env_int("UPSCALE_MAX_OUTPUT_PIXELS", 32_000_000)
-
-
-def too_large_result(width: int, height: int, scale: int) -> ServiceError:
-    limit = upscale_limit()
-    return invalid(
-        "IMAGE_TOO_LARGE",
-        f"A {scale}x upscale of {width}x{height} would be {width * scale}x{height * scale} "
-        f"({width * height * scale * scale / 1e6:.1f} MP), above the {limit / 1e6:.0f} MP limit: "
-        "send a smaller image or a smaller scale",
-        max_output_pixels=limit,
-    )
 
 
 @dataclass
@@ -140,6 +125,9 @@ class Operations:
                 mask = np.zeros(rgb.shape[:2], dtype=np.float32)
                 mask[roi[1] : roi[3], roi[0] : roi[2]] = np.asarray(region, dtype=np.float32) / 255.0
                 mask = matting.refine_alpha(rgb, mask, options.edge_refinement)
+                outside = np.ones(mask.shape, dtype=bool)
+                outside[roi[1] : roi[3], roi[0] : roi[2]] = False
+                mask[outside] = 0.0  # refinement must not reach past the region either
             # A cut-out input already holds the subject's own colours; a photo's edge mixes in the old background.
             colours = matting.decontaminate(rgb, mask) if options.edge_refinement > 0 and alpha is None else rgb
             matte = (255, 255, 255)
@@ -173,8 +161,8 @@ class Operations:
         scale = options.scale or 2
         spec = models.resolve_upscaler(options.model, scale, options.quality)
         image = await self._decode(input_key)
-        if image.width * image.height * scale * scale > upscale_limit():
-            raise too_large_result(image.width, image.height, scale)
+        if image.width * image.height * scale * scale > images.upscale_limit():
+            raise images.upscale_too_large(image.width, image.height, scale)
         rgb = np.asarray(image.convert("RGB"))
         height, width = rgb.shape[:2]
         padded = await asyncio.to_thread(upscale.padded_input, rgb, self.tile, spec.context)

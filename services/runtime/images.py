@@ -93,3 +93,19 @@ def decode_rgb(data: bytes, keep_alpha: bool = False) -> Image.Image:
         raise
     except Exception:
         raise invalid("INVALID_IMAGE", "The image is truncated or corrupt and cannot be decoded") from None
+
+
+def upscale_limit() -> int:
+    """The largest upscaled result, in pixels (UPSCALE_MAX_OUTPUT_PIXELS)."""
+    return env_int("UPSCALE_MAX_OUTPUT_PIXELS", 32_000_000)
+
+
+def upscale_too_large(width: int, height: int, scale: int) -> ServiceError:
+    limit = upscale_limit()
+    return invalid(
+        "IMAGE_TOO_LARGE",
+        f"A {scale}x upscale of {width}x{height} would be {width * scale}x{height * scale} "
+        f"({width * height * scale * scale / 1e6:.1f} MP), above the {limit / 1e6:.0f} MP limit: "
+        "send a smaller image or a smaller scale",
+        max_output_pixels=limit,
+    )

@@ -9,7 +9,7 @@ from PIL import Image
 
 from services.inference import models
 from services.inference.pipeline import compose, enhance, matting, upscale
-from services.inference.pipeline.colour import linear_to_srgb, parse_colour, srgb_to_linear
+from services.runtime.colour import linear_to_srgb, parse_colour, srgb_to_linear
 from tests.conftest import REPO
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from services.inference.pipeline import filters
-from services.inference.pipeline.colour import linear_to_srgb, srgb_to_linear
+from services.runtime.colour import linear_to_srgb, srgb_to_linear
 from services.runtime.config import env_int
 
 # zlib level 1 is several times faster than Pillow's default 6 for ~15% more bytes.
@@ -71,7 +71,8 @@ def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, mode: 
     """
     source = srgb_to_linear(rgb)
     backdrop = srgb_to_linear(background[..., :3])
-    a_s = np.clip(alpha, 0.0, 1.0)[..., None]
+    # The alpha at the 8 bits it is delivered in: where a cut-out would be transparent, only background shows.
+    a_s = (np.round(np.clip(alpha, 0.0, 1.0) * 255.0) / 255.0)[..., None].astype(np.float32)
     a_b = background[..., 3:4].astype(np.float32) / 255.0
     colour = (1 - a_b) * source + a_b * _blend(source, backdrop, mode)
     out_a = a_s + a_b * (1 - a_s)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-from services.inference.pipeline.colour import linear_to_srgb, srgb_to_linear
+from services.runtime.colour import linear_to_srgb, srgb_to_linear
 from services.inference.pipeline.matting import guided_filter
 
 ENHANCEMENTS = ("denoise", "sharpen", "color-correct", "all")

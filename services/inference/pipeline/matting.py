@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.inference.pipeline.colour import linear_to_srgb, srgb_to_linear
+from services.runtime.colour import linear_to_srgb, srgb_to_linear
 from services.inference.pipeline.filters import box_mean
 
 

@@ -472,3 +472,177 @@ class DownloadFileRequest(_message.Message):
     expires: int
     signature: str
     def __init__(self, key: _Optional[str] = ..., expires: _Optional[int] = ..., signature: _Optional[str] = ...) -> None: ...
+
+class UploadedImage(_message.Message):
+    __slots__ = ("id", "url", "width", "height", "format")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    url: str
+    width: int
+    height: int
+    format: str
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ...) -> None: ...
+
+class ReplaceBackgroundRequest(_message.Message):
+    __slots__ = ("image_id", "background_id", "bg_color", "blend_mode", "output_format", "output_quality")
+    IMAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_ID_FIELD_NUMBER: _ClassVar[int]
+    BG_COLOR_FIELD_NUMBER: _ClassVar[int]
+    BLEND_MODE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    image_id: str
+    background_id: str
+    bg_color: str
+    blend_mode: str
+    output_format: str
+    output_quality: int
+    def __init__(self, image_id: _Optional[str] = ..., background_id: _Optional[str] = ..., bg_color: _Optional[str] = ..., blend_mode: _Optional[str] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
+
+class Background(_message.Message):
+    __slots__ = ("id", "url", "thumbnail", "category", "tags")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    url: str
+    thumbnail: str
+    category: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., thumbnail: _Optional[str] = ..., category: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListBackgroundsRequest(_message.Message):
+    __slots__ = ("category", "page", "limit")
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    category: str
+    page: int
+    limit: int
+    def __init__(self, category: _Optional[str] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListBackgroundsResponse(_message.Message):
+    __slots__ = ("items", "total", "page", "pages")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    PAGES_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[Background]
+    total: int
+    page: int
+    pages: int
+    def __init__(self, items: _Optional[_Iterable[_Union[Background, _Mapping]]] = ..., total: _Optional[int] = ..., page: _Optional[int] = ..., pages: _Optional[int] = ...) -> None: ...
+
+class EnhanceBackgroundRequest(_message.Message):
+    __slots__ = ("imageId", "action", "replacementBackground", "blurStrength", "blurStyle", "backgroundColor")
+    IMAGEID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    REPLACEMENTBACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    BLURSTRENGTH_FIELD_NUMBER: _ClassVar[int]
+    BLURSTYLE_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUNDCOLOR_FIELD_NUMBER: _ClassVar[int]
+    imageId: str
+    action: str
+    replacementBackground: str
+    blurStrength: float
+    blurStyle: str
+    backgroundColor: str
+    def __init__(self, imageId: _Optional[str] = ..., action: _Optional[str] = ..., replacementBackground: _Optional[str] = ..., blurStrength: _Optional[float] = ..., blurStyle: _Optional[str] = ..., backgroundColor: _Optional[str] = ...) -> None: ...
+
+class EnhanceQualityRequest(_message.Message):
+    __slots__ = ("imageId", "enhancementType", "strength", "model")
+    IMAGEID_FIELD_NUMBER: _ClassVar[int]
+    ENHANCEMENTTYPE_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    imageId: str
+    enhancementType: str
+    strength: float
+    model: str
+    def __init__(self, imageId: _Optional[str] = ..., enhancementType: _Optional[str] = ..., strength: _Optional[float] = ..., model: _Optional[str] = ...) -> None: ...
+
+class UpscaleRequest(_message.Message):
+    __slots__ = ("imageId", "scale", "model", "quality", "faceEnhancement", "backgroundEnhancement")
+    IMAGEID_FIELD_NUMBER: _ClassVar[int]
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    FACEENHANCEMENT_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUNDENHANCEMENT_FIELD_NUMBER: _ClassVar[int]
+    imageId: str
+    scale: int
+    model: str
+    quality: str
+    faceEnhancement: bool
+    backgroundEnhancement: bool
+    def __init__(self, imageId: _Optional[str] = ..., scale: _Optional[int] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., faceEnhancement: _Optional[bool] = ..., backgroundEnhancement: _Optional[bool] = ...) -> None: ...
+
+class EnhancementImage(_message.Message):
+    __slots__ = ("id", "url", "width", "height", "fileSize")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    FILESIZE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    url: str
+    width: int
+    height: int
+    fileSize: int
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fileSize: _Optional[int] = ...) -> None: ...
+
+class EnhancementSettings(_message.Message):
+    __slots__ = ("scale", "model", "quality", "enhancementType", "strength", "action")
+    SCALE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    ENHANCEMENTTYPE_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    scale: int
+    model: str
+    quality: str
+    enhancementType: str
+    strength: float
+    action: str
+    def __init__(self, scale: _Optional[int] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., enhancementType: _Optional[str] = ..., strength: _Optional[float] = ..., action: _Optional[str] = ...) -> None: ...
+
+class Enhancement(_message.Message):
+    __slots__ = ("id", "status", "originalImage", "enhancedImage", "settings", "createdAt", "completedAt", "error")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ORIGINALIMAGE_FIELD_NUMBER: _ClassVar[int]
+    ENHANCEDIMAGE_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    CREATEDAT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETEDAT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    status: str
+    originalImage: EnhancementImage
+    enhancedImage: EnhancementImage
+    settings: EnhancementSettings
+    createdAt: str
+    completedAt: str
+    error: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., originalImage: _Optional[_Union[EnhancementImage, _Mapping]] = ..., enhancedImage: _Optional[_Union[EnhancementImage, _Mapping]] = ..., settings: _Optional[_Union[EnhancementSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class EnhancementResponse(_message.Message):
+    __slots__ = ("success", "enhancement")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    ENHANCEMENT_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    enhancement: Enhancement
+    def __init__(self, success: _Optional[bool] = ..., enhancement: _Optional[_Union[Enhancement, _Mapping]] = ...) -> None: ...
+
+class GetEnhancementRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...

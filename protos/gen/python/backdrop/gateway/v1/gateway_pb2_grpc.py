@@ -244,6 +244,46 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
                 response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
+        self.UploadImage = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/UploadImage',
+                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UploadedImage.FromString,
+                _registered_method=True)
+        self.ReplaceBackground = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ReplaceBackground',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ReplaceBackgroundRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingResult.FromString,
+                _registered_method=True)
+        self.ListBackgrounds = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListBackgrounds',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListBackgroundsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListBackgroundsResponse.FromString,
+                _registered_method=True)
+        self.CreateBackground = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CreateBackground',
+                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.Background.FromString,
+                _registered_method=True)
+        self.EnhanceBackground = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/EnhanceBackground',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhanceBackgroundRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+                _registered_method=True)
+        self.EnhanceQuality = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/EnhanceQuality',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhanceQualityRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+                _registered_method=True)
+        self.Upscale = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Upscale',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UpscaleRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+                _registered_method=True)
+        self.GetEnhancement = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetEnhancement',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetEnhancementRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServicer:
@@ -523,6 +563,61 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadImage(self, request, context):
+        """--- images, backgrounds, enhancement (issue 7) ---
+
+        Stores an image (multipart `file` or `image_url`) for later requests.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplaceBackground(self, request, context):
+        """Seed 000.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBackgrounds(self, request, context):
+        """Seed 000: the library (solid, gradient, pattern, abstract) and the caller's custom ones.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateBackground(self, request, context):
+        """A custom background (multipart `file` or `image_url`); listed under category custom.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnhanceBackground(self, request, context):
+        """Seed 004 (FOMI).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EnhanceQuality(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Upscale(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEnhancement(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -730,6 +825,46 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.DownloadFile,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.FromString,
                     response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
+            'UploadImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadImage,
+                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UploadedImage.SerializeToString,
+            ),
+            'ReplaceBackground': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaceBackground,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ReplaceBackgroundRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingResult.SerializeToString,
+            ),
+            'ListBackgrounds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBackgrounds,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListBackgroundsRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListBackgroundsResponse.SerializeToString,
+            ),
+            'CreateBackground': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateBackground,
+                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.Background.SerializeToString,
+            ),
+            'EnhanceBackground': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnhanceBackground,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhanceBackgroundRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.SerializeToString,
+            ),
+            'EnhanceQuality': grpc.unary_unary_rpc_method_handler(
+                    servicer.EnhanceQuality,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhanceQualityRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.SerializeToString,
+            ),
+            'Upscale': grpc.unary_unary_rpc_method_handler(
+                    servicer.Upscale,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UpscaleRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.SerializeToString,
+            ),
+            'GetEnhancement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEnhancement,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetEnhancementRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1839,6 +1974,222 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/DownloadFile',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
             google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/UploadImage',
+            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UploadedImage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaceBackground(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ReplaceBackground',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ReplaceBackgroundRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBackgrounds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListBackgrounds',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListBackgroundsRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListBackgroundsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateBackground(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CreateBackground',
+            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.Background.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnhanceBackground(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/EnhanceBackground',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhanceBackgroundRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EnhanceQuality(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/EnhanceQuality',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhanceQualityRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Upscale(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Upscale',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.UpscaleRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEnhancement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetEnhancement',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetEnhancementRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
             options,
             channel_credentials,
             insecure,
