@@ -11,28 +11,13 @@ from google.api import httpbody_pb2
 
 from backdrop.gateway.v1 import gateway_pb2
 from backdrop.jobs.v1 import jobs_pb2
-from gateway import multipart, rest
+from gateway import multipart, options, rest
 from gateway.process import MB, parse_options
 from services.runtime import envelopes, identity
 from services.runtime.config import env_int
 from services.runtime.errors import ServiceError, invalid
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-FORMATS = {"png": "png", "jpg": "jpg", "jpeg": "jpg"}
-MAX_SCALE = 4.0
-
-
-def _number(fields, name: str, default: float, low: float, high: float) -> float:
-    parts = fields.get(name)
-    if not parts or not parts[0].text.strip():
-        return default
-    try:
-        value = float(parts[0].text)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise invalid("INVALID_PARAMETER", f"{name} must be a number from {low:g} to {high:g}", field=name)
-    return value
 
 
 class AsyncEndpoints:
@@ -46,15 +31,13 @@ class AsyncEndpoints:
         email = fields["email"][0].text.strip() if fields.get("email") else ""
         if not EMAIL.match(email) or len(email) > 254:
             raise invalid("INVALID_PARAMETER", "email must be a valid email address", field="email")
-        output = fields["output_format"][0].text.strip().lower() if fields.get("output_format") else "png"
-        if output not in FORMATS:
-            raise invalid("INVALID_PARAMETER", "output_format must be png, jpg or jpeg", field="output_format")
-        options = parse_options(fields["model"][0].text if fields.get("model") else "", "", "false", "")
-        options.output_format = FORMATS[output]
-        options.output_quality = round(_number(fields, "quality", 95, 1, 100))
-        options.scale = _number(fields, "scale", 1.0, 0.05, MAX_SCALE)
+        field = lambda name: fields[name][0].text if fields.get(name) else ""  # noqa: E731
+        removal = parse_options(field("model"), "", "false", "")
+        removal.output_format = options.output_format(field("output_format"))
+        removal.output_quality = round(options.number(field("quality"), "quality", 1, 100, 95))
+        removal.scale = options.number(field("scale"), "scale", 0.05, options.MAX_SCALE, 1.0)
         job, _ = await self.removal.submit(
-            caller, upload[0].data, options, env_int("V1_MAX_FILE_SIZE_MB", 50) * MB, wait=False, notify_email=email,
+            caller, upload[0].data, removal, env_int("V1_MAX_FILE_SIZE_MB", 50) * MB, wait=False, notify_email=email,
             idempotency_key=rest.idempotency_key(context),
         )
         await rest.set_status(context, 202)

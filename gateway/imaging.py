@@ -127,7 +127,7 @@ class ImagingEndpoints:
         if bool(request.background_id) == bool(request.bg_color):
             raise invalid("INVALID_PARAMETER", "Send either background_id or bg_color", field="background_id")
         removal = jobs_pb2.RemoveBackgroundOptions(
-            blend_mode=options._choice(request.blend_mode, options.BLEND_MODES, "blend_mode"),
+            blend_mode=options.choice(request.blend_mode, options.BLEND_MODES, "blend_mode"),
             bg_color=options.colour(request.bg_color, "bg_color"),
             output_format=options.output_format(request.output_format),
             output_quality=round(options.number(str(request.output_quality or ""), "output_quality", 1, 100, 0)),
@@ -150,7 +150,7 @@ class ImagingEndpoints:
     @rest.endpoint(envelopes.v1)
     async def ListBackgrounds(self, request, context):
         caller = identity.required(context)
-        category = options._choice(request.category, backgrounds.CATEGORIES, "category")
+        category = options.choice(request.category, backgrounds.CATEGORIES, "category")
         page = request.page or 1
         limit = request.limit or 20
         if page < 1 or not 1 <= limit <= 100:
@@ -240,11 +240,11 @@ class ImagingEndpoints:
     @rest.endpoint(envelopes.v1)
     async def EnhanceBackground(self, request, context):
         caller = identity.required(context)
-        action = options._choice(request.action or "remove", ACTIONS, "action")
+        action = options.choice(request.action or "remove", ACTIONS, "action")
         removal = jobs_pb2.RemoveBackgroundOptions(edge_refinement=50)
         if action == "blur":
             removal.blur_strength = options.number(str(request.blurStrength) if request.blurStrength else "", "blurStrength", 0.01, 1, 0.5)
-            removal.blur_style = options._choice(request.blurStyle, options.BLUR_STYLES, "blurStyle")
+            removal.blur_style = options.choice(request.blurStyle, options.BLUR_STYLES, "blurStyle")
         elif action == "replace":
             if bool(request.replacementBackground) == bool(request.backgroundColor):
                 raise invalid("INVALID_PARAMETER", "replace needs replacementBackground or backgroundColor", field="replacementBackground")
@@ -267,7 +267,7 @@ class ImagingEndpoints:
     @rest.endpoint(envelopes.v1)
     async def EnhanceQuality(self, request, context):
         caller = identity.required(context)
-        enhancement = options._choice(request.enhancementType or "all", ENHANCEMENTS, "enhancementType")
+        enhancement = options.choice(request.enhancementType or "all", ENHANCEMENTS, "enhancementType")
         strength = options.number(str(request.strength) if request.strength else "", "strength", 0.1, 1, 0.5)
         return await self._submit_enhancement(context, caller, request.imageId, jobs_pb2.EnhanceOptions(enhancement=enhancement, strength=strength))
 
@@ -279,7 +279,7 @@ class ImagingEndpoints:
             raise invalid("INVALID_PARAMETER", "scale must be 2 or 4", field="scale")
         if request.faceEnhancement or request.backgroundEnhancement:
             raise invalid("UNSUPPORTED_OPTION", "faceEnhancement and backgroundEnhancement are not supported", field="faceEnhancement")
-        quality = options._choice(request.quality, UPSCALE_QUALITIES, "quality")
+        quality = options.choice(request.quality, UPSCALE_QUALITIES, "quality")
         await self._check_upscale_size(caller, request.imageId, scale)
         upscale = jobs_pb2.UpscaleOptions(scale=scale, model=request.model.strip().lower(), quality=quality)
         return await self._submit_enhancement(context, caller, request.imageId, upscale)

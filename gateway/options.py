@@ -20,7 +20,7 @@ MAX_SCALE = 4.0
 MAX_CROP_MARGIN = 2000
 
 
-def _choice(value: str, allowed, field: str) -> str:
+def choice(value: str, allowed, field: str) -> str:
     value = value.strip().lower()
     if value and value not in allowed:
         raise invalid("INVALID_PARAMETER", f"{field} must be one of {', '.join(allowed)}", field=field)
@@ -71,7 +71,7 @@ def roi(value: str) -> jobs_pb2.Box | None:
 
 def apply_removal_fields(options: jobs_pb2.RemoveBackgroundOptions, field: Callable[[str], str]) -> None:
     """The remove-background options beyond seed 000's four (rembg, remove.bg and Photoroom's)."""
-    options.channels = _choice(field("channels"), CHANNELS, "channels")
+    options.channels = choice(field("channels"), CHANNELS, "channels")
     options.bg_color = colour(field("bg_color"), "bg_color")
     crop = field("crop").strip().lower()
     if crop not in ("", "true", "false", "1", "0"):
@@ -81,10 +81,10 @@ def apply_removal_fields(options: jobs_pb2.RemoveBackgroundOptions, field: Calla
     box = roi(field("roi"))
     if box is not None:
         options.roi.CopyFrom(box)
-    options.size = _choice(field("size"), SIZES, "size")
+    options.size = choice(field("size"), SIZES, "size")
     options.output_format = output_format(field("output_format"))
     options.output_quality = round(number(field("output_quality"), "output_quality", 1, 100, 0))
     options.scale = number(field("scale"), "scale", 0.05, MAX_SCALE, 1.0)
-    options.blend_mode = _choice(field("blend_mode"), BLEND_MODES, "blend_mode")
+    options.blend_mode = choice(field("blend_mode"), BLEND_MODES, "blend_mode")
     options.blur_strength = number(field("blur_strength"), "blur_strength", 0, 1, 0)
-    options.blur_style = _choice(field("blur_style"), BLUR_STYLES, "blur_style")
+    options.blur_style = choice(field("blur_style"), BLUR_STYLES, "blur_style")
