@@ -96,6 +96,8 @@ class ImagingEndpoints:
                 return key
             except ObjectNotFound:
                 pass
+        if IMAGE_ID.match(background_id):  # an uploaded image serves as a background too
+            return await self.image_key(caller, background_id, "background_id")
         raise not_found("BACKGROUND_NOT_FOUND", "background_id: no such background; see GET /v1/backgrounds")
 
     async def _store_image(self, key: str, data: bytes) -> images.ImageInfo:
