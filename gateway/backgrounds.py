@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from services.runtime import images
 from services.runtime.colour import linear_to_srgb, parse_colour, srgb_to_linear
 from services.runtime.objectstore import ObjectNotFound, ObjectStore
 
 CATEGORIES = ("solid", "gradient", "pattern", "nature", "abstract", "custom")
 SIZE = (1920, 1080)
-THUMBNAIL = (320, 180)
 LIBRARY_PREFIX = "backgrounds/library/"
 
 
@@ -130,15 +130,7 @@ def library_key(background_id: str) -> str:
 
 
 def thumbnail_key(key: str) -> str:
-    return f"{key}.thumb.jpg"
-
-
-def thumbnail(image: Image.Image) -> bytes:
-    small = image.convert("RGB")
-    small.thumbnail(THUMBNAIL, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    small.save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()
+    return images.thumbnail_key(key)
 
 
 def render_png(entry: Entry) -> tuple[bytes, bytes]:
@@ -146,7 +138,7 @@ def render_png(entry: Entry) -> tuple[bytes, bytes]:
     image = Image.fromarray(entry.render(*SIZE))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6)
-    return buffer.getvalue(), thumbnail(image)
+    return buffer.getvalue(), images.thumbnail(image)
 
 
 class Library:

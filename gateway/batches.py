@@ -53,6 +53,9 @@ def batch_status(jobs: list[jobs_pb2.Job]) -> tuple[str, int]:
     return ("processing" if started else "pending"), done
 
 
+FINISHED = (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
+
+
 class BatchEndpoints:
     async def _submit_batch(self, context, parts: list[multipart.Part], options, tier: str, max_files: int):
         """Checks every file, charges the batch, stores the files and queues one job per file.
@@ -135,7 +138,8 @@ class BatchEndpoints:
         return gateway_pb2.BatchJob(
             id=batch.id,
             status=status,
-            progress=round(100.0 * done / len(batch.jobs), 1),
+            # A finished job counts whole; a running one by the progress it reports (a generation's steps).
+            progress=round(sum(100 if j.status in FINISHED else j.progress for j in batch.jobs) / len(batch.jobs), 1),
             total_files=len(batch.jobs),
             processed_files=done,
             results=[self._result(job) for job in batch.jobs if job.status == jobs_pb2.JOB_STATUS_COMPLETED],

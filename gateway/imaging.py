@@ -188,7 +188,7 @@ class ImagingEndpoints:
             raise invalid("TOO_MANY_BACKGROUNDS", "At most MAX_CUSTOM_BACKGROUNDS custom backgrounds per account")
         images.inspect(data)
         image = await asyncio.to_thread(images.decode_rgb, data, True)
-        await self.store.put(backgrounds.thumbnail_key(key), await asyncio.to_thread(backgrounds.thumbnail, image), "image/jpeg")
+        await self.store.put(backgrounds.thumbnail_key(key), await asyncio.to_thread(images.thumbnail, image), "image/jpeg")
         await self._store_image(key, data)
         await rest.set_status(context, 201)
         return self._background(key, background_id, "custom", ["custom"])

@@ -31,6 +31,7 @@ OPERATIONS = {
     jobs_pb2.RemoveBackgroundOptions: "remove_background",
     jobs_pb2.UpscaleOptions: "upscale",
     jobs_pb2.EnhanceOptions: "enhance",
+    jobs_pb2.GenerateOptions: "generate",
 }
 
 
@@ -91,6 +92,11 @@ class BackgroundRemoval:
     async def _existing(self, job_id: str, owner_id: str) -> jobs_pb2.Job | None:
         return await _missing_ok(self.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=job_id, owner_id=owner_id)))
 
+    async def ready(self, task: str) -> bool:
+        """Whether the inference server has a ready model for `task` (asked at most every 30 s)."""
+        await self._model_names()
+        return any(m.task == task and m.ready for m in self._models[1].models)
+
     async def check_model(self, options: jobs_pb2.RemoveBackgroundOptions) -> None:
         names, _ = await self._model_names()
         if options.model not in names:
@@ -110,6 +116,7 @@ class BackgroundRemoval:
         notify_email: str = "",
         idempotency_key: str = "",
         stored_key: str = "",
+        image_count: int = 1,
     ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
         """Checks the upload, charges the caller, stores it, queues the job and (unless told not to)
         waits for it, bounded. With `stored_key` the input is an image already stored (an
@@ -118,7 +125,7 @@ class BackgroundRemoval:
         The charge comes before the work is queued; if queueing fails, it is refunded.
         """
         operation = OPERATIONS[type(options)]
-        if not stored_key:
+        if not stored_key and operation != "generate":
             if len(upload) > max_bytes:
                 raise too_large(max_bytes)
             info = images.inspect(upload)
@@ -135,22 +142,22 @@ class BackgroundRemoval:
                 if existing.request_hash != request_hash:
                     raise idempotency_conflict()
                 charged = await self.billing.Charge(
-                    billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=1)
+                    billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=image_count)
                 )
                 if not wait:
                     return existing, charged
                 return await self.jobs.WaitJob(
                     jobs_pb2.WaitJobRequest(job_id=job_id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
                 ), charged
-        input_key = stored_key or f"uploads/{job_id}/original.{info.format}"
+        input_key = stored_key or (f"uploads/{job_id}/original.{info.format}" if upload else "")
         # The charge and the upload's write overlap; the job is queued only once both are done.
         charging = self.billing.Charge(
-            billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=1)
+            billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=image_count)
         )
-        storing = self.store.put(input_key, upload, info.content_type) if not stored_key else _nothing()
+        storing = self.store.put(input_key, upload, info.content_type) if upload and not stored_key else _nothing()
         charged, stored = await asyncio.gather(charging, storing, return_exceptions=True)
         if isinstance(charged, BaseException):
-            if not isinstance(stored, BaseException) and not stored_key:
+            if not isinstance(stored, BaseException) and upload and not stored_key:
                 await self.store.delete(input_key)
             raise charged
         try:

@@ -20,6 +20,7 @@ from gateway.accounts import AccountEndpoints
 from gateway.asynchronous import AsyncEndpoints
 from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
+from gateway.generation import GenerationEndpoints
 from gateway.imaging import ImagingEndpoints
 from gateway.remover import RemoverEndpoints
 from gateway.webhooks import WebhookEndpoints
@@ -50,6 +51,7 @@ class GatewayServicer(
     AsyncEndpoints,
     BatchEndpoints,
     CreditEndpoints,
+    GenerationEndpoints,
     ImagingEndpoints,
     RemoverEndpoints,
     WebhookEndpoints,

@@ -168,6 +168,8 @@ class Mesh:
             "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{p.postgres}/postgres",
             "NATS_URL": f"nats://127.0.0.1:{p.nats}",
             "TRITON_URL": f"127.0.0.1:{p.mlserver_grpc}",
+            # The diffusion tokenizer lives beside its text encoder in the model repository.
+            "DIFFUSION_TOKENIZER_DIR": str(self.model_repository / "diffusion-text-encoder" / "tokenizer"),
             "OBJECT_STORE_DIR": str(self.data_dir / "objects"),
             "ORCHESTRATOR_ADDR": f"127.0.0.1:{p.orchestrator}",
             "INFERENCE_ADDR": f"127.0.0.1:{p.inference}",

@@ -16,6 +16,7 @@ from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
 from services.inference import models
+from services.inference.generation import Generation, Progress
 from services.inference.pipeline import compose, enhance, matting, segmentation, upscale
 from services.runtime.colour import parse_colour
 from services.inference.triton import InferenceServer
@@ -47,10 +48,14 @@ class Operations:
         self.server = server
         self.tile = env_int("UPSCALE_TILE", 128)
         self.tile_batch = env_int("UPSCALE_TILE_BATCH", 4)
+        self.generation = Generation(store, server)
 
-    async def run(self, item: jobs_pb2.WorkItem, timings: dict[str, float]) -> jobs_pb2.JobResult:
-        """Runs the work item; `timings` collects per-stage milliseconds for the job's log line."""
+    async def run(self, item: jobs_pb2.WorkItem, timings: dict[str, float], progress: Progress | None = None) -> jobs_pb2.JobResult:
+        """Runs the work item; `timings` collects per-stage milliseconds for the job's log line,
+        `progress` hears how far a long job (a generation) has come."""
         operation = item.WhichOneof("operation")
+        if operation == "generate":
+            return await self.generation.run(item, timings, progress or _ignore)
         handler = {"remove_background": self.remove_background, "upscale": self.upscale, "enhance": self.enhance}.get(operation)
         if handler is None:
             raise invalid("UNSUPPORTED_OPERATION", f"This worker cannot run {operation!r} jobs")
@@ -210,3 +215,7 @@ def _scaled_box(box: jobs_pb2.Box, factor: float, size: tuple[int, int]) -> tupl
     right = min(width, max(left + 1, round(box.right * factor)))
     bottom = min(height, max(top + 1, round(box.bottom * factor)))
     return left, top, right, bottom
+
+
+async def _ignore(percent: int, message: str) -> None:
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
-from services.inference import models
+from services.inference import generation, models
 from services.inference.triton import InferenceServer
 from services.inference.worker import Worker
 from services.runtime import grpcio, logs, messaging, objectstore
@@ -33,6 +33,13 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                     scale=spec.scale,
                 )
             )
+        listed.append(
+            inference_pb2.Model(
+                name="stable-diffusion", aliases=["stable-diffusion-xl", "stable-diffusion-inpaint", "stable-diffusion-outpaint"],
+                description="Latent diffusion: " + ", ".join(generation.MODELS), task="diffusion",
+                ready=await generation.Generation(None, self.server).available(),
+            )
+        )
         return inference_pb2.ListModelsResponse(models=listed, default_model=models.default_model())
 
 

@@ -13,6 +13,7 @@ from tritonclient.utils import InferenceServerException
 
 from services.runtime.config import env_float, env_str
 
+DTYPES = {"FP32": np.float32, "FP16": np.float16, "INT32": np.int32, "INT64": np.int64}
 _UNAVAILABLE = ("StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED", "StatusCode.CANCELLED")
 
 
@@ -30,6 +31,7 @@ class InferenceServer:
         self.timeout = env_float("TRITON_TIMEOUT_S", 120.0)
         self.client = triton.InferenceServerClient(self.url)
         self._outputs: dict[str, tuple[str, str]] = {}
+        self._input_types: dict[str, dict[str, str]] = {}
 
     async def _io_names(self, model: str) -> tuple[str, str]:
         """(first input, first output) from the model's metadata, cached."""
@@ -58,6 +60,24 @@ class InferenceServer:
             client_timeout=self.timeout,
         )
         return result.as_numpy(output_name)
+
+    async def infer_named(self, model: str, inputs: dict[str, np.ndarray], output: str) -> np.ndarray:
+        """A model of several inputs; each is cast to the type the model declares
+        (exports differ: a UNet's timestep may be FP32 or INT64, weights FP16 or FP32)."""
+        if model not in self._input_types:
+            meta = await self._call(self.client.get_model_metadata, model)
+            self._input_types[model] = {tensor.name: tensor.datatype for tensor in meta.inputs}
+        requests = []
+        for name, value in inputs.items():
+            datatype = self._input_types[model].get(name, "FP32")
+            array = np.ascontiguousarray(value, dtype=DTYPES.get(datatype, np.float32))
+            request = triton.InferInput(name, list(array.shape), datatype)
+            request.set_data_from_numpy(array)
+            requests.append(request)
+        result = await self._call(
+            self.client.infer, model, requests, outputs=[triton.InferRequestedOutput(output)], client_timeout=self.timeout
+        )
+        return result.as_numpy(output).astype(np.float32)
 
     async def is_ready(self, model: str) -> bool:
         try:

@@ -91,7 +91,11 @@ class Worker:
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         timings: dict[str, float] = {}
         try:
-            result = await self.operations.run(item, timings)
+            async def progress(percent: int, message: str) -> None:
+                event = jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt, progress=percent, progress_message=message)
+                await self._publish(item.job_id, event)
+
+            result = await self.operations.run(item, timings, progress)
         except ServiceError as exc:
             await self._fail(msg, item, attempt, exc.reason, exc.message)
         except ObjectNotFound:

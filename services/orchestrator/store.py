@@ -45,6 +45,8 @@ jobs = sa.Table(
     sa.Column("emailed_at", sa.DateTime(timezone=True)),
     sa.Column("request_hash", sa.Text, nullable=False, server_default=""),
     sa.Column("expired_at", sa.DateTime(timezone=True)),
+    sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("progress_message", sa.Text, nullable=False, server_default=""),
 )
 batches = sa.Table(
     "batches",
@@ -67,6 +69,7 @@ OPTION_TYPES = {
     "remove_background": jobs_pb2.RemoveBackgroundOptions,
     "upscale": jobs_pb2.UpscaleOptions,
     "enhance": jobs_pb2.EnhanceOptions,
+    "generate": jobs_pb2.GenerateOptions,
 }
 
 
@@ -97,6 +100,8 @@ def to_proto(row) -> jobs_pb2.Job:
         notify_email=row.notify_email,
         request_hash=row.request_hash,
         expired=row.expired_at is not None,
+        progress=100 if row.status == "completed" else row.progress,
+        progress_message=row.progress_message,
     )
     getattr(job, row.operation).CopyFrom(OPTION_TYPES[row.operation].FromString(row.options))
     if row.result:
@@ -281,6 +286,9 @@ class JobStore:
         if status is None:
             return False
         values["status"] = status
+        if status == "processing" and event.progress:
+            values["progress"] = sa.func.greatest(jobs.c.progress, event.progress)
+            values["progress_message"] = event.progress_message
         values["error_code"] = event.error_code or None
         values["error_message"] = event.error_message or None
         if status == "completed":

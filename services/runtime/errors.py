@@ -129,3 +129,15 @@ def rpc_errors(handler):
     rpc.__name__ = handler.__name__
     rpc.__doc__ = handler.__doc__
     return rpc
+
+
+def diffusion_unavailable() -> ServiceError:
+    """Seed 004's MODEL_UNAVAILABLE: no diffusion weights are installed, and how an operator installs them."""
+    return ServiceError(
+        grpc.StatusCode.UNAVAILABLE,
+        "MODEL_UNAVAILABLE",
+        "No diffusion weights are installed. An operator installs an exported Stable Diffusion ONNX directory with "
+        "`python -m deploy.models.diffusion install DIR` (or the tiny test pipeline with `make models-diffusion-tiny`) "
+        "and restarts the inference server.",
+        http_status=503,
+    )

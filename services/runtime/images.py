@@ -109,3 +109,19 @@ def upscale_too_large(width: int, height: int, scale: int) -> ServiceError:
         "send a smaller image or a smaller scale",
         max_output_pixels=limit,
     )
+
+
+THUMBNAIL = (320, 180)
+
+
+def thumbnail_key(key: str) -> str:
+    return f"{key}.thumb.jpg"
+
+
+def thumbnail(image: Image.Image) -> bytes:
+    """A JPEG within 320x180, aspect kept: what listings show."""
+    small = image.convert("RGB")
+    small.thumbnail(THUMBNAIL, Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()

@@ -16,12 +16,21 @@ pytestmark = pytest.mark.mesh
 
 @pytest.fixture(scope="module")
 def open_mesh(tmp_path_factory, mesh):
-    """Started after the shared mesh (its fixture) so the two never start at once."""
+    """Started after the shared mesh (its fixture) so the two never start at once.
+
+    Its model repository has every model but the diffusion ones: an install
+    whose operator has brought no diffusion weights.
+    """
     lines: list[str] = []
+    repository = tmp_path_factory.mktemp("repository-without-diffusion")
+    for model in mesh.model_repository.iterdir():
+        if not model.name.startswith("diffusion-"):
+            (repository / model.name).symlink_to(model)
     instance = Mesh(
         tmp_path_factory.mktemp("single-user"), ports=Ports.free(), sink=lambda n, l: lines.append(f"{n} | {l}"),
         # Files expire after 8 s here, so retention can be seen working.
         env={"AUTH_REQUIRED": "false", "RETENTION_S": "8", "CLEANUP_INTERVAL_S": "0.5"},
+        model_repository=repository,
     )
     try:
         instance.start(timeout=180)
@@ -36,6 +45,19 @@ def open_mesh(tmp_path_factory, mesh):
 def test_make_up_says_so_loudly():
     assert "AUTH DISABLED" in auth_banner({"AUTH_REQUIRED": "false"})
     assert "auth required" in auth_banner({})
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/v1/images/generate", {"prompt": "a red boat"}), ("/v1/backgrounds/generate", {"prompt": "a quiet beach"})],
+)
+def test_without_diffusion_weights_generation_is_503_and_says_how_to_install(open_mesh, path, body):
+    before = requests.get(f"{open_mesh.base_url}/v1/credits", timeout=30).json()
+    response = requests.post(f"{open_mesh.base_url}{path}", json=body, timeout=60)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "MODEL_UNAVAILABLE"
+    assert "deploy.models.diffusion install" in response.json()["message"]
+    assert requests.get(f"{open_mesh.base_url}/v1/credits", timeout=30).json() == before  # nothing charged
 
 
 def test_every_request_is_the_local_admin(open_mesh):

@@ -646,3 +646,258 @@ class GetEnhancementRequest(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GenerateBackgroundRequest(_message.Message):
+    __slots__ = ("prompt", "style", "width", "height", "seed", "steps", "guidanceScale")
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    STYLE_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCESCALE_FIELD_NUMBER: _ClassVar[int]
+    prompt: str
+    style: str
+    width: int
+    height: int
+    seed: int
+    steps: int
+    guidanceScale: float
+    def __init__(self, prompt: _Optional[str] = ..., style: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., steps: _Optional[int] = ..., guidanceScale: _Optional[float] = ...) -> None: ...
+
+class GenerateImagesRequest(_message.Message):
+    __slots__ = ("prompt", "negativePrompt", "model", "numImages", "aspectRatio", "quality", "style", "seed", "guidanceScale", "steps", "safetyFilter", "enhancePrompt", "sampler")
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVEPROMPT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    NUMIMAGES_FIELD_NUMBER: _ClassVar[int]
+    ASPECTRATIO_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    STYLE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCESCALE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SAFETYFILTER_FIELD_NUMBER: _ClassVar[int]
+    ENHANCEPROMPT_FIELD_NUMBER: _ClassVar[int]
+    SAMPLER_FIELD_NUMBER: _ClassVar[int]
+    prompt: str
+    negativePrompt: str
+    model: str
+    numImages: int
+    aspectRatio: str
+    quality: str
+    style: str
+    seed: int
+    guidanceScale: float
+    steps: int
+    safetyFilter: bool
+    enhancePrompt: bool
+    sampler: str
+    def __init__(self, prompt: _Optional[str] = ..., negativePrompt: _Optional[str] = ..., model: _Optional[str] = ..., numImages: _Optional[int] = ..., aspectRatio: _Optional[str] = ..., quality: _Optional[str] = ..., style: _Optional[str] = ..., seed: _Optional[int] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., safetyFilter: _Optional[bool] = ..., enhancePrompt: _Optional[bool] = ..., sampler: _Optional[str] = ...) -> None: ...
+
+class VariationsRequest(_message.Message):
+    __slots__ = ("imageId", "prompt", "strength", "numVariations", "model", "guidanceScale", "steps", "seed")
+    IMAGEID_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    NUMVARIATIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCESCALE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    imageId: str
+    prompt: str
+    strength: float
+    numVariations: int
+    model: str
+    guidanceScale: float
+    steps: int
+    seed: int
+    def __init__(self, imageId: _Optional[str] = ..., prompt: _Optional[str] = ..., strength: _Optional[float] = ..., numVariations: _Optional[int] = ..., model: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class InpaintRequest(_message.Message):
+    __slots__ = ("imageId", "mask", "maskImageId", "prompt", "negativePrompt", "model", "guidanceScale", "steps", "maskBlur", "inpaintArea", "seed")
+    IMAGEID_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    MASKIMAGEID_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVEPROMPT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCESCALE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    MASKBLUR_FIELD_NUMBER: _ClassVar[int]
+    INPAINTAREA_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    imageId: str
+    mask: str
+    maskImageId: str
+    prompt: str
+    negativePrompt: str
+    model: str
+    guidanceScale: float
+    steps: int
+    maskBlur: int
+    inpaintArea: str
+    seed: int
+    def __init__(self, imageId: _Optional[str] = ..., mask: _Optional[str] = ..., maskImageId: _Optional[str] = ..., prompt: _Optional[str] = ..., negativePrompt: _Optional[str] = ..., model: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., maskBlur: _Optional[int] = ..., inpaintArea: _Optional[str] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class OutpaintRequest(_message.Message):
+    __slots__ = ("imageId", "direction", "pixels", "prompt", "negativePrompt", "model", "guidanceScale", "steps", "seed")
+    IMAGEID_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    PIXELS_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVEPROMPT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCESCALE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    imageId: str
+    direction: str
+    pixels: int
+    prompt: str
+    negativePrompt: str
+    model: str
+    guidanceScale: float
+    steps: int
+    seed: int
+    def __init__(self, imageId: _Optional[str] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., prompt: _Optional[str] = ..., negativePrompt: _Optional[str] = ..., model: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class GeneratedImage(_message.Message):
+    __slots__ = ("id", "url", "thumbnail", "width", "height", "fileSize", "seed")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    FILESIZE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    url: str
+    thumbnail: str
+    width: int
+    height: int
+    fileSize: int
+    seed: int
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., thumbnail: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fileSize: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class GenerationSettings(_message.Message):
+    __slots__ = ("aspectRatio", "quality", "guidanceScale", "steps", "model", "strength", "sampler")
+    ASPECTRATIO_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCESCALE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    SAMPLER_FIELD_NUMBER: _ClassVar[int]
+    aspectRatio: str
+    quality: str
+    guidanceScale: float
+    steps: int
+    model: str
+    strength: float
+    sampler: str
+    def __init__(self, aspectRatio: _Optional[str] = ..., quality: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., model: _Optional[str] = ..., strength: _Optional[float] = ..., sampler: _Optional[str] = ...) -> None: ...
+
+class Generation(_message.Message):
+    __slots__ = ("id", "status", "progress", "images", "prompt", "model", "settings", "createdAt", "completedAt", "error")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    CREATEDAT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETEDAT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    status: str
+    progress: int
+    images: _containers.RepeatedCompositeFieldContainer[GeneratedImage]
+    prompt: str
+    model: str
+    settings: GenerationSettings
+    createdAt: str
+    completedAt: str
+    error: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[int] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class GenerationResponse(_message.Message):
+    __slots__ = ("success", "generation")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    generation: Generation
+    def __init__(self, success: _Optional[bool] = ..., generation: _Optional[_Union[Generation, _Mapping]] = ...) -> None: ...
+
+class GenerationRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GenerationProgress(_message.Message):
+    __slots__ = ("success", "progress", "status", "message")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    progress: int
+    status: str
+    message: str
+    def __init__(self, success: _Optional[bool] = ..., progress: _Optional[int] = ..., status: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class InpaintingResult(_message.Message):
+    __slots__ = ("id", "status", "originalImage", "mask", "result", "prompt", "settings", "createdAt", "completedAt", "progress")
+    class Original(_message.Message):
+        __slots__ = ("id", "url")
+        ID_FIELD_NUMBER: _ClassVar[int]
+        URL_FIELD_NUMBER: _ClassVar[int]
+        id: str
+        url: str
+        def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ...) -> None: ...
+    class Mask(_message.Message):
+        __slots__ = ("url",)
+        URL_FIELD_NUMBER: _ClassVar[int]
+        url: str
+        def __init__(self, url: _Optional[str] = ...) -> None: ...
+    class Result(_message.Message):
+        __slots__ = ("id", "url", "thumbnail")
+        ID_FIELD_NUMBER: _ClassVar[int]
+        URL_FIELD_NUMBER: _ClassVar[int]
+        THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
+        id: str
+        url: str
+        thumbnail: str
+        def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., thumbnail: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ORIGINALIMAGE_FIELD_NUMBER: _ClassVar[int]
+    MASK_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    CREATEDAT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETEDAT_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    status: str
+    originalImage: InpaintingResult.Original
+    mask: InpaintingResult.Mask
+    result: InpaintingResult.Result
+    prompt: str
+    settings: GenerationSettings
+    createdAt: str
+    completedAt: str
+    progress: int
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., originalImage: _Optional[_Union[InpaintingResult.Original, _Mapping]] = ..., mask: _Optional[_Union[InpaintingResult.Mask, _Mapping]] = ..., result: _Optional[_Union[InpaintingResult.Result, _Mapping]] = ..., prompt: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., progress: _Optional[int] = ...) -> None: ...
+
+class InpaintingResponse(_message.Message):
+    __slots__ = ("success", "inpainting")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    INPAINTING_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    inpainting: InpaintingResult
+    def __init__(self, success: _Optional[bool] = ..., inpainting: _Optional[_Union[InpaintingResult, _Mapping]] = ...) -> None: ...

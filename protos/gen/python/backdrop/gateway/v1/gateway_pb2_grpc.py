@@ -284,6 +284,41 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetEnhancementRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
                 _registered_method=True)
+        self.GenerateBackground = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GenerateBackground',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerateBackgroundRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.Background.FromString,
+                _registered_method=True)
+        self.GenerateImages = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GenerateImages',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerateImagesRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+                _registered_method=True)
+        self.GetGeneration = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetGeneration',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+                _registered_method=True)
+        self.GetGenerationProgress = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/GetGenerationProgress',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationProgress.FromString,
+                _registered_method=True)
+        self.CreateVariations = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CreateVariations',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.VariationsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+                _registered_method=True)
+        self.Inpaint = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Inpaint',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.InpaintRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.InpaintingResponse.FromString,
+                _registered_method=True)
+        self.Outpaint = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/Outpaint',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.OutpaintRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServicer:
@@ -618,6 +653,50 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GenerateBackground(self, request, context):
+        """--- diffusion (issue 9) ---
+
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GenerateImages(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGeneration(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGenerationProgress(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateVariations(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Inpaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Outpaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -865,6 +944,41 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.GetEnhancement,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetEnhancementRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.SerializeToString,
+            ),
+            'GenerateBackground': grpc.unary_unary_rpc_method_handler(
+                    servicer.GenerateBackground,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerateBackgroundRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.Background.SerializeToString,
+            ),
+            'GenerateImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.GenerateImages,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerateImagesRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
+            ),
+            'GetGeneration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGeneration,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
+            ),
+            'GetGenerationProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGenerationProgress,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationProgress.SerializeToString,
+            ),
+            'CreateVariations': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateVariations,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.VariationsRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
+            ),
+            'Inpaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.Inpaint,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.InpaintRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.InpaintingResponse.SerializeToString,
+            ),
+            'Outpaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.Outpaint,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.OutpaintRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2190,6 +2304,195 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/GetEnhancement',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetEnhancementRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EnhancementResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GenerateBackground(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GenerateBackground',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerateBackgroundRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.Background.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GenerateImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GenerateImages',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerateImagesRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGeneration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetGeneration',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGenerationProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/GetGenerationProgress',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateVariations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CreateVariations',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.VariationsRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Inpaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Inpaint',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.InpaintRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.InpaintingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Outpaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/Outpaint',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.OutpaintRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
             options,
             channel_credentials,
             insecure,

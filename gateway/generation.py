@@ -1,0 +1,270 @@
+"""Diffusion: seed 000's generated backgrounds and seed 004's generation,
+variations, inpainting and outpainting. Each request is one job, charged per
+image and refunded if it fails; its progress advances with every denoising
+step (GET …/progress, and the SSE stream /v1/process/jobs/{id}/events).
+
+Every client-controlled cost is bounded: prompt length, steps, images per
+request, pixels. Without diffusion weights the endpoints answer 503
+MODEL_UNAVAILABLE and say how to install them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import uuid
+
+from backdrop.gateway.v1 import gateway_pb2
+from backdrop.jobs.v1 import jobs_pb2
+from gateway import backgrounds, options, rest
+from gateway.process import outcome
+from services.runtime import envelopes, identity, images
+from services.runtime.clock import iso_stamp
+from services.runtime.config import env_int
+from services.runtime.errors import diffusion_unavailable, invalid, not_found
+from services.runtime.identity import Identity
+
+MAX_PROMPT = 1000
+ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
+QUALITY_SIDE = {"standard": 512, "hd": 768, "ultra-hd": 1024}
+DIRECTIONS = ("left", "right", "top", "bottom")
+STYLES = ("realistic", "artistic", "abstract", "gradient")
+MAX_MASK_BASE64 = 48 * 1024  # Envoy caps JSON bodies at 64 KB; larger masks go through POST /v1/images
+STATUS = {
+    jobs_pb2.JOB_STATUS_QUEUED: "pending",
+    jobs_pb2.JOB_STATUS_PROCESSING: "processing",
+    jobs_pb2.JOB_STATUS_COMPLETED: "completed",
+    jobs_pb2.JOB_STATUS_FAILED: "failed",
+}
+
+
+def _prompt(text: str, field: str = "prompt", minimum: int = 1, maximum: int = MAX_PROMPT) -> str:
+    text = " ".join(text.split())
+    if not minimum <= len(text) <= maximum:
+        raise invalid("INVALID_PARAMETER", f"{field} must be {minimum} to {maximum} characters", field=field)
+    return text
+
+
+def _integer(value: int, field: str, low: int, high: int, default: int) -> int:
+    value = value or default
+    if not low <= value <= high:
+        raise invalid("INVALID_PARAMETER", f"{field} must be from {low} to {high}", field=field)
+    return value
+
+
+def _seed(request) -> int:
+    if request.HasField("seed"):
+        if request.seed < 0:
+            raise invalid("INVALID_PARAMETER", "seed must be from 0 to 2147483647", field="seed")
+        return request.seed
+    return secrets.randbelow(2**31)
+
+
+def _common(request, steps_default: int = 30) -> jobs_pb2.GenerateOptions:
+    """What every generation request shares: prompts, guidance, steps, seed."""
+    return jobs_pb2.GenerateOptions(
+        prompt=_prompt(request.prompt, minimum=0) if hasattr(request, "prompt") else "",
+        negative_prompt=_prompt(getattr(request, "negativePrompt", ""), "negativePrompt", minimum=0),
+        guidance_scale=options.number(str(request.guidanceScale or ""), "guidanceScale", 1, 20, 7.5),
+        steps=_integer(request.steps, "steps", 10, env_int("DIFFUSION_MAX_STEPS", 50), steps_default),
+        seed=_seed(request),
+        num_images=1,
+    )
+
+
+class GenerationEndpoints:
+    async def _require_diffusion(self) -> None:
+        if not await self.removal.ready("diffusion"):
+            raise diffusion_unavailable()
+
+    async def _generate(self, context, caller: Identity, generate: jobs_pb2.GenerateOptions, input_key: str = "", wait: bool = False):
+        pixels = max(generate.width * generate.height, 1)
+        if pixels > env_int("DIFFUSION_MAX_PIXELS", 1920 * 1088):
+            raise invalid("IMAGE_TOO_LARGE", f"At most {env_int('DIFFUSION_MAX_PIXELS', 1920 * 1088)} pixels per generated image", field="width")
+        job, _ = await self.removal.submit(
+            caller, b"", generate, self.v1_max_bytes, stored_key=input_key, wait=wait,
+            idempotency_key=rest.idempotency_key(context), image_count=generate.num_images,
+        )
+        return job
+
+    def _generation(self, job: jobs_pb2.Job) -> gateway_pb2.Generation:
+        generate = job.generate
+        generation = gateway_pb2.Generation(
+            id=job.id, status=STATUS.get(job.status, "pending"), progress=job.progress, prompt=generate.prompt,
+            model="stable-diffusion", createdAt=iso_stamp(job.created_at),
+            settings=gateway_pb2.GenerationSettings(
+                aspectRatio=_aspect(generate.width, generate.height), guidanceScale=generate.guidance_scale, steps=generate.steps,
+                model="stable-diffusion", strength=generate.strength, sampler=generate.sampler or "ddim",
+            ),
+        )
+        for image in job.result.images:
+            generation.images.append(
+                gateway_pb2.GeneratedImage(
+                    id=f"{job.id}:{image.key.rsplit('-', 1)[-1].split('.')[0]}", url=self.signer.url(image.key),
+                    thumbnail=self.signer.url(images.thumbnail_key(image.key)), width=image.width, height=image.height,
+                    fileSize=image.file_size, seed=image.seed,
+                )
+            )
+        if job.status == jobs_pb2.JOB_STATUS_COMPLETED:
+            generation.completedAt = iso_stamp(job.finished_at)
+        elif job.status == jobs_pb2.JOB_STATUS_FAILED:
+            generation.error = job.error_message or job.error_code
+        return generation
+
+    async def _accepted(self, context, job: jobs_pb2.Job) -> gateway_pb2.GenerationResponse:
+        await rest.set_status(context, 200 if job.status == jobs_pb2.JOB_STATUS_COMPLETED else 202)
+        return gateway_pb2.GenerationResponse(success=True, generation=self._generation(job))
+
+    # --- seed 000 ----------------------------------------------------------------
+
+    @rest.endpoint(envelopes.v1)
+    async def GenerateBackground(self, request, context):
+        caller = identity.required(context)
+        prompt = _prompt(request.prompt, minimum=3, maximum=500)
+        style = options.choice(request.style or "realistic", STYLES, "style")
+        await self._require_diffusion()
+        generate = _common(request, steps_default=20)
+        generate.mode, generate.prompt = "text", f"{prompt}, {style} background"
+        generate.width = _integer(request.width, "width", 64, 2048, 1920)
+        generate.height = _integer(request.height, "height", 64, 2048, 1080)
+        job = await self._generate(context, caller, generate, wait=True)
+        if not outcome(job):
+            await rest.set_status(context, 202)
+            return gateway_pb2.Background(id="", category="custom", tags=["generated", style])
+        # Filed among the caller's backgrounds, so replace-background takes it at once.
+        background_id = f"bgc_{uuid.uuid4().hex}"
+        key = f"backgrounds/custom/{caller.user_id}/{background_id}"
+        await self.store.put(key, await self.store.get(job.result.result_key), "image/png")
+        await self.store.put(backgrounds.thumbnail_key(key), await self.store.get(images.thumbnail_key(job.result.result_key)), "image/jpeg")
+        await rest.set_status(context, 201)
+        return self._background(key, background_id, "custom", ["generated", style])
+
+    # --- seed 004 ----------------------------------------------------------------
+
+    @rest.endpoint(envelopes.v1)
+    async def GenerateImages(self, request, context):
+        caller = identity.required(context)
+        generate = _common(request)
+        generate.prompt = _prompt(request.prompt + (f", {request.style}" if request.style else ""))
+        generate.mode = "text"
+        generate.num_images = _integer(request.numImages, "numImages", 1, 4, 1)
+        aspect = options.choice(request.aspectRatio or "1:1", ASPECT_RATIOS, "aspectRatio")
+        quality = options.choice(request.quality or "standard", tuple(QUALITY_SIDE), "quality")
+        generate.width, generate.height = _dimensions(aspect, QUALITY_SIDE[quality])
+        generate.sampler = options.choice(request.sampler or "ddim", ("ddim", "euler"), "sampler")
+        await self._require_diffusion()
+        return await self._accepted(context, await self._generate(context, caller, generate))
+
+    async def _own_generation(self, context, generation_id: str) -> jobs_pb2.Job:
+        caller = identity.required(context)
+        try:
+            job_id = str(uuid.UUID(generation_id))
+        except ValueError:
+            raise not_found("NOT_FOUND", "No such generation") from None
+        job = await self.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=job_id, owner_id=caller.user_id))
+        if job.WhichOneof("operation") != "generate":
+            raise not_found("NOT_FOUND", "No such generation")
+        return job
+
+    @rest.endpoint(envelopes.v1)
+    async def GetGeneration(self, request, context):
+        job = await self._own_generation(context, request.id)
+        return gateway_pb2.GenerationResponse(success=job.status != jobs_pb2.JOB_STATUS_FAILED, generation=self._generation(job))
+
+    @rest.endpoint(envelopes.v1)
+    async def GetGenerationProgress(self, request, context):
+        job = await self._own_generation(context, request.id)
+        status = STATUS.get(job.status, "pending")
+        message = {
+            "pending": "Waiting for a worker",
+            "completed": "Done",
+            "failed": job.error_message or "Generation failed",
+        }.get(status, job.progress_message or "Starting")
+        return gateway_pb2.GenerationProgress(success=status != "failed", progress=job.progress, status=status, message=message)
+
+    @rest.endpoint(envelopes.v1)
+    async def CreateVariations(self, request, context):
+        caller = identity.required(context)
+        generate = _common(request)
+        generate.mode = "variation"
+        generate.strength = options.number(str(request.strength or ""), "strength", 0.1, 1, 0.7)
+        generate.num_images = _integer(request.numVariations, "numVariations", 1, 4, 1)
+        input_key = await self._diffusion_input(caller, request.imageId, generate)
+        return await self._accepted(context, await self._generate(context, caller, generate, input_key))
+
+    async def _diffusion_input(self, caller: Identity, image_id: str, generate: jobs_pb2.GenerateOptions, grow: tuple[int, int] = (0, 0)) -> str:
+        """The input image's key, after checking diffusion is installed and the result's size is bounded."""
+        await self._require_diffusion()
+        key = await self.image_key(caller, image_id, "imageId")
+        info = images.inspect(await self.store.get(key))
+        generate.width, generate.height = info.width + grow[0], info.height + grow[1]
+        return key
+
+    @rest.endpoint(envelopes.v1)
+    async def Inpaint(self, request, context):
+        caller = identity.required(context)
+        generate = _common(request)
+        generate.mode = "inpaint"
+        generate.mask_blur = request.maskBlur if request.HasField("maskBlur") else 4
+        if not 0 <= generate.mask_blur <= 64:
+            raise invalid("INVALID_PARAMETER", "maskBlur must be from 0 to 64 pixels", field="maskBlur")
+        input_key = await self._diffusion_input(caller, request.imageId, generate)
+        generate.mask_key = await self._mask(caller, request)
+        job = await self._generate(context, caller, generate, input_key)
+        await rest.set_status(context, 200 if job.status == jobs_pb2.JOB_STATUS_COMPLETED else 202)
+        return gateway_pb2.InpaintingResponse(success=True, inpainting=self._inpainting(job, request.imageId))
+
+    async def _mask(self, caller: Identity, request) -> str:
+        if bool(request.mask) == bool(request.maskImageId):
+            raise invalid("INVALID_PARAMETER", "Send either mask (a base64 PNG or JPEG) or maskImageId", field="mask")
+        if request.maskImageId:
+            return await self.image_key(caller, request.maskImageId, "maskImageId")
+        if len(request.mask) > MAX_MASK_BASE64:
+            raise invalid("INVALID_PARAMETER", "mask is over 48 KB of base64: upload it with POST /v1/images and send maskImageId", field="mask")
+        try:
+            data = base64.b64decode(request.mask.split(",", 1)[-1], validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid("INVALID_PARAMETER", "mask must be base64 (optionally a data: URL)", field="mask") from None
+        key = f"images/{caller.user_id}/img_{uuid.uuid4().hex}"
+        await self._store_image(key, data)
+        return key
+
+    def _inpainting(self, job: jobs_pb2.Job, image_id: str) -> gateway_pb2.InpaintingResult:
+        generation = self._generation(job)
+        result = gateway_pb2.InpaintingResult(
+            id=job.id, status=generation.status, prompt=job.generate.prompt, settings=generation.settings,
+            createdAt=generation.createdAt, progress=job.progress,
+            originalImage=gateway_pb2.InpaintingResult.Original(id=image_id, url=self.signer.url(job.input_key)),
+            mask=gateway_pb2.InpaintingResult.Mask(url=self.signer.url(job.generate.mask_key)),
+        )
+        if generation.images:
+            first = generation.images[0]
+            result.result.CopyFrom(gateway_pb2.InpaintingResult.Result(id=first.id, url=first.url, thumbnail=first.thumbnail))
+            result.completedAt = generation.completedAt
+        return result
+
+    @rest.endpoint(envelopes.v1)
+    async def Outpaint(self, request, context):
+        caller = identity.required(context)
+        generate = _common(request)
+        generate.mode = "outpaint"
+        generate.direction = options.choice(request.direction, DIRECTIONS, "direction") or "right"
+        generate.pixels = _integer(request.pixels, "pixels", 8, 1024, 256)
+        generate.mask_blur = 8
+        wide = generate.direction in ("left", "right")
+        grow = (generate.pixels, 0) if wide else (0, generate.pixels)
+        input_key = await self._diffusion_input(caller, request.imageId, generate, grow)
+        return await self._accepted(context, await self._generate(context, caller, generate, input_key))
+
+
+def _dimensions(aspect: str, side: int) -> tuple[int, int]:
+    w, h = (int(part) for part in aspect.split(":"))
+    scale = side / (w * h) ** 0.5
+    return max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
+
+
+def _aspect(width: int, height: int) -> str:
+    if not width or not height:
+        return ""
+    return min(ASPECT_RATIOS, key=lambda a: abs(int(a.split(":")[0]) / int(a.split(":")[1]) - width / height))
