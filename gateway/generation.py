@@ -173,6 +173,12 @@ class GenerationEndpoints:
         return gateway_pb2.GenerationResponse(success=job.status != jobs_pb2.JOB_STATUS_FAILED, generation=self._generation(job))
 
     @rest.endpoint(envelopes.v1)
+    async def CancelGeneration(self, request, context):
+        job = await self._own_generation(context, request.id)
+        cancelled = await self.jobs.CancelJob(jobs_pb2.CancelJobRequest(job_id=job.id, owner_id=job.owner_id))
+        return gateway_pb2.GenerationResponse(success=True, generation=self._generation(cancelled))
+
+    @rest.endpoint(envelopes.v1)
     async def GetGenerationProgress(self, request, context):
         job = await self._own_generation(context, request.id)
         status = STATUS.get(job.status, "pending")

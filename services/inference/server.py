@@ -48,7 +48,7 @@ async def main() -> None:
     nats_client, js = await messaging.connect("inference")
     store = objectstore.from_env()
     server = InferenceServer()
-    worker = Worker(js, store, server)
+    worker = Worker(nats_client, js, store, server)
 
     def register(grpc_server):
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(InferenceServicer(server), grpc_server)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from google.protobuf.message import DecodeError
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
@@ -27,19 +29,41 @@ from services.runtime.objectstore import ObjectNotFound, ObjectStore
 log = logging.getLogger(__name__)
 
 CONSUMER = "inference-workers"
+CANCELLED_TTL_S = 3600.0
+
+
+class JobCancelled(Exception):
+    """Its owner cancelled the job: the orchestrator has failed it already."""
 
 
 class Worker:
-    def __init__(self, js: JetStreamContext, store: ObjectStore, server: InferenceServer):
+    def __init__(self, nats_client: Client, js: JetStreamContext, store: ObjectStore, server: InferenceServer):
+        self.nats = nats_client
         self.js = js
         self.operations = Operations(store, server)
+        self.cancelled: dict[str, float] = {}
         # Enough jobs in flight to overlap decoding and encoding with the model server's work.
         self.concurrency = env_int("INFERENCE_CONCURRENCY", 4)
         self.ack_wait = env_float("WORK_ACK_WAIT_S", 30.0)
         self.retry_delay = env_float("WORK_RETRY_DELAY_S", 2.0)
         self.max_attempts = env_int("WORK_MAX_ATTEMPTS", 5)
 
+    async def _listen_for_cancels(self) -> None:
+        async def on_cancel(msg):
+            now = time.monotonic()
+            self.cancelled[msg.subject.rsplit(".", 1)[-1]] = now
+            for job_id, at in list(self.cancelled.items()):
+                if now - at > CANCELLED_TTL_S:
+                    del self.cancelled[job_id]
+
+        await self.nats.subscribe(f"{messaging.CANCEL_SUBJECT}.*", cb=on_cancel)
+
+    def _check_cancelled(self, job_id: str) -> None:
+        if job_id in self.cancelled:
+            raise JobCancelled(job_id)
+
     async def run(self) -> None:
+        await self._listen_for_cancels()
         config = ConsumerConfig(
             durable_name=CONSUMER,
             ack_policy=AckPolicy.EXPLICIT,
@@ -86,16 +110,24 @@ class Worker:
             await msg.term()
             return
         attempt = msg.metadata.num_delivered
+        if item.job_id in self.cancelled:
+            log.info("cancelled job skipped", extra=logs.fields(job_id=item.job_id))
+            await msg.ack_sync()
+            return
         log.info("job started", extra=logs.fields(job_id=item.job_id, attempt=attempt))
         await self._publish(item.job_id, jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt))
         heartbeat = asyncio.create_task(self._heartbeat(msg))
         timings: dict[str, float] = {}
         try:
             async def progress(percent: int, message: str) -> None:
+                self._check_cancelled(item.job_id)
                 event = jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt, progress=percent, progress_message=message)
                 await self._publish(item.job_id, event)
 
             result = await self.operations.run(item, timings, progress)
+        except JobCancelled:
+            log.info("job stopped: cancelled", extra=logs.fields(job_id=item.job_id))
+            await msg.ack_sync()
         except ServiceError as exc:
             await self._fail(msg, item, attempt, exc.reason, exc.message)
         except ObjectNotFound:

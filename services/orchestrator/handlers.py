@@ -210,6 +210,24 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         return job
 
     @rpc_errors
+    async def CancelJob(self, request, context):
+        """The FAILED event goes through the events stream like a worker's, so billing refunds the charge."""
+        job = await self._get(request.job_id, request.owner_id)
+        if job.status in TERMINAL:
+            raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, "JOB_FINISHED", "The job has already finished", http_status=409)
+        event = jobs_pb2.JobEvent(
+            job_id=job.id, status=jobs_pb2.JOB_STATUS_FAILED, error_code="CANCELLED", error_message="Cancelled by its owner"
+        )
+        await self.publisher.js.publish(
+            f"{messaging.EVENTS_SUBJECT}.{job.id}", event.SerializeToString(), headers={**messaging.headers(), "Nats-Msg-Id": f"{job.id}:failed"}
+        )
+        await self.nats.publish(f"{messaging.CANCEL_SUBJECT}.{job.id}", b"")
+        if await self.store.apply(event):  # also applied here, so the answer shows it
+            await self.nats.publish(f"{messaging.NOTIFY_SUBJECT}.{job.id}", b"")
+        log.info("job cancelled", extra=logs.fields(job_id=job.id))
+        return await self._get(job.id, request.owner_id)
+
+    @rpc_errors
     async def WaitJob(self, request, context):
         timeout = min(max(request.timeout_seconds, 0.0), MAX_WAIT_S)
         job = await self._get(request.job_id, request.owner_id)

@@ -29,6 +29,8 @@ EVENTS_STREAM = "BACKDROP_EVENTS"
 EVENTS_SUBJECT = "backdrop.events.job"  # .<job id>
 # Core NATS (not stored): "this job's row changed", for waiters on any replica.
 NOTIFY_SUBJECT = "backdrop.notify.job"  # .<job id>
+# Core NATS: "stop this job" to every worker.
+CANCEL_SUBJECT = "backdrop.cancel.job"  # .<job id>
 
 DUPLICATE_WINDOW_S = 120
 

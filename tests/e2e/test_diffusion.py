@@ -190,3 +190,28 @@ def test_unsafe_settings_are_refused(api, path, body, field):
     response = api.post(path, body)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "INVALID_PARAMETER" and field in response.json()["message"]
+
+
+def test_a_cancelled_generation_stops_and_is_refunded(api, base_url, bearer, mesh):
+    credits = lambda: requests.get(f"{base_url}/v1/credits", headers=bearer, timeout=30).json()["balance"]  # noqa: E731
+    before = credits()
+    response = api.post("/v1/images/generate", {"prompt": "a long night", "steps": 50, "numImages": 4, "quality": "hd", "seed": 2})
+    generation_id = response.json()["generation"]["id"]
+    deadline = time.monotonic() + 60
+    while api.get(f"/v1/images/generate/{generation_id}/progress")["progress"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.25)  # (the free plan allows 100 requests an hour)
+    cancelled = requests.delete(f"{base_url}/v1/images/generate/{generation_id}", headers=bearer, timeout=30)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["generation"]["status"] == "failed"
+    time.sleep(2)
+    progress = api.get(f"/v1/images/generate/{generation_id}/progress")
+    assert progress["status"] == "failed" and progress["progress"] < 100
+    assert progress["message"] == "Cancelled by its owner"
+    deadline = time.monotonic() + 30
+    while credits() != before and time.monotonic() < deadline:
+        time.sleep(1)
+    assert credits() == before  # the charge for four images came back
+    stopped = [line for line in mesh.log.path.read_text().splitlines() if "job stopped: cancelled" in line and generation_id in line]
+    assert stopped, "the worker did not stop the cancelled job"
+    again = requests.delete(f"{base_url}/v1/images/generate/{generation_id}", headers=bearer, timeout=30)
+    assert again.status_code == 409 and again.json()["error"] == "JOB_FINISHED"

@@ -299,6 +299,11 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
                 _registered_method=True)
+        self.CancelGeneration = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/CancelGeneration',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+                _registered_method=True)
         self.GetGenerationProgress = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/GetGenerationProgress',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
@@ -673,6 +678,13 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelGeneration(self, request, context):
+        """Cancels a generation still running: it stops at its next step, its charge is refunded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetGenerationProgress(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -957,6 +969,11 @@ def add_GatewayServicer_to_server(servicer, server):
             ),
             'GetGeneration': grpc.unary_unary_rpc_method_handler(
                     servicer.GetGeneration,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
+            ),
+            'CancelGeneration': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelGeneration,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
             ),
@@ -2383,6 +2400,33 @@ class Gateway:
             request,
             target,
             '/backdrop.gateway.v1.Gateway/GetGeneration',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelGeneration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/CancelGeneration',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
             options,

@@ -311,6 +311,14 @@ class GetBatchRequest(_message.Message):
     owner_id: str
     def __init__(self, batch_id: _Optional[str] = ..., owner_id: _Optional[str] = ...) -> None: ...
 
+class CancelJobRequest(_message.Message):
+    __slots__ = ("job_id", "owner_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    owner_id: str
+    def __init__(self, job_id: _Optional[str] = ..., owner_id: _Optional[str] = ...) -> None: ...
+
 class GetJobRequest(_message.Message):
     __slots__ = ("job_id", "owner_id")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]

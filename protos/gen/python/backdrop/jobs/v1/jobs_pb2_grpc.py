@@ -44,6 +44,11 @@ class JobServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
                 _registered_method=True)
+        self.CancelJob = channel.unary_unary(
+                '/backdrop.jobs.v1.JobService/CancelJob',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.CancelJobRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
+                _registered_method=True)
         self.WaitJob = channel.unary_unary(
                 '/backdrop.jobs.v1.JobService/WaitJob',
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.WaitJobRequest.SerializeToString,
@@ -88,6 +93,14 @@ class JobServiceServicer:
 
     def GetJob(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelJob(self, request, context):
+        """Fails a job that has not finished with CANCELLED (its charge is refunded)
+        and tells the workers, which stop it at the next step.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -145,6 +158,11 @@ def add_JobServiceServicer_to_server(servicer, server):
             'GetJob': grpc.unary_unary_rpc_method_handler(
                     servicer.GetJob,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetJobRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.SerializeToString,
+            ),
+            'CancelJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelJob,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.CancelJobRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.SerializeToString,
             ),
             'WaitJob': grpc.unary_unary_rpc_method_handler(
@@ -231,6 +249,33 @@ class JobService:
             target,
             '/backdrop.jobs.v1.JobService/GetJob',
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.GetJobRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.JobService/CancelJob',
+            backdrop_dot_jobs_dot_v1_dot_jobs__pb2.CancelJobRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_jobs__pb2.Job.FromString,
             options,
             channel_credentials,
