@@ -11,7 +11,7 @@ MODELSERVER_VENV := .venv-modelserver
 MODELSERVER := $(MODELSERVER_VENV)/.installed
 MODELS := $(foreach m,u2netp modnet waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4,.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations clean help
+.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -97,6 +97,10 @@ bench-batch: $(INSTALLED) $(MODELSERVER) $(MODELS)
 # Issue 7: per-operation time on a 1024x768 photo, tiled-upscale peak memory at 2000x2000.
 bench-operations: $(INSTALLED) $(MODELS)
 	$(PY) -m tests.bench.operations
+
+# Issue 9: seconds per denoising step and per image, tiny pipeline, CPU.
+bench-diffusion: $(INSTALLED) $(DIFFUSION_TINY)
+	$(PY) -m tests.bench.diffusion
 
 # What the charge and the rate-limit check add to a request.
 bench-billing: $(INSTALLED) $(MODELSERVER) $(MODELS)

@@ -43,13 +43,22 @@ class InProcessModels:
         self.onnxruntime = onnxruntime
         self.sessions = {}
 
-    async def infer(self, model: str, tensor: np.ndarray) -> np.ndarray:
+    def session(self, model: str):
         if model not in self.sessions:
             self.sessions[model] = self.onnxruntime.InferenceSession(
                 str(REPOSITORY / model / "1" / "model.onnx"), providers=["CPUExecutionProvider"]
             )
-        session = self.sessions[model]
+        return self.sessions[model]
+
+    async def infer(self, model: str, tensor: np.ndarray) -> np.ndarray:
+        session = self.session(model)
         return session.run(None, {session.get_inputs()[0].name: tensor})[0]
+
+    async def infer_named(self, model: str, inputs: dict[str, np.ndarray], output: str) -> np.ndarray:
+        return self.session(model).run([output], inputs)[0].astype(np.float32)
+
+    async def is_ready(self, model: str) -> bool:
+        return (REPOSITORY / model / "1" / "model.onnx").is_file()
 
 
 def photo(width: int = 1024, height: int = 768) -> bytes:

@@ -39,8 +39,13 @@ def start_index(steps: int, strength: float) -> int:
     return min(steps, max(0, steps - int(round(steps * strength))))
 
 
+def alpha(t: int) -> float:
+    """ᾱ_t as a Python float, so float32 latents stay float32."""
+    return float(ALPHAS[t])
+
+
 def sigma(t: int) -> float:
-    return float(np.sqrt((1 - ALPHAS[t]) / ALPHAS[t]))
+    return (1 - alpha(t)) ** 0.5 / alpha(t) ** 0.5
 
 
 @dataclass
@@ -66,11 +71,11 @@ class Sampler:
         """`clean` at timestep t, in this sampler's parametrisation."""
         if self.kind == "euler":
             return clean + noise * sigma(t)
-        return np.sqrt(ALPHAS[t]) * clean + np.sqrt(1 - ALPHAS[t]) * noise
+        return alpha(t) ** 0.5 * clean + (1 - alpha(t)) ** 0.5 * noise
 
     def model_input(self, latent: np.ndarray, index: int) -> np.ndarray:
         if self.kind == "euler":
-            return latent / np.sqrt(sigma(self.times[index]) ** 2 + 1)
+            return latent / (sigma(self.times[index]) ** 2 + 1) ** 0.5
         return latent
 
     def step(self, latent: np.ndarray, eps: np.ndarray, index: int) -> np.ndarray:
@@ -79,10 +84,10 @@ class Sampler:
         if self.kind == "euler":
             next_sigma = sigma(t_prev) if t_prev is not None else 0.0
             return latent + eps * (next_sigma - sigma(t))
-        a_t = ALPHAS[t]
-        a_prev = ALPHAS[t_prev] if t_prev is not None else 1.0
-        clean = (latent - np.sqrt(1 - a_t) * eps) / np.sqrt(a_t)
-        return np.sqrt(a_prev) * clean + np.sqrt(1 - a_prev) * eps
+        a_t = alpha(t)
+        a_prev = alpha(t_prev) if t_prev is not None else 1.0
+        clean = (latent - (1 - a_t) ** 0.5 * eps) / a_t**0.5
+        return a_prev**0.5 * clean + (1 - a_prev) ** 0.5 * eps
 
     def previous_time(self, index: int) -> int | None:
         return self.times[index + 1] if index + 1 < len(self.times) else None
