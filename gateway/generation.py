@@ -94,7 +94,8 @@ class GenerationEndpoints:
             id=job.id, status=STATUS.get(job.status, "pending"), progress=job.progress, prompt=generate.prompt,
             model="stable-diffusion", createdAt=iso_stamp(job.created_at),
             settings=gateway_pb2.GenerationSettings(
-                aspectRatio=_aspect(generate.width, generate.height), guidanceScale=generate.guidance_scale, steps=generate.steps,
+                aspectRatio=_aspect(generate.width, generate.height), quality=_quality(generate.width, generate.height),
+                guidanceScale=generate.guidance_scale, steps=generate.steps,
                 model="stable-diffusion", strength=generate.strength, sampler=generate.sampler or "ddim",
             ),
         )
@@ -274,3 +275,9 @@ def _aspect(width: int, height: int) -> str:
     if not width or not height:
         return ""
     return min(ASPECT_RATIOS, key=lambda a: abs(int(a.split(":")[0]) / int(a.split(":")[1]) - width / height))
+
+
+def _quality(width: int, height: int) -> str:
+    """The seed 004 quality whose side is nearest this size."""
+    side = (width * height) ** 0.5
+    return min(QUALITY_SIDE, key=lambda name: abs(QUALITY_SIDE[name] - side)) if side else ""

@@ -72,6 +72,7 @@ def test_the_same_seed_gives_the_same_images_and_another_seed_does_not(api):
     assert [image["seed"] for image in first["images"]] == [1234, 1235]
     assert {(image["width"], image["height"]) for image in first["images"]} == {(704, 384)}
     assert first["progress"] == 100 and first["settings"]["steps"] == 10 and first["completedAt"]
+    assert first["settings"] == {**first["settings"], "aspectRatio": "16:9", "quality": "standard"}
     again = api.finished(api.post("/v1/images/generate", body))
     other = api.finished(api.post("/v1/images/generate", {**body, "seed": 99}))
     a, b, c = (pixels(g["images"][0]["url"]) for g in (first, again, other))
