@@ -69,6 +69,17 @@ def test_workloads_have_probes_limits_and_a_hardened_context(overlay):
             assert context["capabilities"]["drop"] == ["ALL"], where
 
 
+def test_every_volume_mount_has_its_volume(overlay):
+    _, docs = overlay
+    for name, workload in workloads(docs).items():
+        pod = workload["spec"]["template"]["spec"]
+        volumes = {volume["name"] for volume in pod.get("volumes", [])}
+        claims = {claim["metadata"]["name"] for claim in workload["spec"].get("volumeClaimTemplates", [])}
+        for container in pod["containers"] + pod.get("initContainers", []):
+            for mount in container.get("volumeMounts", []):
+                assert mount["name"] in volumes | claims, f"{name}/{container['name']} mounts {mount['name']!r}"
+
+
 def test_services_probe_grpc_health_and_take_config_from_the_environment(overlay):
     _, docs = overlay
     deployments = of_kind(docs, "Deployment")
@@ -193,3 +204,14 @@ def test_dockerfiles_lint_clean_run_as_non_root_and_pin_their_bases(dockerfile):
     assert bases and all(":" in b and not b.endswith(":latest") for b in bases)
     assert [line for line in lines if line.startswith("USER ")][-1].split()[1].split(":")[0] not in ("root", "0")
     assert sum(line.startswith("FROM ") for line in lines) >= 2  # multi-stage
+
+
+def test_inference_pods_get_the_diffusion_tokenizer(overlay):
+    _, docs = overlay
+    pod = workloads(docs)["inference"]["spec"]["template"]["spec"]
+    inference = pod["containers"][0]
+    env = {item["name"]: item.get("value") for item in inference["env"]}
+    mounts = {mount["mountPath"]: mount["name"] for mount in inference["volumeMounts"]}
+    assert mounts[env["DIFFUSION_TOKENIZER_DIR"]] == "tokenizer" and "/tmp" in mounts
+    copier = next(c for c in pod["initContainers"] if c["name"] == "diffusion-tokenizer")
+    assert copier["image"].startswith("backdrop/models") and copier["volumeMounts"][0]["name"] == "tokenizer"
