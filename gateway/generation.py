@@ -64,7 +64,7 @@ def _seed(request) -> int:
 def _common(request, steps_default: int = 30) -> jobs_pb2.GenerateOptions:
     """What every generation request shares: prompts, guidance, steps, seed."""
     return jobs_pb2.GenerateOptions(
-        prompt=_prompt(request.prompt, minimum=0) if hasattr(request, "prompt") else "",
+        prompt=_prompt(request.prompt, minimum=0),
         negative_prompt=_prompt(getattr(request, "negativePrompt", ""), "negativePrompt", minimum=0),
         guidance_scale=options.number(str(request.guidanceScale or ""), "guidanceScale", 1, 20, 7.5),
         steps=_integer(request.steps, "steps", 10, env_int("DIFFUSION_MAX_STEPS", 50), steps_default),

@@ -141,13 +141,7 @@ class ImagingEndpoints:
         job, charge = await self.removal.submit(
             caller, b"", removal, self.v1_max_bytes, stored_key=input_key, idempotency_key=rest.idempotency_key(context)
         )
-        if not outcome(job):
-            await rest.set_status(context, 202)
-            return gateway_pb2.ProcessingResult(id=job.id, status="processing", credits_used=charge.credits_charged, tier=charge.pricing.tier)
-        processed = self._result(job)
-        processed.credits_used = charge.credits_charged
-        processed.tier = charge.pricing.tier
-        return processed
+        return await self._processing_result(context, job, charge)
 
     @rest.endpoint(envelopes.v1)
     async def ListBackgrounds(self, request, context):
@@ -186,10 +180,10 @@ class ImagingEndpoints:
         key = f"backgrounds/custom/{caller.user_id}/{background_id}"
         if len(await self.store.list(f"backgrounds/custom/{caller.user_id}/")) >= 2 * env_int("MAX_CUSTOM_BACKGROUNDS", 100):
             raise invalid("TOO_MANY_BACKGROUNDS", "At most MAX_CUSTOM_BACKGROUNDS custom backgrounds per account")
-        images.inspect(data)
+        info = images.inspect(data)
         image = await asyncio.to_thread(images.decode_rgb, data, True)
         await self.store.put(backgrounds.thumbnail_key(key), await asyncio.to_thread(images.thumbnail, image), "image/jpeg")
-        await self._store_image(key, data)
+        await self.store.put(key, data, info.content_type)
         await rest.set_status(context, 201)
         return self._background(key, background_id, "custom", ["custom"])
 
@@ -229,8 +223,10 @@ class ImagingEndpoints:
             enhancement.error = job.error_message or job.error_code
         return enhancement
 
-    async def _submit_enhancement(self, context, caller: Identity, image_id: str, job_options) -> gateway_pb2.EnhancementResponse:
-        input_key = await self.image_key(caller, image_id, "imageId")
+    async def _submit_enhancement(
+        self, context, caller: Identity, image_id: str, job_options, input_key: str = ""
+    ) -> gateway_pb2.EnhancementResponse:
+        input_key = input_key or await self.image_key(caller, image_id, "imageId")
         job, _ = await self.removal.submit(
             caller, b"", job_options, self.v1_max_bytes, stored_key=input_key, idempotency_key=rest.idempotency_key(context)
         )
@@ -282,15 +278,13 @@ class ImagingEndpoints:
         if request.faceEnhancement or request.backgroundEnhancement:
             raise invalid("UNSUPPORTED_OPTION", "faceEnhancement and backgroundEnhancement are not supported", field="faceEnhancement")
         quality = options.choice(request.quality, UPSCALE_QUALITIES, "quality")
-        await self._check_upscale_size(caller, request.imageId, scale)
-        upscale = jobs_pb2.UpscaleOptions(scale=scale, model=request.model.strip().lower(), quality=quality)
-        return await self._submit_enhancement(context, caller, request.imageId, upscale)
-
-    async def _check_upscale_size(self, caller: Identity, image_id: str, scale: int) -> None:
-        """Refuses, before any charge, a result above UPSCALE_MAX_OUTPUT_PIXELS."""
-        info = images.inspect(await self.store.get(await self.image_key(caller, image_id, "imageId")))
+        input_key = await self.image_key(caller, request.imageId, "imageId")
+        # Refused before any charge: a result above UPSCALE_MAX_OUTPUT_PIXELS.
+        info = images.inspect(await self.store.get(input_key))
         if info.width * info.height * scale * scale > images.upscale_limit():
             raise images.upscale_too_large(info.width, info.height, scale)
+        upscale = jobs_pb2.UpscaleOptions(scale=scale, model=request.model.strip().lower(), quality=quality)
+        return await self._submit_enhancement(context, caller, request.imageId, upscale, input_key)
 
     @rest.endpoint(envelopes.v1)
     async def GetEnhancement(self, request, context):

@@ -147,6 +147,10 @@ class GatewayServicer(
             caller, data, removal, self.v1_max_bytes, tier=_field(fields, "tier"),
             idempotency_key=rest.idempotency_key(context),
         )
+        return await self._processing_result(context, job, charge)
+
+    async def _processing_result(self, context, job: jobs_pb2.Job, charge) -> gateway_pb2.ProcessingResult:
+        """Seed 000's ProcessingResult with what it cost; 202 and the job id while it still runs."""
         if not outcome(job):
             await rest.set_status(context, 202)
             return gateway_pb2.ProcessingResult(
