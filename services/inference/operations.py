@@ -157,7 +157,7 @@ class Operations:
             return Output(result, mask_image if options.return_mask else None, options.output_format, options.output_quality, matte)
 
         result = await asyncio.to_thread(finish)
-        timings["process_ms"] = round((time.perf_counter() - begin) * 1000, 1) - timings.get("infer_ms", 0)
+        timings["process_ms"] = round((time.perf_counter() - begin) * 1000 - timings.get("infer_ms", 0), 1)
         return result, spec.name if tensor is not None else ""
 
     # --- super-resolution ------------------------------------------------------
