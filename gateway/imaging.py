@@ -19,11 +19,11 @@ from google.api import httpbody_pb2
 from backdrop.gateway.v1 import gateway_pb2
 from backdrop.jobs.v1 import jobs_pb2
 from gateway import backgrounds, multipart, options, rest
-from gateway.process import outcome, too_large
+from gateway.process import outcome
 from services.runtime import envelopes, identity, images, netguard
 from services.runtime.clock import iso_stamp
 from services.runtime.config import env_int
-from services.runtime.errors import ServiceError, invalid, not_found
+from services.runtime.errors import ServiceError, file_too_large, invalid, not_found
 from services.runtime.identity import Identity
 from services.runtime.objectstore import ObjectNotFound
 
@@ -53,7 +53,7 @@ class ImagingEndpoints:
                 raise invalid("NO_FILE", "No image provided: send the multipart field 'file' or 'image_url'", field="file")
             data = await asyncio.to_thread(netguard.fetch, url, self.v1_max_bytes)
         if len(data) > self.v1_max_bytes:
-            raise too_large(self.v1_max_bytes)
+            raise file_too_large(self.v1_max_bytes)
         return data, fields
 
     async def image_key(self, caller: Identity, image_id: str, field: str = "image_id") -> str:

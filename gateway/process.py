@@ -16,7 +16,7 @@ from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.runtime import images
 from services.runtime.config import env_float
-from services.runtime.errors import ServiceError, idempotency_conflict, invalid, unavailable
+from services.runtime.errors import ServiceError, file_too_large, idempotency_conflict, invalid, unavailable
 from services.runtime.identity import Identity
 from services.runtime.objectstore import ObjectStore
 
@@ -33,16 +33,6 @@ OPERATIONS = {
     jobs_pb2.EnhanceOptions: "enhance",
     jobs_pb2.GenerateOptions: "generate",
 }
-
-
-def too_large(limit_bytes: int, message: str | None = None) -> ServiceError:
-    return ServiceError(
-        grpc.StatusCode.INVALID_ARGUMENT,
-        "FILE_TOO_LARGE",
-        message or f"File too large. Maximum size: {limit_bytes // MB}MB",
-        details={"max_bytes": limit_bytes},
-        http_status=413,
-    )
 
 
 def parse_options(model: str, quality: str, return_mask: str, edge_refinement: str) -> jobs_pb2.RemoveBackgroundOptions:
@@ -127,7 +117,7 @@ class BackgroundRemoval:
         operation = OPERATIONS[type(options)]
         if not stored_key and operation != "generate":
             if len(upload) > max_bytes:
-                raise too_large(max_bytes)
+                raise file_too_large(max_bytes)
             info = images.inspect(upload)
         if operation == "remove_background" and options.model:
             await self.check_model(options)

@@ -141,3 +141,14 @@ def diffusion_unavailable() -> ServiceError:
         "and restarts the inference server.",
         http_status=503,
     )
+
+
+def file_too_large(limit_bytes: int, message: str | None = None) -> ServiceError:
+    """413 FILE_TOO_LARGE, with the limit in the details (seed 002's message by default)."""
+    return ServiceError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "FILE_TOO_LARGE",
+        message or f"File too large. Maximum size: {limit_bytes // (1024 * 1024)}MB",
+        details={"max_bytes": limit_bytes},
+        http_status=413,
+    )

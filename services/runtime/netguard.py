@@ -13,12 +13,10 @@ import ipaddress
 import socket
 import ssl
 import urllib.parse
-
-import grpc
 from dataclasses import dataclass
 
 from services.runtime.config import env_str
-from services.runtime.errors import ServiceError, invalid
+from services.runtime.errors import file_too_large, invalid
 
 
 @dataclass(frozen=True)
@@ -97,21 +95,15 @@ def fetch(url: str, max_bytes: int, field: str = "image_url", timeout: float = 1
         response = connection.getresponse()
         if response.status != 200:
             raise invalid("URL_FETCH_FAILED", f"{field}: the server answered {response.status}, not 200", field=field)
+        too_large = file_too_large(max_bytes, f"{field}: the image is larger than {max_bytes // (1024 * 1024)}MB")
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise _too_large(field, max_bytes)
+            raise too_large
         data = response.read(max_bytes + 1)
         if len(data) > max_bytes:
-            raise _too_large(field, max_bytes)
+            raise too_large
         return data
     except OSError as exc:
         raise invalid("URL_FETCH_FAILED", f"{field}: could not fetch it ({exc.__class__.__name__})", field=field) from None
     finally:
         connection.close()
-
-
-def _too_large(field: str, max_bytes: int) -> ServiceError:
-    return ServiceError(
-        grpc.StatusCode.INVALID_ARGUMENT, "FILE_TOO_LARGE", f"{field}: the image is larger than {max_bytes // (1024 * 1024)}MB",
-        details={"max_bytes": max_bytes}, http_status=413,
-    )
