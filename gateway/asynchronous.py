@@ -24,7 +24,7 @@ class AsyncEndpoints:
     @rest.endpoint(envelopes.v1)
     async def Process(self, request, context):
         caller = identity.required(context)
-        fields = multipart.parse(request.data, request.content_type)
+        fields = await multipart.parse_async(request.data, request.content_type)
         upload = fields.get("file")
         if not upload or not upload[0].data:
             raise invalid("NO_FILE", "No image provided: send it as the multipart field 'file'", field="file")

@@ -107,7 +107,7 @@ class GatewayServicer(
     @rest.endpoint(envelopes.rembg)
     async def RemoveBg(self, request: httpbody_pb2.HttpBody, context):
         """Seed 002: multipart `image` -> image/png."""
-        fields = multipart.parse(request.data, request.content_type)
+        fields = await multipart.parse_async(request.data, request.content_type)
         image = fields.get("image")
         if not image or not image[0].data:
             raise invalid("NO_IMAGE", "No image provided")

@@ -53,3 +53,63 @@ def test_text_fields_are_bounded():
     data = body(b'Content-Disposition: form-data; name="model"\r\n\r\n' + b"a" * (multipart.MAX_TEXT_FIELD_BYTES + 1))
     with pytest.raises(ServiceError, match="longer than"):
         multipart.parse(data, CT)
+
+
+def test_a_huge_part_header_is_refused_with_a_clear_error():
+    """300 KB of `; a=b` parameters took email.parser 13 s; the header block is capped instead."""
+    disposition = b'Content-Disposition: form-data; name="file"' + b"; a=b" * 60_000
+    with pytest.raises(ServiceError) as caught:
+        multipart.parse(body(disposition + b"\r\n\r\nx"), CT)
+    assert caught.value.reason == "INVALID_MULTIPART"
+    assert f"longer than {multipart.MAX_HEADER_BYTES} bytes" in caught.value.message
+
+
+def test_too_many_header_lines_or_parameters_are_refused():
+    lines = b"".join(b"X-H%d: v\r\n" % i for i in range(multipart.MAX_HEADER_LINES))
+    with pytest.raises(ServiceError, match="header lines"):
+        multipart.parse(body(lines + b'Content-Disposition: form-data; name="f"\r\n\r\nx'), CT)
+    params = b"".join(b"; p%d=v" % i for i in range(multipart.MAX_PARAMS))
+    with pytest.raises(ServiceError, match="parameters"):
+        multipart.parse(body(b'Content-Disposition: form-data; name="f"' + params + b"\r\n\r\nx"), CT)
+
+
+@pytest.mark.parametrize(
+    ("disposition", "name", "filename"),
+    [
+        (b'form-data; name="a;b"; filename="x; y=z.png"', "a;b", "x; y=z.png"),
+        (b'form-data; name=plain; filename=photo.jpg', "plain", "photo.jpg"),
+        (b'FORM-DATA; NAME="f"; filename="a \\"q\\".png"', "f", 'a "q".png'),
+        (b"form-data; name=\"f\"; filename=\"fallback.png\"; filename*=UTF-8''caf%C3%A9.png", "f", "caf\u00e9.png"),
+        (b'form-data; name="f"; filename=""', "f", ""),
+        ('form-data; name="f"; filename="caf\u00e9.png"'.encode(), "f", "caf\u00e9.png"),
+    ],
+)
+def test_content_disposition_forms(disposition, name, filename):
+    fields = multipart.parse(body(b"Content-Disposition: " + disposition + b"\r\nContent-Type: Image/PNG\r\n\r\nx"), CT)
+    (part,) = fields[name]
+    assert (part.filename, part.content_type, part.data) == (filename, "image/png", b"x")
+
+
+def test_quoted_boundary_and_default_part_type():
+    fields = multipart.parse(body(b'Content-Disposition: form-data; name="m"\r\n\r\nv'), 'multipart/form-data; boundary="XyZ"')
+    assert (fields["m"][0].text, fields["m"][0].content_type) == ("v", "text/plain")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b'Content-Disposition: form-data; name="unterminated', b"Content-Disposition form-data", b"Content-Disposition: form-data"],
+)
+def test_malformed_part_headers(header):
+    with pytest.raises(ServiceError) as caught:
+        multipart.parse(body(header + b"\r\n\r\nx"), CT)
+    assert caught.value.reason == "INVALID_MULTIPART"
+
+
+async def test_parse_async_runs_off_the_event_loop(monkeypatch):
+    import threading
+
+    seen, original = [], multipart.parse
+    monkeypatch.setattr(multipart, "parse", lambda *args: seen.append(threading.get_ident()) or original(*args))
+    fields = await multipart.parse_async(body(b'Content-Disposition: form-data; name="m"\r\n\r\nv'), CT)
+    assert fields["m"][0].text == "v"
+    assert seen and seen[0] != threading.get_ident()
