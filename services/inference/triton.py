@@ -14,7 +14,9 @@ from tritonclient.utils import InferenceServerException
 from services.runtime.config import env_float, env_str
 
 DTYPES = {"FP32": np.float32, "FP16": np.float16, "INT32": np.int32, "INT64": np.int64}
-_UNAVAILABLE = ("StatusCode.UNAVAILABLE", "StatusCode.DEADLINE_EXCEEDED", "StatusCode.CANCELLED")
+# A deadline is not an outage: a model call that always exceeds TRITON_TIMEOUT_S is the job's
+# failure (it uses up an attempt), not a reason to requeue it forever.
+_UNAVAILABLE = ("StatusCode.UNAVAILABLE", "StatusCode.CANCELLED")
 
 
 class ModelServerUnavailable(RuntimeError):

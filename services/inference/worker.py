@@ -47,6 +47,8 @@ class Worker:
         self.ack_wait = env_float("WORK_ACK_WAIT_S", 30.0)
         self.retry_delay = env_float("WORK_RETRY_DELAY_S", 2.0)
         self.max_attempts = env_int("WORK_MAX_ATTEMPTS", 5)
+        # How long one delivery waits for a model server that is down before handing the job back.
+        self.model_server_wait = env_float("MODEL_SERVER_WAIT_S", 300.0)
 
     async def _listen_for_cancels(self) -> None:
         async def on_cancel(msg):
@@ -70,23 +72,20 @@ class Worker:
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.ack_wait,
             max_ack_pending=1000,
-            max_deliver=-1,
+            # A backstop only: _handle fails a job past max_attempts before doing any work.
+            max_deliver=self.max_attempts + 2,
         )
-        subscription = await self.js.pull_subscribe(
-            f"{messaging.WORK_SUBJECT}.>", durable=CONSUMER, stream=messaging.WORK_STREAM, config=config
-        )
+        subscription = await messaging.durable_pull(self.js, messaging.WORK_STREAM, f"{messaging.WORK_SUBJECT}.>", config)
         slots = asyncio.Semaphore(self.concurrency)
         running: set[asyncio.Task] = set()
+        backoff = messaging.Backoff()
         while True:
             await slots.acquire()
             free = 1
             while free < self.concurrency and not slots.locked():
                 await slots.acquire()
                 free += 1
-            try:
-                messages = await subscription.fetch(free, timeout=5)
-            except (TimeoutError, asyncio.TimeoutError):
-                messages = []
+            messages = await messaging.fetch(subscription, free, backoff, CONSUMER)
             for _ in range(free - len(messages)):
                 slots.release()
             for msg in messages:
@@ -95,13 +94,29 @@ class Worker:
                 task.add_done_callback(lambda t: (running.discard(t), slots.release()))
 
     async def _heartbeat(self, msg) -> None:
-        """Tells JetStream the job is alive so a long job is not redelivered."""
+        """Tells JetStream the job is alive so a long job is not redelivered; a missed beat
+        (NATS restarting) is retried at the next one, never silently the last."""
         while True:
             await asyncio.sleep(self.ack_wait / 3)
-            await msg.in_progress()
+            try:
+                await msg.in_progress()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.warning("heartbeat failed", extra=logs.fields(error=repr(exc)))
 
     async def _handle(self, msg) -> None:
+        """One delivery of a job. Never raises: whatever happens, the message is settled
+        (or left to come back after ack_wait if NATS itself is gone)."""
         messaging.adopt_request_id(msg)
+        try:
+            await self._attempt(msg)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - e.g. NATS went away while publishing an event
+            log.exception("job delivery not settled; it will be redelivered", extra=logs.fields(subject=msg.subject))
+
+    async def _attempt(self, msg) -> None:
         try:
             item = jobs_pb2.WorkItem.FromString(msg.data)
         except DecodeError:
@@ -114,6 +129,15 @@ class Worker:
             log.info("cancelled job skipped", extra=logs.fields(job_id=item.job_id))
             await msg.ack_sync()
             return
+        if attempt > self.max_attempts:
+            # Checked before any work: a job that kills its worker (out of memory, say)
+            # never reaches an except branch, so only the delivery count can stop it.
+            log.error("job given up: it stopped its worker on every attempt", extra=logs.fields(job_id=item.job_id, attempt=attempt))
+            await self._fail(
+                msg, item, attempt, "PROCESSING_FAILED",
+                f"The job stopped its worker {attempt - 1} times (an image too large for this server?) and was given up; its credits are refunded",
+            )
+            return
         log.info("job started", extra=logs.fields(job_id=item.job_id, attempt=attempt))
         await self._publish(item.job_id, jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt))
         heartbeat = asyncio.create_task(self._heartbeat(msg))
@@ -124,7 +148,7 @@ class Worker:
                 event = jobs_pb2.JobEvent(status=jobs_pb2.JOB_STATUS_PROCESSING, attempt=attempt, progress=percent, progress_message=message)
                 await self._publish(item.job_id, event)
 
-            result = await self.operations.run(item, timings, progress)
+            result = await self._run_waiting_for_model_server(item, attempt, timings, progress)
         except JobCancelled:
             log.info("job stopped: cancelled", extra=logs.fields(job_id=item.job_id))
             await msg.ack_sync()
@@ -132,19 +156,10 @@ class Worker:
             await self._fail(msg, item, attempt, exc.reason, exc.message)
         except ObjectNotFound:
             await self._fail(msg, item, attempt, "INPUT_NOT_FOUND", "The uploaded image is no longer stored")
-        except ModelServerUnavailable as exc:
-            log.warning("inference server unavailable; job requeued", extra=logs.fields(job_id=item.job_id))
-            await self._publish(
-                item.job_id,
-                jobs_pb2.JobEvent(
-                    status=jobs_pb2.JOB_STATUS_QUEUED,
-                    error_code="MODEL_SERVER_UNAVAILABLE",
-                    error_message=str(exc),
-                    attempt=attempt,
-                ),
-            )
+        except ModelServerUnavailable:
+            # Waited out model_server_wait_s already: hand the job back, another worker may see a live server.
             await msg.nak(delay=self.retry_delay)
-        except (ModelError, Exception) as exc:  # noqa: BLE001 - a bug must not lose the job
+        except (ModelError, Exception):  # noqa: BLE001 - a bug must not lose the job
             log.exception("job attempt failed", extra=logs.fields(job_id=item.job_id, attempt=attempt))
             if attempt >= self.max_attempts:
                 await self._fail(msg, item, attempt, "PROCESSING_FAILED", "Failed to process image")
@@ -157,6 +172,26 @@ class Worker:
             log.info("job completed", extra=logs.fields(job_id=item.job_id, **timings))
         finally:
             heartbeat.cancel()
+
+    async def _run_waiting_for_model_server(self, item, attempt: int, timings: dict, progress) -> jobs_pb2.JobResult:
+        """Runs the job; while the model server is down, waits for it within this delivery
+        (the heartbeat keeps the message), so an outage does not use up the job's attempts."""
+        deadline = time.monotonic() + self.model_server_wait
+        backoff = messaging.Backoff(first=self.retry_delay, cap=10.0)
+        while True:
+            try:
+                return await self.operations.run(item, timings, progress)
+            except ModelServerUnavailable as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("inference server unavailable; waiting for it", extra=logs.fields(job_id=item.job_id))
+                await self._publish(
+                    item.job_id,
+                    jobs_pb2.JobEvent(
+                        status=jobs_pb2.JOB_STATUS_QUEUED, error_code="MODEL_SERVER_UNAVAILABLE", error_message=str(exc), attempt=attempt
+                    ),
+                )
+                await asyncio.sleep(backoff.next())
 
     async def _fail(self, msg, item, attempt: int, code: str, message: str) -> None:
         log.info("job failed", extra=logs.fields(job_id=item.job_id, error_code=code))

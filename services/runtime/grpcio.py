@@ -173,7 +173,7 @@ async def serve(
     monitor = HealthMonitor(health_servicer, checks or {})
     await monitor.check_once()
     tasks = [asyncio.create_task(monitor.run(), name="health")]
-    tasks += [asyncio.create_task(job(), name=getattr(job, "__name__", "task")) for job in background]
+    tasks += [asyncio.create_task(_keep_running(job), name=getattr(job, "__name__", "task")) for job in background]
     log.info("serving", extra=logs.fields(address=address, services=service_names))
 
     stop = asyncio.Event()
@@ -199,6 +199,27 @@ async def serve(
         except TimeoutError:
             log.warning("shutdown hooks timed out")
     log.info("stopped")
+
+
+async def _keep_running(job: Callable[[], Awaitable[None]]) -> None:
+    """Restarts a background task that dies (with backoff, logged) instead of the process:
+    a consumer that trips over a NATS or PostgreSQL restart comes back by itself."""
+    from services.runtime.messaging import Backoff
+
+    name = getattr(job, "__name__", "task")
+    backoff = Backoff(first=1.0, cap=30.0)
+    while True:
+        started = asyncio.get_running_loop().time()
+        try:
+            await job()
+            log.warning("background task returned; restarting it", extra=logs.fields(task=name))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - see the docstring
+            log.exception("background task failed; restarting it", extra=logs.fields(task=name))
+        if asyncio.get_running_loop().time() - started > 60:
+            backoff.reset()  # it ran fine for a while: this is a new failure, not a loop
+        await asyncio.sleep(backoff.next())
 
 
 async def _first_crash(tasks: list[asyncio.Task]) -> BaseException | None:

@@ -13,9 +13,10 @@ import logging
 
 import nats
 import nats.errors
+import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from services.runtime import logs
@@ -46,6 +47,9 @@ def stream_configs() -> list[StreamConfig]:
             num_replicas=replicas,
             duplicate_window=DUPLICATE_WINDOW_S,
             max_age=7 * 24 * 3600,
+            # Full: a new job is refused at submit (the client hears it), never an old one dropped.
+            max_bytes=env_int("NATS_WORK_MAX_BYTES", 1 << 30),
+            discard=DiscardPolicy.NEW,
         ),
         StreamConfig(
             name=EVENTS_STREAM,
@@ -55,6 +59,8 @@ def stream_configs() -> list[StreamConfig]:
             num_replicas=replicas,
             duplicate_window=DUPLICATE_WINDOW_S,
             max_age=24 * 3600,
+            # Events are consumed within seconds; the cap only stops a flood filling the disk.
+            max_bytes=env_int("NATS_EVENTS_MAX_BYTES", 1 << 30),
         ),
     ]
 
@@ -100,31 +106,112 @@ def adopt_request_id(msg) -> None:
     logs.request_id.set((msg.headers or {}).get(logs.REQUEST_ID_KEY, ""))
 
 
+class Backoff:
+    """Exponential delays with a cap, for loops that must outlive their peers' restarts."""
+
+    def __init__(self, first: float = 0.5, cap: float = 15.0):
+        self.first, self.cap, self.current = first, cap, first
+
+    def next(self) -> float:
+        delay, self.current = self.current, min(self.cap, self.current * 2)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.first
+
+
+def redelivery_delay(attempt: int) -> float:
+    """A failed event waits longer each time: its peer (PostgreSQL, say) may be restarting."""
+    return min(60.0, 2.0 * 2 ** max(0, attempt - 1))
+
+
+def event_max_deliver() -> int:
+    """Finite, so a poison event cannot loop forever; ~25 minutes of retries at the delays above."""
+    return env_int("EVENT_MAX_DELIVER", 30)
+
+
+async def durable_pull(js: JetStreamContext, stream: str, subject: str, config: ConsumerConfig):
+    """A pull subscription on a durable consumer, its config brought up to date
+    (a consumer made by an older release keeps `max_deliver=-1` otherwise)."""
+    try:
+        await js.add_consumer(stream, config=config)
+    except nats.js.errors.Error as exc:  # an edit the server refuses: keep the consumer as it is
+        log.warning("consumer config not updated", extra=logs.fields(consumer=config.durable_name, error=str(exc)))
+    return await js.pull_subscribe(subject, durable=config.durable_name, stream=stream, config=config)
+
+
+async def fetch(subscription, batch: int, backoff: Backoff, consumer: str, timeout: float = 5.0) -> list:
+    """Up to `batch` messages; [] on a quiet poll, and [] after a pause while NATS is away.
+
+    Any NATS error (a restart, a leader election, no responders) is waited out
+    here: a consumer loop ends only when it is cancelled.
+    """
+    try:
+        messages = await subscription.fetch(batch, timeout=timeout)
+    except (TimeoutError, asyncio.TimeoutError, nats.errors.TimeoutError):
+        backoff.reset()
+        return []
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        delay = backoff.next()
+        log.warning("cannot fetch from NATS; retrying", extra=logs.fields(consumer=consumer, error=repr(exc), retry_in_s=delay))
+        await asyncio.sleep(delay)
+        return []
+    backoff.reset()
+    return messages
+
+
+async def settle(msg, done: bool, consumer: str) -> None:
+    """Acks or naks; if NATS is away the message simply comes back after ack_wait."""
+    try:
+        if done:
+            await msg.ack()
+        else:
+            await msg.nak(delay=redelivery_delay(msg.metadata.num_delivered))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        log.warning("cannot settle a message; it will be redelivered", extra=logs.fields(consumer=consumer, error=repr(exc)))
+
+
 async def consume(js: JetStreamContext, durable: str, stream: str, subject: str, handle) -> None:
     """Runs a durable pull consumer forever: `handle(msg)` returns True to ack, False to retry later.
 
-    Each message is handled under the request id it was published with.
+    Each message is handled under the request id it was published with. A
+    message that still fails on its last delivery is logged as dropped.
     """
+    max_deliver = event_max_deliver()
     config = ConsumerConfig(
-        durable_name=durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_deliver=-1
+        durable_name=durable, ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_deliver=max_deliver
     )
-    subscription = await js.pull_subscribe(subject, durable=durable, stream=stream, config=config)
-    while True:
+    backoff = Backoff()
+    subscription = None
+    while subscription is None:
         try:
-            messages = await subscription.fetch(64, timeout=5)
-        except TimeoutError:
-            continue
-        for msg in messages:
+            subscription = await durable_pull(js, stream, subject, config)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - NATS may be restarting
+            delay = backoff.next()
+            log.warning("cannot subscribe; retrying", extra=logs.fields(consumer=durable, error=repr(exc), retry_in_s=delay))
+            await asyncio.sleep(delay)
+    while True:
+        for msg in await fetch(subscription, 64, backoff, durable):
             adopt_request_id(msg)
             try:
                 done = await handle(msg)
+            except asyncio.CancelledError:
+                raise
             except Exception:  # noqa: BLE001 - the message is redelivered
                 log.exception("message handling failed", extra=logs.fields(consumer=durable))
                 done = False
-            if done:
-                await msg.ack()
-            else:
-                await msg.nak(delay=2)
+            if not done and msg.metadata.num_delivered >= max_deliver:
+                log.error(
+                    "message dropped after its last delivery",
+                    extra=logs.fields(consumer=durable, subject=msg.subject, deliveries=msg.metadata.num_delivered),
+                )
+            await settle(msg, done, durable)
 
 
 async def check(client: Client) -> None:
