@@ -156,7 +156,7 @@ class BatchEndpoints:
 
     @rest.endpoint(envelopes.v1)
     async def SubmitBatch(self, request, context):
-        fields = multipart.parse(request.data, request.content_type)
+        fields = await multipart.parse_async(request.data, request.content_type)
         try:
             given = json.loads(fields["options"][0].text) if fields.get("options") else {}
         except ValueError:
@@ -173,7 +173,7 @@ class BatchEndpoints:
 
     @rest.endpoint(envelopes.rembg)
     async def RemoveBgBatch(self, request, context):
-        fields = multipart.parse(request.data, request.content_type)
+        fields = await multipart.parse_async(request.data, request.content_type)
         options = parse_options(env_str("MODEL", ""), "", "false", "0")
         batch, _ = await self._submit_batch(context, fields.get("images", []), options, "", 100)
         names = [job.filename for job in batch.jobs]

@@ -43,7 +43,7 @@ class ImagingEndpoints:
 
     async def _upload_or_url(self, request: httpbody_pb2.HttpBody) -> tuple[bytes, dict]:
         """The image of a multipart request: its `file` part, or fetched from `image_url`."""
-        fields = multipart.parse(request.data, request.content_type)
+        fields = await multipart.parse_async(request.data, request.content_type)
         upload = fields.get("file")
         if upload and upload[0].data:
             data = upload[0].data
@@ -51,7 +51,7 @@ class ImagingEndpoints:
             url = fields["image_url"][0].text.strip() if fields.get("image_url") else ""
             if not url:
                 raise invalid("NO_FILE", "No image provided: send the multipart field 'file' or 'image_url'", field="file")
-            data = await asyncio.to_thread(netguard.fetch, url, self.v1_max_bytes)
+            data = await netguard.fetch_async(url, self.v1_max_bytes)
         if len(data) > self.v1_max_bytes:
             raise file_too_large(self.v1_max_bytes)
         return data, fields
@@ -254,7 +254,7 @@ class ImagingEndpoints:
     async def _replacement(self, caller: Identity, reference: str) -> str:
         """replacementBackground: an http(s) URL (fetched through the SSRF guard), a background id or an image id."""
         if reference.startswith(("http://", "https://")):
-            data = await asyncio.to_thread(netguard.fetch, reference, self.v1_max_bytes, "replacementBackground")
+            data = await netguard.fetch_async(reference, self.v1_max_bytes, "replacementBackground")
             key = f"images/{caller.user_id}/img_{uuid.uuid4().hex}"
             await self._store_image(key, data)
             return key

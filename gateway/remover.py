@@ -62,7 +62,7 @@ def zip_name(filename: str, used: set[str]) -> str:
 class RemoverEndpoints:
     @rest.endpoint(envelopes.v1)
     async def CreateRemoverBatch(self, request, context):
-        fields = multipart.parse(request.data, request.content_type)
+        fields = await multipart.parse_async(request.data, request.content_type)
         parts = fields.get("images", [])
         if len(parts) < MIN_IMAGES:
             raise invalid("BATCH_TOO_SMALL", f"A batch needs at least {MIN_IMAGES} images", field="images")
