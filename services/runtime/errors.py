@@ -8,6 +8,7 @@ when it differs from the usual mapping of the gRPC code (413 has no gRPC code).
 from __future__ import annotations
 
 import inspect
+import logging
 
 import grpc
 from google.protobuf import any_pb2
@@ -32,6 +33,16 @@ HTTP_STATUS = {
     grpc.StatusCode.UNIMPLEMENTED: 501,
     grpc.StatusCode.UNAVAILABLE: 503,
     grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+}
+
+
+log = logging.getLogger(__name__)
+
+# What a client is told when a peer failed without a ServiceError of its own.
+_PLAIN_ERRORS = {
+    grpc.StatusCode.UNAVAILABLE: ("SERVICE_UNAVAILABLE", "A backend service is unavailable; retry shortly"),
+    grpc.StatusCode.DEADLINE_EXCEEDED: ("TIMEOUT", "A backend service did not answer in time; retry shortly"),
+    grpc.StatusCode.INTERNAL: ("INTERNAL_ERROR", "Internal error; it was logged, retry later or report it with the request id"),
 }
 
 
@@ -77,11 +88,12 @@ class ServiceError(Exception):
                         details = dict(info.metadata)
                         http_status = int(details.pop(HTTP_STATUS_KEY, 0)) or None
                         return cls(error.code(), info.reason, status.message, details=details, http_status=http_status)
-        reason = {
-            grpc.StatusCode.UNAVAILABLE: "SERVICE_UNAVAILABLE",
-            grpc.StatusCode.DEADLINE_EXCEEDED: "TIMEOUT",
-        }.get(error.code(), "INTERNAL_ERROR")
-        return cls(error.code(), reason, error.details() or "internal error")
+        # No ErrorInfo: an unhandled exception or a transport failure. Its text (exception
+        # reprs, SQL, peer addresses) is logged, never passed on.
+        code = error.code()
+        reason, message = _PLAIN_ERRORS.get(code, _PLAIN_ERRORS[grpc.StatusCode.INTERNAL])
+        log.warning("peer call failed without ErrorInfo: %s: %s", code.name, error.details())
+        return cls(code, reason, f"{message} ({code.name})")
 
 
 def invalid(reason: str, message: str, **details) -> ServiceError:

@@ -20,3 +20,12 @@ def test_error_info_survives_a_grpc_hop():
 def test_plain_grpc_errors_get_a_code(code, reason, status):
     error = ServiceError.from_rpc_error(grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), "boom"))
     assert (error.reason, error.http_status) == (reason, status)
+
+
+def test_a_peer_s_raw_error_text_is_not_passed_on(caplog):
+    """An unhandled exception in a peer arrives as plain text (SQL included): clients get a generic message."""
+    raw = "Unexpected <class 'sqlalchemy.exc.ProgrammingError'>: SELECT * FROM users WHERE email = 'a@b.c'"
+    with caplog.at_level("WARNING"):
+        error = ServiceError.from_rpc_error(grpc.aio.AioRpcError(grpc.StatusCode.UNKNOWN, grpc.aio.Metadata(), grpc.aio.Metadata(), raw))
+    assert error.reason == "INTERNAL_ERROR" and "SELECT" not in error.message and "UNKNOWN" in error.message
+    assert "SELECT * FROM users" in caplog.text
