@@ -15,7 +15,8 @@ import numpy as np
 from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
-from services.inference import models
+from services.inference import budget, models
+from services.inference.budget import MemoryBudget
 from services.inference.generation import Generation, Progress
 from services.inference.pipeline import compose, enhance, matting, segmentation, upscale
 from services.runtime.colour import parse_colour
@@ -49,22 +50,33 @@ class Operations:
         self.tile = env_int("UPSCALE_TILE", 128)
         self.tile_batch = env_int("UPSCALE_TILE_BATCH", 4)
         self.generation = Generation(store, server)
+        self.budget = MemoryBudget()
+        self._prefetched: dict[str, bytes] = {}  # inputs read to size their job, decoded next
 
     async def run(self, item: jobs_pb2.WorkItem, timings: dict[str, float], progress: Progress | None = None) -> jobs_pb2.JobResult:
         """Runs the work item; `timings` collects per-stage milliseconds for the job's log line,
         `progress` hears how far a long job (a generation) has come."""
         operation = item.WhichOneof("operation")
         if operation == "generate":
-            return await self.generation.run(item, timings, progress or _ignore)
+            async with self.budget.reserve(budget.job_bytes(operation, 0, 0)):
+                return await self.generation.run(item, timings, progress or _ignore)
         handler = {"remove_background": self.remove_background, "upscale": self.upscale, "enhance": self.enhance}.get(operation)
         if handler is None:
             raise invalid("UNSUPPORTED_OPERATION", f"This worker cannot run {operation!r} jobs")
-        started = time.perf_counter()
-        output, model = await handler(item.input_key, getattr(item, operation), timings)
-        return await self._store(item.job_id, output, model, started, timings)
+        # The input's header says how much memory the job will need: reserve it before decoding.
+        data = self._prefetched[item.input_key] = await self.store.get(item.input_key)
+        info = images.inspect(data)
+        scale = item.upscale.scale or 2 if operation == "upscale" else 1
+        try:
+            async with self.budget.reserve(budget.job_bytes(operation, info.width, info.height, scale)):
+                started = time.perf_counter()
+                output, model = await handler(item.input_key, getattr(item, operation), timings)
+                return await self._store(item.job_id, output, model, started, timings)
+        finally:
+            self._prefetched.pop(item.input_key, None)
 
     async def _decode(self, key: str) -> Image.Image:
-        data = await self.store.get(key)
+        data = self._prefetched.pop(key, None) or await self.store.get(key)
         return await asyncio.to_thread(images.decode_rgb, data, True)
 
     async def _store(self, job_id: str, output: Output, model: str, started: float, timings: dict) -> jobs_pb2.JobResult:

@@ -1,0 +1,52 @@
+"""Concurrency by memory: a job runs when the working memory it needs is free.
+
+A count of jobs is the wrong bound: four 1 MP photos need a few hundred MB,
+four 40 MP ones several GB. Each job reserves its estimate (from its pixel
+count) out of INFERENCE_MEMORY_BUDGET_MB before it decodes anything; a job
+larger than the whole budget runs alone rather than never.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from services.runtime.config import env_int
+
+MB = 1 << 20
+
+
+class MemoryBudget:
+    def __init__(self, total_bytes: int | None = None):
+        self.total = total_bytes if total_bytes is not None else env_int("INFERENCE_MEMORY_BUDGET_MB", 1200) * MB
+        self.free = self.total
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def reserve(self, nbytes: int):
+        """Waits until `nbytes` (capped at the whole budget) are free, holds them for the block."""
+        amount = max(0, min(int(nbytes), self.total))
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.free >= amount)
+            self.free -= amount
+        try:
+            yield amount
+        finally:
+            async with self._changed:
+                self.free += amount
+                self._changed.notify_all()
+
+
+# Working bytes per pixel, measured with tests/bench/memory.py (peak RSS over the input's pixels).
+BYTES_PER_PIXEL = {"remove_background": 36, "enhance": 24}
+UPSCALE_BYTES_PER_OUTPUT_PIXEL = 8
+GENERATION_BYTES = 256 * MB
+
+
+def job_bytes(operation: str, width: int, height: int, scale: int = 1) -> int:
+    """What one job of this operation on a width x height input needs, about."""
+    if operation == "generate":
+        return GENERATION_BYTES
+    if operation == "upscale":
+        return width * height * scale * scale * UPSCALE_BYTES_PER_OUTPUT_PIXEL
+    return width * height * BYTES_PER_PIXEL.get(operation, 36)
