@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 
 import grpc
-from google.api import httpbody_pb2
 
 from backdrop.gateway.v1 import gateway_pb2
 from backdrop.jobs.v1 import jobs_pb2
-from gateway import multipart, options, rest
+from gateway import downloads, multipart, options, rest
 from gateway.process import MB, parse_options
 from services.runtime import envelopes, identity
 from services.runtime.config import env_int
@@ -57,8 +56,9 @@ class AsyncEndpoints:
         status = {jobs_pb2.JOB_STATUS_COMPLETED: "completed", jobs_pb2.JOB_STATUS_FAILED: "failed"}.get(job.status, "processing")
         return gateway_pb2.ProcessingStatus(processing_id=job.id, status=status)
 
-    @rest.endpoint(envelopes.v1)
+    @downloads.streaming(envelopes.v1)
     async def DownloadResult(self, request, context):
+        """The result file, streamed in chunks (gateway/downloads.py); 423 while processing."""
         job = await self._own_job(context, request.processing_id)
         if job.expired:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, "EXPIRED", "The result has expired and was deleted", http_status=410)
@@ -67,8 +67,9 @@ class AsyncEndpoints:
         if job.status != jobs_pb2.JOB_STATUS_COMPLETED:
             raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, "LOCKED", "Still processing; try again shortly", http_status=423)
         extension = "jpg" if job.result.format == "jpeg" else job.result.format
+        body = await downloads.open_object(self.store, job.result.result_key, job.result.content_type)
         await context.send_initial_metadata(
             (("content-disposition", f'attachment; filename="{job.id}.{extension}"'),)
         )
-        data = await self.store.get(job.result.result_key)
-        return httpbody_pb2.HttpBody(content_type=job.result.content_type, data=data)
+        async for chunk in body:
+            yield chunk

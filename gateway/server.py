@@ -15,7 +15,7 @@ from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
-from gateway import backgrounds, multipart, options, rest
+from gateway import backgrounds, downloads, multipart, options, rest
 from gateway.accounts import AccountEndpoints
 from gateway.asynchronous import AsyncEndpoints
 from gateway.batches import JOB_STATUS, BatchEndpoints
@@ -198,15 +198,16 @@ class GatewayServicer(
             message=job.error_message if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
         )
 
-    @rest.endpoint(envelopes.v1)
+    @downloads.streaming(envelopes.v1)
     async def DownloadFile(self, request, context):
+        """A signed file, streamed in chunks (gateway/downloads.py), never held whole."""
         self.signer.verify(request.key, request.expires, request.signature)
         try:
-            data = await self.store.get(request.key)
             content_type = await self.store.content_type(request.key)
         except (ObjectNotFound, ValueError):
             raise not_found("FILE_NOT_FOUND", "The file does not exist or has been deleted") from None
-        return httpbody_pb2.HttpBody(content_type=content_type, data=data)
+        async for chunk in await downloads.open_object(self.store, request.key, content_type):
+            yield chunk
 
 
 async def main() -> None:

@@ -14,6 +14,7 @@ import os
 import pathlib
 import re
 import tempfile
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from services.runtime.config import env_bool, env_str
@@ -34,6 +35,7 @@ def check_key(key: str) -> str:
 class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def get(self, key: str) -> bytes: ...
+    def chunks(self, key: str, size: int) -> AsyncIterator[bytes]: ...
     async def content_type(self, key: str) -> str: ...
     async def delete(self, key: str) -> None: ...
     async def check(self) -> None: ...
@@ -76,6 +78,18 @@ class LocalObjectStore:
             return await asyncio.to_thread(self._path(key).read_bytes)
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
+
+    async def chunks(self, key: str, size: int) -> AsyncIterator[bytes]:
+        """The object `size` bytes at a time, so a download never holds it whole."""
+        try:
+            file = await asyncio.to_thread(self._path(key).open, "rb")
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+        try:
+            while chunk := await asyncio.to_thread(file.read, size):
+                yield chunk
+        finally:
+            file.close()
 
     async def content_type(self, key: str) -> str:
         path = self._path(key)
@@ -123,15 +137,18 @@ class S3ObjectStore:
         self._ensure_bucket()
         self.client.put_object(self.bucket, check_key(key), io.BytesIO(data), len(data), content_type=content_type)
 
-    def _get(self, key: str) -> bytes:
+    def _open(self, key: str):
         from minio.error import S3Error
 
         try:
-            response = self.client.get_object(self.bucket, check_key(key))
+            return self.client.get_object(self.bucket, check_key(key))
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchBucket"):
                 raise ObjectNotFound(key) from None
             raise
+
+    def _get(self, key: str) -> bytes:
+        response = self._open(key)
         try:
             return response.read()
         finally:
@@ -153,6 +170,16 @@ class S3ObjectStore:
 
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._get, key)
+
+    async def chunks(self, key: str, size: int) -> AsyncIterator[bytes]:
+        """The object `size` bytes at a time, so a download never holds it whole."""
+        response = await asyncio.to_thread(self._open, key)
+        try:
+            while chunk := await asyncio.to_thread(response.read, size):
+                yield chunk
+        finally:
+            response.close()
+            response.release_conn()
 
     async def content_type(self, key: str) -> str:
         return await asyncio.to_thread(self._content_type, key)

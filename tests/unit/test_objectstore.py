@@ -17,6 +17,12 @@ async def roundtrip(store) -> None:
         await store.get("results/missing.png")
     with pytest.raises(ObjectNotFound):
         await store.content_type("results/missing.png")
+    big = bytes(range(256)) * 1000
+    await store.put("results/job-1/big.bin", big, "application/octet-stream")
+    pieces = [chunk async for chunk in store.chunks("results/job-1/big.bin", 100_000)]
+    assert b"".join(pieces) == big and [len(p) for p in pieces] == [100_000, 100_000, 56_000]
+    with pytest.raises(ObjectNotFound):
+        [chunk async for chunk in store.chunks("results/missing.png", 100)]
     await store.put("uploads/gone.png", b"x", "image/png")
     await store.delete("uploads/gone.png")
     with pytest.raises(ObjectNotFound):

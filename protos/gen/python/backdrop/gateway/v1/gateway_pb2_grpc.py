@@ -204,7 +204,7 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingStatus.FromString,
                 _registered_method=True)
-        self.DownloadResult = channel.unary_unary(
+        self.DownloadResult = channel.unary_stream(
                 '/backdrop.gateway.v1.Gateway/DownloadResult',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
                 response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
@@ -239,7 +239,7 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
                 _registered_method=True)
-        self.DownloadFile = channel.unary_unary(
+        self.DownloadFile = channel.unary_stream(
                 '/backdrop.gateway.v1.Gateway/DownloadFile',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.SerializeToString,
                 response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
@@ -550,7 +550,7 @@ class GatewayServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DownloadResult(self, request, context):
-        """The result as an attachment; 423 while it is still processing.
+        """The result as an attachment, streamed in chunks; 423 while it is still processing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -597,7 +597,7 @@ class GatewayServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DownloadFile(self, request, context):
-        """Downloads a stored file through a signed, expiring URL.
+        """Downloads a stored file through a signed, expiring URL, streamed in chunks (any size).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -877,7 +877,7 @@ def add_GatewayServicer_to_server(servicer, server):
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingStatus.SerializeToString,
             ),
-            'DownloadResult': grpc.unary_unary_rpc_method_handler(
+            'DownloadResult': grpc.unary_stream_rpc_method_handler(
                     servicer.DownloadResult,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.FromString,
                     response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
@@ -912,7 +912,7 @@ def add_GatewayServicer_to_server(servicer, server):
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GetJobRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
             ),
-            'DownloadFile': grpc.unary_unary_rpc_method_handler(
+            'DownloadFile': grpc.unary_stream_rpc_method_handler(
                     servicer.DownloadFile,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DownloadFileRequest.FromString,
                     response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
@@ -1910,7 +1910,7 @@ class Gateway:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/backdrop.gateway.v1.Gateway/DownloadResult',
@@ -2099,7 +2099,7 @@ class Gateway:
             wait_for_ready=None,
             timeout=None,
             metadata=None):
-        return grpc.experimental.unary_unary(
+        return grpc.experimental.unary_stream(
             request,
             target,
             '/backdrop.gateway.v1.Gateway/DownloadFile',
