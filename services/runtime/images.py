@@ -3,7 +3,10 @@
 Used by the gateway (to refuse a bad upload before it is stored or queued) and
 by the inference service (to decode what it was given). Only PNG, JPEG and
 WebP are accepted, and the pixel count is bounded so that a few KB of PNG
-that claims 30000x30000 is refused without allocating its pixels.
+that claims 30000x30000 is refused without allocating its pixels. Decode time
+is bounded too: with the pixel cap, the one input whose decode cost grows
+without bound is a progressive JPEG with thousands of scans (each scan is a
+pass over the coefficients), so the scan count is capped (MAX_JPEG_SCANS).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ MAGIC = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"))
 SUPPORTED_TYPES_MESSAGE = "File type not allowed. Supported types: png, jpg, jpeg, webp"
 
 MAX_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000)
+# Encoders write 1 (baseline) to about 10 (progressive) scans; 100 leaves room for custom scan scripts.
+MAX_JPEG_SCANS = env_int("MAX_JPEG_SCANS", 100)
 # Pillow's own guard, as a second line behind ours.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
@@ -45,6 +50,24 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
+def jpeg_scans(data: bytes) -> int:
+    """How many scans (SOS markers) a JPEG holds: the header segments are skipped by their
+    lengths (metadata may contain any bytes), then SOS markers are counted; entropy-coded
+    data stuffs every 0xFF with 0x00, so FF DA appears there only as a marker."""
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return 0  # malformed: Pillow refuses it
+        marker = data[position + 1]
+        if marker == 0xFF:
+            position += 1  # fill byte
+        elif marker == 0xDA:
+            return data.count(b"\xff\xda", position)
+        else:
+            position += 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+    return 0
+
+
 def inspect(data: bytes) -> ImageInfo:
     """Format and size from the header only; raises ServiceError if unacceptable."""
     if _sniff(data) is None:
@@ -62,6 +85,12 @@ def inspect(data: bytes) -> ImageInfo:
         raise invalid("INVALID_FILE_TYPE", SUPPORTED_TYPES_MESSAGE)
     if width * height > MAX_PIXELS:
         raise too_many_pixels(width, height)
+    if fmt == "JPEG" and (scans := jpeg_scans(data)) > MAX_JPEG_SCANS:
+        raise invalid(
+            "INVALID_IMAGE",
+            f"The JPEG has {scans} scans; at most {MAX_JPEG_SCANS} are accepted: re-save it as a baseline or standard progressive JPEG",
+            max_scans=MAX_JPEG_SCANS,
+        )
     name, content_type = FORMATS[fmt]
     return ImageInfo(name, content_type, width, height)
 

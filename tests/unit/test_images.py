@@ -58,3 +58,28 @@ def test_exif_orientation_is_applied_on_decode():
     decoded = np.asarray(images.decode_rgb(buffer.getvalue()))
     assert decoded.shape == (40, 20, 3)
     assert decoded[:20].mean() > 250 and decoded[20:].mean() < 5  # white is now on top
+
+
+def _progressive_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(
+        buffer, format="JPEG", progressive=True, quality=90
+    )
+    return buffer.getvalue()
+
+
+def test_a_normal_progressive_jpeg_is_accepted():
+    data = _progressive_jpeg()
+    assert 1 < images.jpeg_scans(data) <= 20
+    assert images.inspect(data).format == "jpeg"
+    assert images.decode_rgb(data).size == (64, 64)
+
+
+def test_a_jpeg_with_thousands_of_scans_is_refused_before_decoding():
+    """Decode cost grows with the scan count: a few KB can hold thousands of scans."""
+    data = _progressive_jpeg()
+    last_scan = data[data.rindex(b"\xff\xda") : -2]
+    crafted = data[:-2] + last_scan * 2000 + b"\xff\xd9"
+    with pytest.raises(ServiceError) as caught:
+        images.inspect(crafted)
+    assert caught.value.reason == "INVALID_IMAGE" and "scans" in caught.value.message
