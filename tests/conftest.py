@@ -85,6 +85,7 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
         env={
             "WORK_ACK_WAIT_S": "6",
             "WORK_RETRY_DELAY_S": "1",
+            "WORK_MAX_ATTEMPTS": "3",
             "HEALTH_CHECK_INTERVAL_S": "0.5",
             "SYNC_TIMEOUT_S": "60",
             "CORS_ORIGINS": "*",

@@ -43,6 +43,11 @@ def job_statuses(mesh, batch_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def attempts(mesh, batch_id: str) -> int:
+    with psycopg.connect(mesh.service_env()["DATABASE_URL"], connect_timeout=3) as conn:
+        return conn.execute("SELECT max(attempts) FROM jobs WHERE batch_id = %s::uuid", (batch_id,)).fetchone()[0] or 0
+
+
 def ledger(mesh, batch_id: str) -> list[tuple[str, int]]:
     with psycopg.connect(mesh.service_env()["DATABASE_URL"], connect_timeout=3) as conn:
         rows = conn.execute(
@@ -105,3 +110,33 @@ def test_services_outlive_a_restart_of_their_peers(mesh, bearer, photo, peer):
     assert reply.status_code == 200, reply.text
     assert {name: mesh.children[name].process.pid for name in services} == pids
     assert all(mesh.children[name].process.poll() is None for name in services)
+
+
+def test_a_job_that_keeps_killing_its_worker_fails_and_is_refunded(mesh, bearer, photo):
+    """C1: a job whose every attempt ends in kill -9 (the OOM killer's way) is given up
+    after WORK_MAX_ATTEMPTS (3 in the test mesh) before any more work, and refunded."""
+    wait_for(lambda: healthy(mesh), 60, "the mesh to be healthy before the test")
+    balance = requests.get(f"{mesh.base_url}/v1/credits", headers=bearer, timeout=30).json()["balance"]
+    modelserver = mesh.children["modelserver"].process
+    os.killpg(modelserver.pid, signal.SIGSTOP)  # every attempt stops inside the worker
+    try:
+        accepted = requests.post(
+            f"{mesh.base_url}/v1/process/batch", files=[("files", ("p.jpg", photo, "image/jpeg"))],
+            data={"options": json.dumps({"tier": "basic"})}, headers=bearer, timeout=60,
+        )
+        assert accepted.status_code == 202, accepted.text
+        batch_id = accepted.json()["id"]
+        for attempt in (1, 2, 3):
+            wait_for(lambda: attempts(mesh, batch_id) == attempt, 60, f"attempt {attempt} to be in a worker")
+            worker = mesh.children["inference"].process.pid
+            os.kill(worker, signal.SIGKILL)
+            wait_for(lambda: mesh.children["inference"].process.pid != worker, 30, "the worker to be restarted")
+        wait_for(lambda: job_statuses(mesh, batch_id) == ["failed"], 60, "the job to be given up")
+    finally:
+        os.killpg(modelserver.pid, signal.SIGCONT)
+    status = requests.get(f"{mesh.base_url}/v1/process/jobs/{batch_id}", headers=bearer, timeout=30).json()
+    (failed,) = status["files"]
+    assert failed["error"] == "PROCESSING_FAILED" and "given up" in failed["message"], failed
+    wait_for(lambda: sorted(ledger(mesh, batch_id)) == [("charge", -BASIC_PRICE), ("refund", BASIC_PRICE)], 30, "the refund")
+    after = requests.get(f"{mesh.base_url}/v1/credits", headers=bearer, timeout=30).json()["balance"]
+    assert after == balance
