@@ -101,7 +101,7 @@ class GatewayServicer(
         unhealthy = await self._unhealthy_parts()
         if unhealthy:
             await rest.set_status(context, 503)
-            return gateway_pb2.HealthResponse(status="unhealthy", unhealthy=unhealthy)
+            return gateway_pb2.HealthResponse(status="degraded", unhealthy=unhealthy)
         return gateway_pb2.HealthResponse(status="healthy")
 
     @rest.endpoint(envelopes.rembg)

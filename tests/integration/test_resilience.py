@@ -52,7 +52,7 @@ def test_inference_server_down_answers_503_and_the_job_finishes_when_it_is_back(
             return reply.json() if reply.status_code == 503 else None
 
         health = wait_for(unhealthy, 30, "/health to report the inference server down")
-        assert health["status"] == "unhealthy"
+        assert health["status"] == "degraded"
         assert "inference/model-server" in health["unhealthy"]
 
         response = requests.post(
