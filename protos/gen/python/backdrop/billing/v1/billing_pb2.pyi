@@ -35,18 +35,28 @@ class QuoteRequest(_message.Message):
     def __init__(self, imageCount: _Optional[int] = ..., tier: _Optional[str] = ...) -> None: ...
 
 class ChargeRequest(_message.Message):
-    __slots__ = ("user_id", "plan", "job_id", "tier", "image_count")
+    __slots__ = ("user_id", "plan", "job_id", "tier", "image_count", "model", "quality", "operation", "output_pixels", "steps")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     IMAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_PIXELS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     plan: str
     job_id: str
     tier: str
     image_count: int
-    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., job_id: _Optional[str] = ..., tier: _Optional[str] = ..., image_count: _Optional[int] = ...) -> None: ...
+    model: str
+    quality: str
+    operation: str
+    output_pixels: int
+    steps: int
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., job_id: _Optional[str] = ..., tier: _Optional[str] = ..., image_count: _Optional[int] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., operation: _Optional[str] = ..., output_pixels: _Optional[int] = ..., steps: _Optional[int] = ...) -> None: ...
 
 class ChargeResponse(_message.Message):
     __slots__ = ("credits_charged", "job_credits", "balance", "pricing", "model", "quality")
@@ -65,16 +75,20 @@ class ChargeResponse(_message.Message):
     def __init__(self, credits_charged: _Optional[int] = ..., job_credits: _Optional[_Iterable[int]] = ..., balance: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class ChargeBatchRequest(_message.Message):
-    __slots__ = ("user_id", "plan", "tier", "job_ids")
+    __slots__ = ("user_id", "plan", "tier", "job_ids", "model", "quality")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     JOB_IDS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     plan: str
     tier: str
     job_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., tier: _Optional[str] = ..., job_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    model: str
+    quality: str
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., tier: _Optional[str] = ..., job_ids: _Optional[_Iterable[str]] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class RefundRequest(_message.Message):
     __slots__ = ("job_id",)
