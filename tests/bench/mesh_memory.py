@@ -1,0 +1,150 @@
+"""`make bench-memory` (mesh part): does any process grow with the work it does?
+
+Starts a mesh, warms it with one small batch, then sends 1000 images (in
+batches of 500, seed 001's largest) and prints every process's RSS (children
+included) after the warm-up and at the end, with the end/start ratio: flat
+means within 5 %. Then one 40 MP photo with edge refinement through
+/v1/process/remove-background, and the inference process's peak RSS during
+it against its resting RSS. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+import numpy as np
+import psutil
+import requests
+from PIL import Image
+
+from deploy.local.mesh import REPO, Mesh, Ports
+
+IMAGES = int(os.environ.get("BENCH_MEMORY_IMAGES", "1000"))
+BATCH = 500
+
+
+def rss(mesh: Mesh) -> dict[str, int]:
+    sizes = {}
+    for name, child in mesh.children.items():
+        try:
+            root = psutil.Process(child.process.pid)
+            sizes[name] = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        except psutil.Error:
+            continue
+    return sizes
+
+
+class Peak(threading.Thread):
+    """Samples one process's RSS every 50 ms."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.process, self.peak, self.done = psutil.Process(pid), 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def small_photo() -> bytes:
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()).resize((256, 256)).save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def photo_40mp() -> bytes:
+    """The astronaut scaled to 7744x5163 (40 MP) with grain, so it is a photo, not flat colour."""
+    from skimage import data
+
+    image = Image.fromarray(data.astronaut()).resize((7744, 5163), Image.Resampling.BICUBIC)
+    noise = np.random.default_rng(0).integers(-6, 7, size=(5163, 7744, 3), dtype=np.int16)
+    pixels = np.clip(np.asarray(image, dtype=np.int16) + noise, 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def admin(mesh: Mesh) -> dict[str, str]:
+    email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password 1"
+    env = {**os.environ, **mesh.service_env(), "ADMIN_PASSWORD": password}
+    subprocess.run([sys.executable, "-m", "services.auth.cli", "create-admin", "--email", email], env=env, check=True, cwd=REPO, capture_output=True)
+    login = requests.post(f"{mesh.base_url}/v1/auth/login", json={"email": email, "password": password}, timeout=30).json()
+    headers = {"Authorization": f"Bearer {login['token']}"}
+    me = requests.get(f"{mesh.base_url}/v1/users/me", headers=headers, timeout=30).json()
+    granted = requests.post(f"{mesh.base_url}/v1/admin/credits", json={"user_id": me["id"], "amount": 100_000}, headers=headers, timeout=30)
+    granted.raise_for_status()
+    return headers
+
+
+def run_batch(mesh: Mesh, headers: dict, image: bytes, count: int) -> int:
+    files = [("images", (f"image{n}.jpg", image, "image/jpeg")) for n in range(count)]
+    created = requests.post(f"{mesh.base_url}/v1/background-remover/batch", files=files, data={"tier": "basic"}, headers=headers, timeout=600)
+    created.raise_for_status()
+    batch_id = created.json()["data"]["batchId"]
+    while True:
+        status = requests.get(f"{mesh.base_url}/v1/background-remover/batch/{batch_id}", headers=headers, timeout=60).json()["data"]
+        if status["status"] in ("completed", "failed"):
+            return status["progress"]["processedImages"]
+        time.sleep(1)
+
+
+def main() -> int:
+    image = small_photo()
+    with tempfile.TemporaryDirectory() as tmp:
+        mesh = Mesh(pathlib.Path(tmp) / "mesh", ports=Ports.free(), sink=lambda n, l: None, env={"SYNC_TIMEOUT_S": "300"})
+        mesh.start(timeout=180)
+        try:
+            headers = admin(mesh)
+            run_batch(mesh, headers, image, 20)  # warm-up: models loaded, pools filled
+            start = rss(mesh)
+            done, started = 0, time.perf_counter()
+            while done < IMAGES:
+                done += run_batch(mesh, headers, image, min(BATCH, IMAGES - done))
+            wall = time.perf_counter() - started
+            end = rss(mesh)
+
+            big = photo_40mp()
+            inference = mesh.children["inference"].process.pid
+            resting = psutil.Process(inference).memory_info().rss
+            peak = Peak(inference)
+            peak.start()
+            began = time.perf_counter()
+            reply = requests.post(
+                f"{mesh.base_url}/v1/process/remove-background",
+                files={"file": ("big.jpg", big, "image/jpeg")},
+                data={"tier": "basic", "edge_refinement": "50", "size": "full"},
+                headers=headers,
+                timeout=600,
+            )
+            big_s = time.perf_counter() - began
+            peak.done.set()
+            peak.join()
+        finally:
+            mesh.stop()
+    print(f"{done} images (256x256 JPEG, tier basic) in {wall:.0f} s on {os.cpu_count()} CPU cores")
+    print(f"{'process':14} {'after warm-up':>14} {'after':>10} {'end/start':>10}")
+    for name in sorted(start, key=lambda n: -start[n]):
+        ratio = end.get(name, 0) / start[name]
+        flag = "" if ratio <= 1.05 else "  (grew more than 5 %)"
+        print(f"{name:14} {start[name] / 1e6:11.0f} MB {end.get(name, 0) / 1e6:7.0f} MB {ratio:10.3f}{flag}")
+    print(
+        f"40 MP photo (7744x5163), edge refinement 50: HTTP {reply.status_code} in {big_s:.1f} s; "
+        f"inference RSS resting {resting / 1e6:.0f} MB, peak {peak.peak / 1e6:.0f} MB (+{(peak.peak - resting) / 1e6:.0f} MB)"
+    )
+    if reply.status_code != 200:
+        print(f"  the 40 MP request was refused: {reply.text[:300]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
