@@ -3,7 +3,8 @@
 
 A batch is many one-image jobs under one id, charged together at the quoted
 price (volume discount included) and refunded image by image when one fails:
-one bad image never fails the batch.
+one bad image never fails the batch. A refund re-prices the batch on the images
+still standing (services/billing/ledger.py), so bad images buy no discount.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from backdrop.billing.v1 import billing_pb2
 from backdrop.gateway.v1 import gateway_pb2
 from backdrop.jobs.v1 import jobs_pb2
 from gateway import multipart, rest
-from gateway.process import IDEMPOTENCY_NAMESPACE, MB, parse_options
+from gateway.process import IDEMPOTENCY_NAMESPACE, MB, parse_options, queue_charged, shielded
 from services.runtime import envelopes, identity, images
 from services.runtime.clock import iso_stamp
 from services.runtime.config import env_int, env_str
@@ -89,16 +90,6 @@ class BatchEndpoints:
             for part in parts:
                 digest.update(hashlib.sha256(part.data).digest() + (part.filename or "").encode())
             request_hash = digest.hexdigest()
-            existing = await self._batch_or_none(batch_id, caller.user_id)
-            if existing is not None:
-                if existing.request_hash != request_hash:
-                    raise idempotency_conflict()
-                charge = await self.billing.ChargeBatch(
-                    billing_pb2.ChargeBatchRequest(
-                        user_id=caller.user_id, plan=caller.plan, tier=tier, job_ids=[j.id for j in existing.jobs]
-                    )
-                )
-                return existing, charge
         items = [
             jobs_pb2.BatchItem(
                 job_id=str(uuid.uuid5(uuid.UUID(batch_id), str(n))) if key else str(uuid.uuid4()),
@@ -107,31 +98,39 @@ class BatchEndpoints:
             )
             for n, (part, info) in enumerate(zip(parts, infos))
         ]
-        charge = await self.billing.ChargeBatch(
-            billing_pb2.ChargeBatchRequest(user_id=caller.user_id, plan=caller.plan, tier=tier, job_ids=[i.job_id for i in items])
+        # The tier decides model and quality; billing refuses more than the tier includes (H4).
+        charge_request = billing_pb2.ChargeBatchRequest(
+            user_id=caller.user_id, plan=caller.plan, tier=tier, job_ids=[i.job_id for i in items],
+            model=options.model, quality=options.quality,
         )
-        try:
-            await asyncio.gather(
-                *(self.store.put(item.input_key, part.data, info.content_type) for item, part, info in zip(items, parts, infos))
-            )
-            options.model = options.model or charge.model
-            options.quality = options.quality or charge.quality
+        if key:
+            existing = await self._batch_or_none(batch_id, caller.user_id)
+            if existing is not None:
+                if existing.request_hash != request_hash:
+                    raise idempotency_conflict()
+                charge_request.job_ids[:] = [j.id for j in existing.jobs]
+                return existing, await self.billing.ChargeBatch(charge_request)
+
+        async def charge_and_queue():
+            charge = await self.billing.ChargeBatch(charge_request)
+            try:
+                await asyncio.gather(
+                    *(self.store.put(item.input_key, part.data, info.content_type) for item, part, info in zip(items, parts, infos))
+                )
+            except BaseException:
+                await self.removal.refund_unqueued([i.job_id for i in items])  # nothing was queued
+                raise
+            options.model, options.quality = charge.model, charge.quality
             for item, credits in zip(items, charge.job_credits):
                 item.credits = credits
-            batch = await self.removal.jobs.SubmitBatch(
-                jobs_pb2.SubmitBatchRequest(
-                    batch_id=batch_id, owner_id=caller.user_id, items=items, tier=charge.pricing.tier,
-                    request_hash=request_hash, remove_background=options,
-                )
+            request = jobs_pb2.SubmitBatchRequest(
+                batch_id=batch_id, owner_id=caller.user_id, items=items, tier=charge.pricing.tier,
+                request_hash=request_hash, remove_background=options,
             )
-        except grpc.aio.AioRpcError as failed:
-            if ServiceError.from_rpc_error(failed).reason != "IDEMPOTENCY_KEY_REUSED":  # that charge is the first request's
-                await asyncio.gather(*(self.billing.Refund(billing_pb2.RefundRequest(job_id=i.job_id)) for i in items))
-            raise
-        except BaseException:
-            await asyncio.gather(*(self.billing.Refund(billing_pb2.RefundRequest(job_id=i.job_id)) for i in items))
-            raise
-        return batch, charge
+            refund = lambda: self.removal.refund_unqueued([i.job_id for i in items])  # noqa: E731
+            return await queue_charged(self.removal.jobs.SubmitBatch, request, refund), charge
+
+        return await shielded(charge_and_queue())
 
     def _batch_job(self, batch: jobs_pb2.Batch) -> gateway_pb2.BatchJob:
         status, done = batch_status(list(batch.jobs))

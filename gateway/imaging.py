@@ -224,11 +224,12 @@ class ImagingEndpoints:
         return enhancement
 
     async def _submit_enhancement(
-        self, context, caller: Identity, image_id: str, job_options, input_key: str = ""
+        self, context, caller: Identity, image_id: str, job_options, input_key: str = "", output_pixels: int = 0
     ) -> gateway_pb2.EnhancementResponse:
         input_key = input_key or await self.image_key(caller, image_id, "imageId")
         job, _ = await self.removal.submit(
-            caller, b"", job_options, self.v1_max_bytes, stored_key=input_key, idempotency_key=rest.idempotency_key(context)
+            caller, b"", job_options, self.v1_max_bytes, stored_key=input_key, idempotency_key=rest.idempotency_key(context),
+            output_pixels=output_pixels,
         )
         response = await self._enhancement(context, caller, image_id, job)
         if job.status == jobs_pb2.JOB_STATUS_COMPLETED:
@@ -279,12 +280,18 @@ class ImagingEndpoints:
             raise invalid("UNSUPPORTED_OPTION", "faceEnhancement and backgroundEnhancement are not supported", field="faceEnhancement")
         quality = options.choice(request.quality, UPSCALE_QUALITIES, "quality")
         input_key = await self.image_key(caller, request.imageId, "imageId")
+        model = request.model.strip().lower()
+        # A named model works at its own factor (a 4x model for scale 2 is resized down after), so
+        # that factor bounds the result and prices it (M10).
+        work_scale = max(scale, await self.removal.model_scale(model)) if model else scale
         # Refused before any charge: a result above UPSCALE_MAX_OUTPUT_PIXELS.
         info = images.inspect(await self.store.get(input_key))
-        if info.width * info.height * scale * scale > images.upscale_limit():
-            raise images.upscale_too_large(info.width, info.height, scale)
-        upscale = jobs_pb2.UpscaleOptions(scale=scale, model=request.model.strip().lower(), quality=quality)
-        return await self._submit_enhancement(context, caller, request.imageId, upscale, input_key)
+        if info.width * info.height * work_scale * work_scale > images.upscale_limit():
+            raise images.upscale_too_large(info.width, info.height, work_scale)
+        upscale = jobs_pb2.UpscaleOptions(scale=scale, model=model, quality=quality)
+        return await self._submit_enhancement(
+            context, caller, request.imageId, upscale, input_key, output_pixels=info.width * info.height * work_scale * work_scale
+        )
 
     @rest.endpoint(envelopes.v1)
     async def GetEnhancement(self, request, context):

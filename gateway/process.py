@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 import uuid
 
@@ -16,11 +17,12 @@ from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.runtime import images
 from services.runtime.config import env_float
-from services.runtime.errors import ServiceError, file_too_large, idempotency_conflict, invalid, unavailable
+from services.runtime.errors import ServiceError, file_too_large, idempotency_conflict, invalid
 from services.runtime.identity import Identity
 from services.runtime.objectstore import ObjectStore
 
 MB = 1024 * 1024
+log = logging.getLogger(__name__)
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0c7a38-2f43-4a5e-9a8f-6f0d1c2b3a41")
 MAX_IDEMPOTENCY_KEY = 255
 QUALITIES = ("low", "medium", "high", "ultra")
@@ -88,12 +90,23 @@ class BackgroundRemoval:
         return any(m.task == task and m.ready for m in self._models[1].models)
 
     async def check_model(self, options: jobs_pb2.RemoveBackgroundOptions) -> None:
+        """Refuses an unknown model; a known alias becomes the model's name (what tiers name)."""
         names, _ = await self._model_names()
         if options.model not in names:
             valid = ", ".join(sorted(names))
             raise invalid(
                 "INVALID_MODEL", f"Unknown model {options.model!r}. Valid models: {valid}", valid_models=valid
             )
+        options.model = next(
+            (m.name for m in self._models[1].models if m.task == "segmentation" and options.model in (m.name, *m.aliases)),
+            options.model,
+        )
+
+    async def model_scale(self, name: str) -> int:
+        """The real factor of an upscaling model (0 when unknown): a 4x model serving scale 2 works at 4x."""
+        await self._model_names()
+        wanted = name.strip().lower()
+        return next((m.scale for m in self._models[1].models if m.task == "upscale" and wanted in (m.name, *m.aliases)), 0)
 
     async def submit(
         self,
@@ -107,74 +120,118 @@ class BackgroundRemoval:
         idempotency_key: str = "",
         stored_key: str = "",
         image_count: int = 1,
+        output_pixels: int = 0,
     ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
         """Checks the upload, charges the caller, stores it, queues the job and (unless told not to)
         waits for it, bounded. With `stored_key` the input is an image already stored (an
         uploaded image, a background, an earlier result) and `upload` is empty.
 
-        The charge comes before the work is queued; if queueing fails, it is refunded.
+        The tier decides model and quality: billing refuses a model or quality beyond the tier, or
+        picks the tier that includes them (H4). Heavy jobs are priced by their cost: `output_pixels`
+        for upscale, steps x images for generation (M10).
+        The charge comes before the work is queued, and the two run shielded from the client going
+        away (M4); see queue_charged.
         """
         operation = OPERATIONS[type(options)]
         if not stored_key and operation != "generate":
             if len(upload) > max_bytes:
                 raise file_too_large(max_bytes)
             info = images.inspect(upload)
-        if operation == "remove_background" and options.model:
-            await self.check_model(options)
+        requested = ("", "")
+        if operation == "remove_background":
+            if options.model:
+                await self.check_model(options)
+            requested = (options.model, options.quality)
         job_id, request_hash = str(uuid.uuid4()), ""
         if idempotency_key:
             # The key names the job: a retry finds it, charged and queued once.
             job_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{caller.user_id}:{idempotency_key}"))
             source = stored_key.encode() if stored_key else upload
             request_hash = hashlib.sha256(source + options.SerializeToString(deterministic=True) + tier.encode()).hexdigest()
-            existing = await self._existing(job_id, caller.user_id)
-            if existing is not None:
-                if existing.request_hash != request_hash:
-                    raise idempotency_conflict()
-                charged = await self.billing.Charge(
-                    billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=image_count)
-                )
-                if not wait:
-                    return existing, charged
-                return await self.jobs.WaitJob(
-                    jobs_pb2.WaitJobRequest(job_id=job_id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
-                ), charged
-        input_key = stored_key or (f"uploads/{job_id}/original.{info.format}" if upload else "")
-        # The charge and the upload's write overlap; the job is queued only once both are done.
-        charging = self.billing.Charge(
-            billing_pb2.ChargeRequest(user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=image_count)
+        charge = billing_pb2.ChargeRequest(
+            user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=image_count,
+            model=requested[0], quality=requested[1], operation=operation, output_pixels=output_pixels,
+            steps=options.steps if operation == "generate" else 0,
         )
-        storing = self.store.put(input_key, upload, info.content_type) if upload and not stored_key else _nothing()
-        charged, stored = await asyncio.gather(charging, storing, return_exceptions=True)
-        if isinstance(charged, BaseException):
-            if not isinstance(stored, BaseException) and upload and not stored_key:
-                await self.store.delete(input_key)
-            raise charged
-        try:
+        existing = await self._existing(job_id, caller.user_id) if idempotency_key else None
+        if existing is not None:
+            if existing.request_hash != request_hash:
+                raise idempotency_conflict()
+            if existing.status == jobs_pb2.JOB_STATUS_FAILED:
+                outcome(existing)  # its error; its credits came back
+            charged = await self.billing.Charge(charge)
+            if not wait:
+                return existing, charged
+            return await self.jobs.WaitJob(
+                jobs_pb2.WaitJobRequest(job_id=job_id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
+            ), charged
+        input_key = stored_key or (f"uploads/{job_id}/original.{info.format}" if upload else "")
+
+        async def charge_and_queue() -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
+            # The charge and the upload's write overlap; the job is queued only once both are done.
+            storing = self.store.put(input_key, upload, info.content_type) if upload and not stored_key else _nothing()
+            charged, stored = await asyncio.gather(self.billing.Charge(charge), storing, return_exceptions=True)
+            if isinstance(charged, BaseException):
+                if not isinstance(stored, BaseException) and upload and not stored_key:
+                    await self.store.delete(input_key)
+                raise charged
             if isinstance(stored, BaseException):
+                await self.refund_unqueued([job_id])  # nothing was queued
                 raise stored
             if operation == "remove_background":
-                options.model = options.model or charged.model
-                options.quality = options.quality or charged.quality
-            job = await self.jobs.SubmitJob(
-                jobs_pb2.SubmitJobRequest(
-                    job_id=job_id, input_key=input_key, owner_id=caller.user_id, **{operation: options},
-                    tier=charged.pricing.tier, credits=charged.credits_charged, notify_email=notify_email,
-                    request_hash=request_hash,
-                )
+                options.model, options.quality = charged.model, charged.quality
+            request = jobs_pb2.SubmitJobRequest(
+                job_id=job_id, input_key=input_key, owner_id=caller.user_id, **{operation: options},
+                tier=charged.pricing.tier, credits=charged.credits_charged, notify_email=notify_email,
+                request_hash=request_hash,
             )
-        except grpc.aio.AioRpcError as failed:
-            if ServiceError.from_rpc_error(failed).reason != "IDEMPOTENCY_KEY_REUSED":  # that charge is the first request's
-                await self.billing.Refund(billing_pb2.RefundRequest(job_id=job_id))
-            raise
-        except BaseException:
-            await self.billing.Refund(billing_pb2.RefundRequest(job_id=job_id))
-            raise
+            return await queue_charged(self.jobs.SubmitJob, request, lambda: self.refund_unqueued([job_id])), charged
+
+        job, charged = await shielded(charge_and_queue())
         if not wait:
             return job, charged
         return await self.jobs.WaitJob(
             jobs_pb2.WaitJobRequest(job_id=job.id, owner_id=caller.user_id, timeout_seconds=self.wait_s)
         ), charged
+
+    async def refund_unqueued(self, job_ids: list[str]) -> None:
+        """Best effort: a refund that fails here is made by billing's reconciler (the job does not exist)."""
+        try:
+            await asyncio.gather(*(self.billing.Refund(billing_pb2.RefundRequest(job_id=j), timeout=10) for j in job_ids))
+        except grpc.aio.AioRpcError:
+            log.warning("refund failed; billing's reconciler will make it", extra={"jobs": len(job_ids)})
+
+
+# SubmitJob/SubmitBatch failures after which the orchestrator may or may not hold the job: never refunded here.
+AMBIGUOUS = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED,
+             grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.ABORTED, grpc.StatusCode.DATA_LOSS}
+
+
+async def queue_charged(call, request, refund, attempts: int = 3):
+    """Queues charged work (M4). The job id is fixed, so SubmitJob/SubmitBatch are idempotent and an
+    ambiguous failure (the orchestrator may have committed the row) is retried, never refunded: if
+    the job never arrives, billing's reconciler refunds the charge once it sees no job. A definite
+    refusal means no job: refunded at once (except a reused key, whose charge is the first request's)."""
+    for attempt in range(attempts):
+        try:
+            return await call(request, timeout=env_float("SUBMIT_TIMEOUT_S", 20.0))
+        except grpc.aio.AioRpcError as failed:
+            if failed.code() in AMBIGUOUS:
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(0.5 * 2**attempt)
+                    continue
+                log.warning("queueing a charged job failed ambiguously; left to the reconciler", extra={"code": failed.code().name})
+            elif ServiceError.from_rpc_error(failed).reason != "IDEMPOTENCY_KEY_REUSED":
+                await refund()
+            raise
+
+
+async def shielded(work):
+    """Runs `work` to its end even when the request is cancelled (a client reset, Envoy's timeout):
+    a charge is never left without its job or its refund by a client going away."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())  # a cancelled caller never reads it
+    return await asyncio.shield(task)
 
 
 async def _nothing() -> None:
@@ -200,10 +257,6 @@ def outcome(job: jobs_pb2.Job) -> bool:
         raise ServiceError(
             grpc.StatusCode.INTERNAL, job.error_code or "PROCESSING_FAILED", "Failed to process image", details={"job_id": job.id}
         )
-    if job.error_code:  # queued, waiting on something down: it will run when that is back
-        raise unavailable(
-            job.error_code,
-            "The inference server is unavailable; the job is queued and will finish once it is back",
-            job_id=job.id,
-        )
+    # Still queued or running, also while the model server is down (error_code says so): charged and
+    # queued, it finishes once that is back, so the client gets 202 and the job id, not a 5xx to retry (L7).
     return False

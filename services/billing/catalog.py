@@ -15,6 +15,7 @@ from services.runtime.errors import ServiceError, invalid
 
 PLANS_FILE = pathlib.Path(env_str("BILLING_PLANS_FILE", str(pathlib.Path(__file__).with_name("plans.json"))))
 MAX_IMAGES = 500  # seed 001's largest batch
+QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "ultra": 3}
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,41 @@ class Catalog:
             raise invalid("INVALID_TIER", f"tier must be one of {', '.join(tiers)}", field="tier")
         return name, tiers[name]
 
+    def resolve(self, tier_name: str, model: str = "", quality: str = "") -> str:
+        """The tier a request is charged and checked at (H4): the tier decides model and quality.
+
+        A tier covers a request that names its model (or none) and its quality or a lower one.
+        Named tier: it must cover the request, else INVALID_OPTION names the tier that would.
+        No tier: the default tier if it covers the request, else the cheapest tier that does.
+        """
+        model, quality = model.strip().lower(), quality.strip().lower()
+        if not model and not quality:
+            return self.tier(tier_name)[0]
+        tiers = self.data["tiers"]
+
+        def covers(spec: dict) -> bool:
+            return (not model or spec["model"] == model) and (
+                not quality or QUALITY_RANK.get(quality, 99) <= QUALITY_RANK[spec["quality"]]
+            )
+
+        covering = sorted((t for t, spec in tiers.items() if covers(spec)), key=lambda t: tiers[t]["credits_per_image"])
+        asked = " and ".join(f"{k}={v}" for k, v in (("model", model), ("quality", quality)) if v)
+        if not covering:
+            offered = "; ".join(f"{t}: {spec['model']} up to {spec['quality']}" for t, spec in tiers.items())
+            raise invalid("INVALID_OPTION", f"No tier includes {asked}. Tiers: {offered}", field="model" if model else "quality")
+        if tier_name.strip():
+            tier, _ = self.tier(tier_name)
+            if tier not in covering:
+                raise invalid(
+                    "INVALID_OPTION",
+                    f"The {tier} tier does not include {asked}; the {covering[0]} tier does: send tier={covering[0]} or leave "
+                    f"model and quality out",
+                    field="tier", tier=covering[0],
+                )
+            return tier
+        default = self.tier("")[0]
+        return default if default in covering else covering[0]
+
     def check_allowed(self, plan: str, tier: str) -> None:
         allowed = self.plan(plan)["allowed_tiers"]
         if tier not in allowed:
@@ -45,12 +81,25 @@ class Catalog:
                 details={"tier": tier, "plan": plan, "allowed_tiers": ",".join(allowed)},
             )
 
-    def price(self, tier_name: str, image_count: int) -> billing_pb2.Pricing:
+    def cost_per_image(self, tier_name: str, operation: str = "", output_pixels: int = 0, steps: int = 0) -> int:
+        """A job's credits per image (M10): the tier's price, more for heavy work (plans.json `operations`).
+
+        upscale: per output megapixel; generate: per denoising step. Never below the tier's price.
+        """
+        per_image = self.tier(tier_name)[1]["credits_per_image"]
+        rates = self.data.get("operations", {})
+        if operation == "upscale" and output_pixels > 0:
+            per_image = max(per_image, math.ceil(output_pixels / 1_000_000 * rates["upscale"]["credits_per_megapixel"]))
+        elif operation == "generate" and steps > 0:
+            per_image = max(per_image, math.ceil(steps * rates["generate"]["credits_per_step"]))
+        return per_image
+
+    def price(self, tier_name: str, image_count: int, per_image: int | None = None) -> billing_pb2.Pricing:
         """Seed 001's breakdown; the final total is what the ledger charges."""
         if not 1 <= image_count <= MAX_IMAGES:
             raise invalid("INVALID_INPUT", f"imageCount must be from 1 to {MAX_IMAGES}", field="imageCount")
         tier, spec = self.tier(tier_name)
-        per_image = spec["credits_per_image"]
+        per_image = spec["credits_per_image"] if per_image is None else per_image
         base = per_image * image_count
         percentage = next((d["percentage"] for d in self.data["volume_discounts"] if image_count >= d["min_images"]), 0)
         discount = math.floor(base * percentage / 100)

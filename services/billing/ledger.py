@@ -49,6 +49,10 @@ ledger = sa.Table(
     sa.Column("tier", sa.Text),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+    # A batch's charges and refunds share its first job's id (L2).
+    sa.Column("batch", UUID),
+    # False while the orchestrator has not confirmed the charge's job exists (M4).
+    sa.Column("settled", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 payments = sa.Table(
     "payments",
@@ -70,6 +74,7 @@ subscriptions = sa.Table(
     sa.Column("payment_reference", sa.Text, nullable=False),
     sa.Column("subscribed_at", TZ, nullable=False, server_default=sa.func.now()),
     sa.Column("period_end", TZ, nullable=False),
+    sa.Column("payment_method", sa.Text, nullable=False, server_default=""),
 )
 
 
@@ -129,7 +134,8 @@ class Ledger:
         )
         account = (await conn.execute(opened)).one()
         period = _period()
-        if account.granted_period != period:
+        # Paid plans get their credits with each payment (subscriptions.py), not by the calendar.
+        if account.granted_period != period and self.catalog.plan(account.plan)["monthly_price"] <= 0:
             grant = self.catalog.plan(account.plan)["monthly_credits"]
             account = await self.append(conn, account, "grant", grant, period=period, description=f"{account.plan} plan, {period}")
             await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(granted_period=period))
@@ -138,20 +144,29 @@ class Ledger:
     def images_today(self, account) -> int:
         return account.images_today if account.quota_day == _today() else 0
 
-    async def charge(self, user_id: str, plan: str, job_id: str, tier: str, image_count: int) -> billing_pb2.ChargeResponse:
-        """One job of `image_count` images, at the quoted price."""
-        pricing = self.catalog.price(tier, image_count)
-        return await self._charge(user_id, plan, pricing, [(job_id, image_count, pricing.finalTotal)])
+    async def charge(self, request: billing_pb2.ChargeRequest) -> billing_pb2.ChargeResponse:
+        """One job of `image_count` images, at the quoted price: its tier's (H4), by its cost (M10)."""
+        tier = self.catalog.resolve(request.tier, request.model, request.quality)
+        per_image = self.catalog.cost_per_image(tier, request.operation, request.output_pixels, request.steps)
+        image_count = request.image_count or 1
+        pricing = self.catalog.price(tier, image_count, per_image)
+        return await self._charge(
+            request.user_id, request.plan, pricing, [(request.job_id, image_count, pricing.finalTotal)], request.model, request.quality
+        )
 
-    async def charge_batch(self, user_id: str, plan: str, tier: str, job_ids: list[str]) -> billing_pb2.ChargeResponse:
+    async def charge_batch(self, request: billing_pb2.ChargeBatchRequest) -> billing_pb2.ChargeResponse:
         """A batch of one-image jobs: the quoted total, spread over the jobs in whole credits."""
-        pricing = self.catalog.price(tier, len(job_ids))
+        job_ids = list(request.job_ids)
+        pricing = self.catalog.price(self.catalog.resolve(request.tier, request.model, request.quality), len(job_ids))
         share, extra = divmod(pricing.finalTotal, len(job_ids))
         items = [(job_id, 1, share + (1 if n < extra else 0)) for n, job_id in enumerate(job_ids)]
-        return await self._charge(user_id, plan, pricing, items)
+        return await self._charge(request.user_id, request.plan, pricing, items, request.model, request.quality, batch=job_ids[0])
 
-    async def _charge(self, user_id: str, plan: str, pricing: billing_pb2.Pricing, items) -> billing_pb2.ChargeResponse:
-        """Charges every (job id, images, credits) item or none; a job charged before is not charged again."""
+    async def _charge(
+        self, user_id: str, plan: str, pricing: billing_pb2.Pricing, items, model: str = "", quality: str = "", batch: str | None = None
+    ) -> billing_pb2.ChargeResponse:
+        """Charges every (job id, images, credits) item or none; a job charged before is not charged again,
+        and a job refunded before is not charged nor run again (JOB_REFUNDED)."""
         spec = self.catalog.data["tiers"][pricing.tier]
         job_ids = [job_id for job_id, _, _ in items]
         async with self.db.begin() as conn:
@@ -174,6 +189,7 @@ class Ledger:
                 )
                 if charged.scalar_one() < len(job_ids):
                     raise
+                await self._check_not_refunded(conn, job_ids)
                 balance = account.balance
             else:
                 balance_after, rows = account.balance, []
@@ -182,7 +198,7 @@ class Ledger:
                     rows.append(
                         dict(
                             user_id=user_id, kind="charge", amount=-credits, balance_after=balance_after, job_id=job_id,
-                            images=images, tier=pricing.tier, description=f"{images} image(s), {pricing.tier}",
+                            images=images, tier=pricing.tier, description=f"{images} image(s), {pricing.tier}", batch=batch,
                         )
                     )
                 inserted = await conn.execute(
@@ -192,6 +208,8 @@ class Ledger:
                     .returning(ledger.c.amount, ledger.c.images)
                 )
                 new = inserted.all()
+                if len(new) < len(items):
+                    await self._check_not_refunded(conn, job_ids)
                 balance = account.balance
                 if new:  # not all retries: move the balance by what was inserted
                     balance = (
@@ -208,9 +226,20 @@ class Ledger:
                         )
                     ).scalar_one()
         return billing_pb2.ChargeResponse(
-            credits_charged=pricing.finalTotal, balance=balance, pricing=pricing, model=spec["model"], quality=spec["quality"],
-            job_credits=[credits for _, _, credits in items],
+            credits_charged=pricing.finalTotal, balance=balance, pricing=pricing, model=model or spec["model"],
+            quality=quality or spec["quality"], job_credits=[credits for _, _, credits in items],
         )
+
+    async def _check_not_refunded(self, conn: AsyncConnection, job_ids: list[str]) -> None:
+        """A retry whose jobs were all refunded (they failed, or never reached the orchestrator) must not get them free."""
+        refunded = await conn.execute(sa.select(sa.func.count()).where(ledger.c.job_id.in_(job_ids), ledger.c.kind == "refund"))
+        if refunded.scalar_one() == len(job_ids):
+            raise ServiceError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "JOB_REFUNDED",
+                "This request's job was refunded (it failed or was never queued); send it again with a new Idempotency-Key",
+                http_status=409,
+            )
 
     def _check_daily_quota(self, account, image_count: int) -> None:
         limit = self.catalog.plan(account.plan)["daily_quota"]
@@ -225,7 +254,9 @@ class Ledger:
                 details={"limit": limit, "used": used, "resetsAt": iso(reset), "retry_after": retry_after},
             )
 
-    async def refund(self, job_id: str) -> billing_pb2.RefundResponse:
+    async def refund(self, job_id: str, reason: str = "job failed") -> billing_pb2.RefundResponse:
+        """A job's charge back, once. A batch's image gets back what re-pricing the batch on its remaining
+        images leaves over (L2): padding a batch with bad images does not buy the good ones a deeper discount."""
         async with self.db.begin() as conn:
             charge = (
                 await conn.execute(sa.select(ledger).where(ledger.c.job_id == job_id, ledger.c.kind == "charge"))
@@ -240,11 +271,52 @@ class Ledger:
             ).first()
             if done is not None:
                 return billing_pb2.RefundResponse(refunded=False)
+            amount = -charge.amount
+            if charge.batch is not None:
+                amount = await self._batch_refund(conn, charge)
             await self.append(
-                conn, account, "refund", -charge.amount, images=-charge.images, job_id=job_id, tier=charge.tier,
-                description="job failed",
+                conn, account, "refund", amount, images=-charge.images, job_id=job_id, tier=charge.tier,
+                description=reason, batch=charge.batch, settled=True,
             )
-        return billing_pb2.RefundResponse(refunded=True, credits=-charge.amount)
+            await conn.execute(ledger.update().where(ledger.c.id == charge.id).values(settled=True))
+        return billing_pb2.RefundResponse(refunded=True, credits=amount)
+
+    async def _batch_refund(self, conn: AsyncConnection, charge) -> int:
+        """What was paid for the batch beyond the price of its images still standing, at most this image's share."""
+        rows = (
+            await conn.execute(
+                sa.select(ledger.c.kind, sa.func.count(), sa.func.sum(ledger.c.amount))
+                .where(ledger.c.batch == charge.batch, ledger.c.kind.in_(("charge", "refund")))
+                .group_by(ledger.c.kind)
+            )
+        ).all()
+        totals = {kind: (count, int(amount or 0)) for kind, count, amount in rows}
+        charges, paid = totals.get("charge", (0, 0))
+        refunds, returned = totals.get("refund", (0, 0))
+        remaining = charges - refunds - 1
+        still_owed = self.catalog.price(charge.tier, remaining).finalTotal if remaining > 0 else 0
+        return max(0, min(-charge.amount, -paid - returned - still_owed))
+
+    async def settle(self, job_id: str) -> None:
+        """The orchestrator has the charge's job: the reconciler leaves it alone."""
+        async with self.db.begin() as conn:
+            await conn.execute(
+                ledger.update().where(ledger.c.job_id == job_id, ledger.c.kind == "charge", ~ledger.c.settled).values(settled=True)
+            )
+
+    async def unsettled(self, older_than_s: float, limit: int = 100) -> list[tuple[str, str]]:
+        """(job id, owner) of charges older than `older_than_s` whose job nobody has confirmed."""
+        async with self.db.connect() as conn:
+            rows = await conn.execute(
+                sa.select(ledger.c.job_id, ledger.c.user_id)
+                .where(
+                    ledger.c.kind == "charge", ~ledger.c.settled,
+                    ledger.c.created_at < sa.func.now() - dt.timedelta(seconds=older_than_s),
+                )
+                .order_by(ledger.c.created_at)
+                .limit(limit)
+            )
+            return [(row.job_id, row.user_id) for row in rows]
 
     async def credits(self, user_id: str, plan: str, page: int, limit: int) -> billing_pb2.Credits:
         async with self.db.begin() as conn:

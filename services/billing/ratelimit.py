@@ -9,6 +9,9 @@ one row per key and window.
 
 Descriptors Envoy sends (deploy/envoy): [user, plan] for the plan's hourly
 limit (seed 000), and [user, class(, api)] for seed 001's endpoint classes.
+The plan that decides the limits is billing's own (billing_accounts, cached for
+PLAN_CACHE_S), not the plan header: a token or API key minted before a downgrade
+or an expired subscription keeps naming the old plan (H5).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
+import uuid
 
 import sqlalchemy as sa
 from envoy.config.core.v3 import base_pb2
@@ -25,7 +30,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.billing.catalog import Catalog
-from services.billing.ledger import metadata
+from services.billing.ledger import accounts, metadata
+from services.runtime.config import env_float
 
 log = logging.getLogger(__name__)
 Unit = rls_pb2.RateLimitResponse.RateLimit
@@ -41,19 +47,20 @@ counters = sa.Table(
 )
 
 
-def limit_for(catalog: Catalog, entries: dict[str, str]) -> tuple[str, int, str] | None:
-    """(counter key, requests per window, unit name) of a descriptor, or None when unlimited."""
+def limit_for(catalog: Catalog, entries: dict[str, str], plan_name: str = "free") -> tuple[str, int, str] | None:
+    """(counter key, requests per window, unit name) of a descriptor, or None when unlimited.
+    `plan_name` is the user's plan as billing knows it; the descriptor's own plan entry is not trusted."""
     user = entries.get("user")
     if not user:
         return None
     if "class" in entries:
-        plan = catalog.plan(entries.get("plan", "free"))
+        plan = catalog.plan(plan_name)
         spec = catalog.data["endpoint_limits"].get(entries["class"])
         if spec is None or not plan["endpoint_limits"]:
             return None
         return f"{user}:{entries['class']}", spec["requests"], spec["unit"]
     if "plan" in entries:
-        per_hour = catalog.plan(entries["plan"])["requests_per_hour"]
+        per_hour = catalog.plan(plan_name)["requests_per_hour"]
         return (f"{user}:plan", per_hour, "hour") if per_hour else None
     return None
 
@@ -62,6 +69,27 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
     def __init__(self, db: AsyncEngine, catalog: Catalog):
         self.db = db
         self.catalog = catalog
+        self.cache_s = env_float("PLAN_CACHE_S", 10.0)
+        self._plans: dict[str, tuple[float, str]] = {}
+
+    async def plan_of(self, user_id: str, claimed: str) -> str:
+        """The user's plan in billing_accounts, cached for a few seconds. Without an account yet, the
+        claimed plan: the one billing opens the account with on the first charge."""
+        now = time.monotonic()
+        cached = self._plans.get(user_id)
+        if cached is None or now - cached[0] >= self.cache_s:
+            found = None
+            try:
+                uuid.UUID(user_id)
+            except ValueError:
+                pass
+            else:
+                async with self.db.connect() as conn:
+                    found = (await conn.execute(sa.select(accounts.c.plan).where(accounts.c.user_id == user_id))).scalar_one_or_none()
+            if len(self._plans) > 100_000:
+                self._plans.clear()
+            cached = self._plans[user_id] = (now, found)
+        return cached[1] or claimed or "free"
 
     async def _count(self, keys: list[tuple[str, dt.datetime]], hits: int) -> list[int]:
         rows = [{"key": key, "window_start": start, "count": hits} for key, start in keys]
@@ -83,7 +111,8 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
         limits = []
         for descriptor in request.descriptors:
             entries = {e.key: e.value for e in descriptor.entries}
-            found = limit_for(self.catalog, entries)
+            plan = await self.plan_of(entries["user"], entries.get("plan", "")) if entries.get("user") else "free"
+            found = limit_for(self.catalog, entries, plan)
             if found is None:
                 limits.append(None)
                 continue

@@ -7,17 +7,18 @@ import logging
 import pathlib
 import uuid
 
+import grpc
 from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
 
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
-from backdrop.jobs.v1 import jobs_pb2
+from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.billing.catalog import Catalog
 from services.billing import payments
 from services.billing.ledger import Ledger
 from services.billing.ratelimit import RateLimits
 from services.billing.subscriptions import Subscriptions
 from services.runtime import db, grpcio, logs, messaging
-from services.runtime.config import env_int, env_str
+from services.runtime.config import env_float, env_int, env_str, grpc_target
 from services.runtime.errors import invalid, rpc_errors
 
 MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
@@ -44,16 +45,16 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
 
     @rpc_errors
     async def Charge(self, request, context):
-        return await self.ledger.charge(
-            _uuid(request.user_id, "user_id"), request.plan, _uuid(request.job_id, "job_id"), request.tier, request.image_count or 1
-        )
+        request.user_id, request.job_id = _uuid(request.user_id, "user_id"), _uuid(request.job_id, "job_id")
+        return await self.ledger.charge(request)
 
     @rpc_errors
     async def ChargeBatch(self, request, context):
         if not request.job_ids:
             raise invalid("INVALID_INPUT", "a batch needs at least one job", field="job_ids")
-        job_ids = [_uuid(job_id, "job_ids") for job_id in request.job_ids]
-        return await self.ledger.charge_batch(_uuid(request.user_id, "user_id"), request.plan, request.tier, job_ids)
+        request.user_id = _uuid(request.user_id, "user_id")
+        request.job_ids[:] = [_uuid(job_id, "job_ids") for job_id in request.job_ids]
+        return await self.ledger.charge_batch(request)
 
     @rpc_errors
     async def Refund(self, request, context):
@@ -93,7 +94,8 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
 
 
 async def refund_failed_jobs(js, ledger: Ledger) -> None:
-    """Every failed job gets its credits back, once (the ledger's unique index)."""
+    """Every failed job gets its credits back, once (the ledger's unique index); any event of a job
+    settles its charge (the job exists, so the reconciler leaves it)."""
 
     async def refund(msg) -> bool:
         event = jobs_pb2.JobEvent.FromString(msg.data)
@@ -101,9 +103,41 @@ async def refund_failed_jobs(js, ledger: Ledger) -> None:
             result = await ledger.refund(event.job_id)
             if result.refunded:
                 log.info("job refunded", extra=logs.fields(job_id=event.job_id, credits=result.credits))
+        else:
+            await ledger.settle(event.job_id)
         return True
 
     await messaging.consume(js, CONSUMER, messaging.EVENTS_STREAM, f"{messaging.EVENTS_SUBJECT}.>", refund)
+
+
+async def reconcile_once(ledger: Ledger, jobs: jobs_pb2_grpc.JobServiceStub, older_than_s: float) -> int:
+    """Charges whose job the orchestrator does not have after `older_than_s` are refunded (M4): the
+    gateway died, or the client went away, between the charge and SubmitJob. A job that exists is
+    never refunded here; its FAILED event does that. Returns how many were refunded."""
+    refunded = 0
+    for job_id, owner_id in await ledger.unsettled(older_than_s):
+        try:
+            await jobs.GetJob(jobs_pb2.GetJobRequest(job_id=job_id, owner_id=owner_id), timeout=10)
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                continue  # the orchestrator cannot say: ask again next round
+            result = await ledger.refund(job_id, "job was never queued")
+            refunded += result.refunded
+            log.warning("charge without a job refunded", extra=logs.fields(job_id=job_id, credits=result.credits))
+            continue
+        await ledger.settle(job_id)
+    return refunded
+
+
+async def reconcile_loop(ledger: Ledger, jobs: jobs_pb2_grpc.JobServiceStub) -> None:
+    older_than_s = env_float("BILLING_RECONCILE_AFTER_S", 300.0)
+    interval = env_float("BILLING_RECONCILE_INTERVAL_S", 60.0)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await reconcile_once(ledger, jobs, older_than_s)
+        except Exception:  # noqa: BLE001 - next round
+            log.exception("could not reconcile charges")
 
 
 async def main() -> None:
@@ -116,6 +150,8 @@ async def main() -> None:
 
     rate_limits = RateLimits(engine, catalog)
     subscriptions = Subscriptions(ledger, payments.from_env())
+    orchestrator = grpcio.channel(grpc_target("ORCHESTRATOR_ADDR", 50052))
+    jobs = jobs_pb2_grpc.JobServiceStub(orchestrator)
 
     def register(server):
         billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog, subscriptions), server)
@@ -128,7 +164,11 @@ async def main() -> None:
     async def refunds():
         await refund_failed_jobs(js, ledger)
 
+    async def reconcile():
+        await reconcile_loop(ledger, jobs)
+
     async def close():
+        await orchestrator.close()
         await nats_client.drain()
         await engine.dispose()
 
@@ -137,7 +177,7 @@ async def main() -> None:
         port=env_int("BILLING_PORT", 50055),
         register=register,
         checks={"postgres": lambda: db.check(engine), "nats": lambda: messaging.check(nats_client)},
-        background=[refunds, rate_limits.expire, subscriptions.expire_loop],
+        background=[refunds, reconcile, rate_limits.expire, subscriptions.expire_loop],
         on_shutdown=close,
     )
 

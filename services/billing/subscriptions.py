@@ -36,15 +36,72 @@ class Subscriptions:
         ]
 
     async def expire_ended(self, user_id: str | None = None) -> int:
-        """Cancelled subscriptions whose period is over end: their accounts go back to free."""
-        ended = subscriptions.delete().where(subscriptions.c.status == "cancelled", subscriptions.c.period_end <= sa.func.now())
+        """Subscriptions whose period is over (H5): an active one renews, charging its payment method
+        for another period and granting the plan's credits; a cancelled one, or one whose renewal is
+        declined, ends and its account goes back to free. Returns how many ended."""
+        due = sa.select(subscriptions.c.user_id, subscriptions.c.status).where(subscriptions.c.period_end <= sa.func.now())
         if user_id:
-            ended = ended.where(subscriptions.c.user_id == user_id)
+            due = due.where(subscriptions.c.user_id == user_id)
+        async with self.ledger.db.connect() as conn:
+            rows = (await conn.execute(due)).all()
+        ended = 0
+        for row in rows:
+            if row.status == "active" and await self._renew(row.user_id):
+                continue
+            ended += await self._end(row.user_id)
+        return ended
+
+    async def _renew(self, user_id: str) -> bool:
+        """Charges one more period, under the subscription's row lock; False when the payment is refused."""
         async with self.ledger.db.begin() as conn:
-            users = [row.user_id for row in await conn.execute(ended.returning(subscriptions.c.user_id))]
-            if users:
-                await conn.execute(accounts.update().where(accounts.c.user_id.in_(users)).values(plan="free"))
-        return len(users)
+            row = (
+                await conn.execute(
+                    sa.select(subscriptions)
+                    .where(subscriptions.c.user_id == user_id, subscriptions.c.status == "active", subscriptions.c.period_end <= sa.func.now())
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                return True  # renewed or changed meanwhile
+            plan = self.catalog.data["plans"].get(row.plan)
+            if plan is None or plan["monthly_price"] <= 0:
+                return False
+            try:
+                payment = await self.payments.charge(
+                    user_id, row.payment_method, plan["monthly_price"], self.catalog.data["currency"], f"Backdrop {row.plan} renewal"
+                )
+            except ServiceError as refused:
+                log.warning("renewal refused; the subscription ends", extra={"user_id": user_id, "reason": refused.reason})
+                return False
+            period = dt.timedelta(days=self.catalog.data["subscription_days"])
+            # The next period follows on; after a long outage of billing it starts now.
+            period_end = max(row.period_end + period, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
+            await conn.execute(
+                subscriptions.update()
+                .where(subscriptions.c.user_id == user_id)
+                .values(period_end=period_end, payment_reference=payment.reference)
+            )
+            await conn.execute(
+                payments.insert().values(
+                    reference=payment.reference, user_id=user_id, plan=row.plan, amount=payment.amount, currency=payment.currency
+                )
+            )
+            account = await self.ledger.open_account(conn, user_id, row.plan)
+            await self.ledger.append(conn, account, "grant", plan["monthly_credits"], description=f"{row.plan} renewal {row.id}")
+        return True
+
+    async def _end(self, user_id: str) -> int:
+        async with self.ledger.db.begin() as conn:
+            gone = (
+                await conn.execute(
+                    subscriptions.delete()
+                    .where(subscriptions.c.user_id == user_id, subscriptions.c.period_end <= sa.func.now())
+                    .returning(subscriptions.c.user_id)
+                )
+            ).first()
+            if gone is not None:
+                await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(plan="free"))
+        return int(gone is not None)
 
     async def expire_loop(self) -> None:
         while True:
@@ -104,7 +161,7 @@ class Subscriptions:
             subscription_id = f"sub_{uuid.uuid4().hex[:16]}"
             period_end = dt.datetime.now(dt.UTC) + dt.timedelta(days=self.catalog.data["subscription_days"])
             values = {"id": subscription_id, "plan": plan_name, "status": "active", "payment_reference": payment.reference,
-                      "subscribed_at": sa.func.now(), "period_end": period_end}
+                      "subscribed_at": sa.func.now(), "period_end": period_end, "payment_method": payment_method}
             await conn.execute(
                 postgresql.insert(subscriptions).values(user_id=user_id, **values)
                 .on_conflict_do_update(index_elements=[subscriptions.c.user_id], set_=values)
