@@ -282,7 +282,8 @@ class Ledger:
         return billing_pb2.RefundResponse(refunded=True, credits=amount)
 
     async def _batch_refund(self, conn: AsyncConnection, charge) -> int:
-        """What was paid for the batch beyond the price of its images still standing, at most this image's share."""
+        """What was paid for the batch beyond the price of its images still standing: what the batch has
+        paid stays min(its quote, the price of its remaining images), so a refund never exceeds the charge."""
         rows = (
             await conn.execute(
                 sa.select(ledger.c.kind, sa.func.count(), sa.func.sum(ledger.c.amount))
@@ -295,7 +296,7 @@ class Ledger:
         refunds, returned = totals.get("refund", (0, 0))
         remaining = charges - refunds - 1
         still_owed = self.catalog.price(charge.tier, remaining).finalTotal if remaining > 0 else 0
-        return max(0, min(-charge.amount, -paid - returned - still_owed))
+        return max(0, -paid - returned - still_owed)
 
     async def settle(self, job_id: str) -> None:
         """The orchestrator has the charge's job: the reconciler leaves it alone."""

@@ -3,8 +3,12 @@ priced by its cost (M10), and the payment provider runs only when explicitly ena
 
 from __future__ import annotations
 
+import asyncio
+
+import grpc
 import pytest
 
+from gateway.process import queue_charged, shielded
 from services.billing import payments
 from services.billing.catalog import Catalog
 from services.runtime.errors import ServiceError
@@ -67,3 +71,64 @@ async def test_without_a_provider_a_paid_plan_is_503():
     with pytest.raises(ServiceError) as refused:
         await payments.NoPaymentProvider().charge("u", "pm_card_visa", 1, "IDR", "x")
     assert refused.value.reason == "PAYMENTS_NOT_CONFIGURED" and refused.value.http_status == 503
+
+
+class _Failed(grpc.aio.AioRpcError):
+    def __init__(self, code: grpc.StatusCode):
+        super().__init__(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details="x")
+
+
+def _calls(*outcomes):
+    """A fake SubmitJob that fails or answers in turn; records its calls."""
+    made = []
+
+    async def call(request, timeout=None):
+        made.append(request)
+        outcome = outcomes[len(made) - 1]
+        if isinstance(outcome, grpc.StatusCode):
+            raise _Failed(outcome)
+        return outcome
+
+    return call, made
+
+
+async def test_an_ambiguous_submit_failure_is_retried_and_never_refunded(monkeypatch):
+    monkeypatch.setattr(asyncio, "sleep", _no_sleep)
+    refunds = []
+
+    async def refund():
+        refunds.append(1)
+
+    call, made = _calls(grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, "job")
+    assert await queue_charged(call, "request", refund) == "job" and len(made) == 3 and not refunds
+    call, made = _calls(*[grpc.StatusCode.UNAVAILABLE] * 3)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await queue_charged(call, "request", refund)
+    assert not refunds  # left to billing's reconciler, which asks the orchestrator
+    call, made = _calls(grpc.StatusCode.INVALID_ARGUMENT)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await queue_charged(call, "request", refund)
+    assert refunds == [1] and len(made) == 1  # refused for sure: no job, refunded at once
+
+
+async def test_a_cancelled_request_does_not_abandon_its_charged_work():
+    finished = asyncio.Event()
+
+    async def work():
+        await asyncio.sleep(0.05)
+        finished.set()
+        return "queued"
+
+    request = asyncio.ensure_future(shielded(work()))
+    await asyncio.sleep(0)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    await asyncio.wait_for(finished.wait(), 2)
+
+
+_real_sleep = asyncio.sleep
+
+
+async def _no_sleep(seconds):
+    await _real_sleep(0)
