@@ -134,10 +134,12 @@ class Ledger:
         )
         account = (await conn.execute(opened)).one()
         period = _period()
-        # Paid plans get their credits with each payment (subscriptions.py), not by the calendar.
-        if account.granted_period != period and self.catalog.plan(account.plan)["monthly_price"] <= 0:
-            grant = self.catalog.plan(account.plan)["monthly_credits"]
-            account = await self.append(conn, account, "grant", grant, period=period, description=f"{account.plan} plan, {period}")
+        if account.granted_period != period:
+            # A subscription's credits come with each of its payments (subscriptions.py), not by the calendar (H5).
+            subscribed = (await conn.execute(sa.select(subscriptions.c.id).where(subscriptions.c.user_id == user_id))).first()
+            if subscribed is None:
+                grant = self.catalog.plan(account.plan)["monthly_credits"]
+                account = await self.append(conn, account, "grant", grant, period=period, description=f"{account.plan} plan, {period}")
             await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(granted_period=period))
         return account
 
