@@ -41,7 +41,8 @@ class CreditEndpoints:
         response = await self.billing.Subscribe(
             billing_pb2.SubscribeRequest(user_id=caller.user_id, plan=request.plan, paymentMethodId=request.paymentMethodId)
         )
-        # The account's plan follows; new tokens carry it.
+        # New tokens show the plan; charges, tiers and rate limits go by billing's own record of it,
+        # which also follows renewals and expiry (services/billing/ratelimit.py).
         await self.auth.UpdateUser(auth_pb2.UpdateUserRequest(user_id=caller.user_id, plan=response.data.plan))
         await rest.set_status(context, 201)
         return response
