@@ -6,9 +6,11 @@ only the values differ, and they come from the environment.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pathlib
+import re
 import string
 import sys
 
@@ -27,9 +29,22 @@ DEFAULTS = {
     "BILLING_HOST": "127.0.0.1",
     "BILLING_PORT": "50055",
     "DESCRIPTOR_SET": str(REPO / "protos" / "gen" / "backdrop.binpb"),
-    # 50 MB image + multipart framing.
+    # Upload routes: a 50 MB image + multipart framing. Every other route: JSON
+    # (the gateway's own caps, e.g. a base64 inpainting mask, fit inside it).
     "MAX_BODY_BYTES": str(52 * 1024 * 1024),
+    "MAX_JSON_BODY_BYTES": str(64 * 1024),
     "CORS_ORIGINS": "*",
+    # Proxies in front of Envoy that append X-Forwarded-For and are trusted to
+    # name the client: 0 when clients (or an L4 load balancer that keeps their
+    # address) connect directly; 1 behind one L7 proxy or ingress.
+    "ENVOY_XFF_TRUSTED_HOPS": "0",
+    # The overload manager's heap cap: 3/4 of the k8s pod's memory limit
+    # (k8s/base/envoy.yaml, 1Gi), the rest is not heap. Past 90% Envoy shrinks
+    # its heap, past 85% it resets the streams buffering most, past 95% it
+    # answers 503 and stops accepting connections.
+    "ENVOY_MAX_HEAP_BYTES": str(768 * 1024 * 1024),
+    "ENVOY_MAX_CONNECTIONS": "5000",
+    "ENVOY_MAX_WEBSOCKETS": "1000",
 }
 
 
@@ -41,8 +56,12 @@ K8S = {
     "AUTH_HOST": "auth",
     "BILLING_HOST": "billing",
     "DESCRIPTOR_SET": "/etc/envoy/backdrop.binpb",
+    # The Service keeps the client's address (externalTrafficPolicy: Local, an L4
+    # load balancer). Behind an L7 proxy or ingress, the number of them, then `make k8s`.
+    "ENVOY_XFF_TRUSTED_HOPS": "0",
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"
+GATEWAY_SERVICE = "backdrop.gateway.v1.Gateway"
 
 
 def cors_matchers(origins: str) -> str:
@@ -53,9 +72,33 @@ def cors_matchers(origins: str) -> str:
     return json.dumps([{"exact": o} for o in items])
 
 
+@functools.cache
+def upload_paths() -> tuple[str, ...]:
+    """REST paths of the gateway RPCs that take a google.api.HttpBody (multipart or raw
+    uploads): the routes with the large body limit. Read from the protos, not listed by hand."""
+    from google.api import annotations_pb2
+    from google.protobuf import descriptor_pb2
+
+    files = descriptor_pb2.FileDescriptorSet.FromString(pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes())
+    paths = []
+    for file in files.file:
+        for service in file.service:
+            if f"{file.package}.{service.name}" != GATEWAY_SERVICE:
+                continue
+            for method in service.method:
+                rule = method.options.Extensions[annotations_pb2.http]
+                path = getattr(rule, rule.WhichOneof("pattern") or "get", "")
+                if method.input_type == ".google.api.HttpBody" and path:
+                    if not re.fullmatch(r"[A-Za-z0-9/_-]+", path):
+                        raise ValueError(f"{method.name}: upload path {path!r} needs a regex of its own")
+                    paths.append(path)
+    return tuple(sorted(paths))
+
+
 def render(env: dict[str, str] | None = None) -> str:
     values = {**DEFAULTS, **{k: v for k, v in (os.environ if env is None else env).items() if k in DEFAULTS}}
     values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
+    values["UPLOAD_PATHS"] = "|".join(upload_paths())
     return string.Template(TEMPLATE.read_text()).substitute(values)
 
 

@@ -8,7 +8,10 @@ here (plans.json). Fixed windows aligned to the unit (minute, hour) keep it to
 one row per key and window.
 
 Descriptors Envoy sends (deploy/envoy): [user, plan] for the plan's hourly
-limit (seed 000), and [user, class(, api)] for seed 001's endpoint classes.
+limit (seed 000), [user, class(, api)] for seed 001's endpoint classes, and
+[remote_address, class] for the open routes (register, login, files, ...),
+which have no user to count: those count per client address (plans.json
+address_limits), an IPv6 client per /64, since one host commonly holds a /64.
 The plan that decides the limits is billing's own (billing_accounts, cached for
 PLAN_CACHE_S), not the plan header: a token or API key minted before a downgrade
 or an expired subscription keeps naming the old plan (H5).
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import json
 import logging
 import time
@@ -31,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.billing.catalog import Catalog
 from services.billing.ledger import accounts, metadata
-from services.runtime.config import env_float
+from services.runtime.config import env_float, env_str
 
 log = logging.getLogger(__name__)
 Unit = rls_pb2.RateLimitResponse.RateLimit
@@ -47,9 +51,45 @@ counters = sa.Table(
 )
 
 
-def limit_for(catalog: Catalog, entries: dict[str, str], plan_name: str = "free") -> tuple[str, int, str] | None:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(text: str) -> tuple[Network, ...]:
+    """BILLING_EXEMPT_ADDRESSES: comma-separated addresses or CIDRs."""
+    return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in text.split(",") if item.strip())
+
+
+# Client addresses the per-address limits do not count: a trusted internal caller,
+# or the test suite's loopback (its fixtures register hundreds of accounts).
+EXEMPT = networks(env_str("BILLING_EXEMPT_ADDRESSES", ""))
+
+
+def client_key(address: str, exempt: tuple[Network, ...] = EXEMPT) -> str | None:
+    """The counter's name for a client address (IPv4 as is, IPv6 by its /64); None when exempt."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if any(ip in network for network in exempt):
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def limit_for(
+    catalog: Catalog, entries: dict[str, str], plan_name: str = "free", exempt: tuple[Network, ...] = EXEMPT
+) -> tuple[str, int, str] | None:
     """(counter key, requests per window, unit name) of a descriptor, or None when unlimited.
     `plan_name` is the user's plan as billing knows it; the descriptor's own plan entry is not trusted."""
+    if "remote_address" in entries:
+        spec = catalog.data["address_limits"].get(entries.get("class", ""))
+        client = client_key(entries["remote_address"], exempt)
+        if spec is None or client is None:
+            return None
+        return f"address:{client}:{entries['class']}", spec["requests"], spec["unit"]
     user = entries.get("user")
     if not user:
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -97,25 +98,75 @@ def test_services_probe_grpc_health_and_take_config_from_the_environment(overlay
 
 def test_only_envoy_is_reachable_from_outside(overlay):
     _, docs = overlay
-    external = [n for n, s in of_kind(docs, "Service").items() if s["spec"].get("type") in ("LoadBalancer", "NodePort")]
+    services = of_kind(docs, "Service")
+    external = [n for n, s in services.items() if s["spec"].get("type") in ("LoadBalancer", "NodePort")]
     assert external == ["envoy"]
+    # The client's own address reaches Envoy (no SNAT): per-address limits and login backoff key on it.
+    assert services["envoy"]["spec"]["externalTrafficPolicy"] == "Local"
     policies = of_kind(docs, "NetworkPolicy")
     assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
+    assert [rule.get("from") for rule in policies["envoy-ingress"]["spec"]["ingress"]] == [None]  # anyone
 
-    def callers(name: str) -> list[str]:
-        rules = policies[f"{name}-ingress"]["spec"]["ingress"]
-        return [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for rule in rules for peer in rule.get("from", [])]
 
-    sources = {
-        name: callers(name)
-        for name in ("envoy", "gateway", "orchestrator", "inference", "triton", "postgres", "auth", "billing")
+# How a service's code reaches a peer: a shared client module, or an address setting.
+CLIENT_MODULES = {"db": "postgres", "messaging": "nats", "objectstore": "minio"}
+ADDRESS_SETTINGS = {"AUTH_ADDR": "auth", "BILLING_ADDR": "billing", "ORCHESTRATOR_ADDR": "orchestrator",
+                    "INFERENCE_ADDR": "inference", "TRITON_URL": "triton"}
+PACKAGES = {"gateway": REPO / "gateway", **{name: REPO / "services" / name for name in SERVICES if name != "gateway"}}
+
+
+def call_graph() -> dict[str, set[str]]:
+    """Who calls whom, read from the code (and, for Envoy, from its rendered clusters)."""
+    graph = {}
+    for name, package in PACKAGES.items():
+        code = "\n".join(path.read_text() for path in package.rglob("*.py"))
+        modules = {m for m, peer in CLIENT_MODULES.items()
+                   if re.search(rf"services\.runtime\.{m}\b|from services\.runtime import [^\n]*\b{m}\b", code)}
+        graph[name] = {CLIENT_MODULES[m] for m in modules} | {peer for s, peer in ADDRESS_SETTINGS.items() if s in code}
+    envoy = yaml.safe_load(render.render({**render.DEFAULTS, **render.K8S}))
+    graph["envoy"] = {
+        endpoint["endpoint"]["address"]["socket_address"]["address"]
+        for cluster in envoy["static_resources"]["clusters"]
+        for endpoint in cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
     }
-    assert sources["envoy"] == []  # anyone
-    assert sources["gateway"] == ["envoy"]
-    assert sources["orchestrator"] == ["gateway"] and sources["inference"] == ["gateway"]
-    assert sources["triton"] == ["inference"] and sources["postgres"] == ["orchestrator", "auth", "billing"]
-    assert sources["billing"] == ["gateway"]
-    assert sources["auth"] == ["envoy", "gateway"]
+    return graph
+
+
+def test_network_policies_admit_exactly_the_call_graph(overlay):
+    _, docs = overlay
+    graph = call_graph()
+    # The edges the review found missing (H1, M3), and the ones everything rests on.
+    assert graph["envoy"] == {"gateway", "auth", "billing"}  # the API, ext_authz, rate limits
+    assert graph["gateway"] == {"auth", "billing", "orchestrator", "inference", "minio"}
+    assert graph["orchestrator"] == {"postgres", "nats", "minio"}  # minio: retention's deletes
+    assert graph["inference"] == {"nats", "minio", "triton"}
+    assert graph["auth"] == {"postgres"}
+    assert graph["billing"] == {"postgres", "nats", "orchestrator"}  # orchestrator: the charge reconciler
+    policies = of_kind(docs, "NetworkPolicy")
+    services = of_kind(docs, "Service")
+    for target in set().union(*graph.values()):
+        rules = policies[f"{target}-ingress"]["spec"]["ingress"]
+        admitted = {peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for rule in rules for peer in rule["from"]}
+        assert admitted == {caller for caller, callees in graph.items() if target in callees}, target
+        ports = {port["port"] for rule in rules for port in rule["ports"]}
+        assert ports and ports <= {port["port"] for port in services[target]["spec"]["ports"]}, target
+
+
+def test_envoy_sheds_load_before_its_pod_is_oom_killed(overlay):
+    _, docs = overlay
+    (container,) = of_kind(docs, "Deployment")["envoy"]["spec"]["template"]["spec"]["containers"]
+    memory = container["resources"]["limits"]["memory"]
+    units = {"Mi": 2**20, "Gi": 2**30}
+    limit = int(memory[:-2]) * units[memory[-2:]]
+    overload = yaml.safe_load(render.render({**render.DEFAULTS, **render.K8S}))["overload_manager"]
+    monitors = {m["name"]: m["typed_config"] for m in overload["resource_monitors"]}
+    heap = monitors["envoy.resource_monitors.fixed_heap"]["max_heap_size_bytes"]
+    assert 0.5 * limit <= heap <= 0.8 * limit  # the rest of the pod's memory is not heap
+    assert monitors["envoy.resource_monitors.global_downstream_max_connections"]["max_active_downstream_connections"] > 0
+    actions = {a["name"] for a in overload["actions"]}
+    assert {"envoy.overload_actions.shrink_heap", "envoy.overload_actions.stop_accepting_requests"} <= actions
+    # Enough heap for several uploads of the largest size at once.
+    assert heap >= 8 * int(render.DEFAULTS["MAX_BODY_BYTES"])
 
 
 def test_triton_requests_a_gpu_only_in_production(overlay):
