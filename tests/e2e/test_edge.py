@@ -16,6 +16,7 @@ import grpc
 import numpy as np
 import pytest
 import requests
+import urllib3
 from google.protobuf import empty_pb2
 
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
@@ -69,12 +70,12 @@ def test_unknown_query_parameters_are_ignored(base_url, account):
 def test_small_routes_refuse_big_bodies_on_the_bytes_received(base_url, account):
     big = json.dumps({"email": account["user"]["email"], "password": "x" * 70_000}).encode()
 
-    def chunked():  # no Content-Length: only the bytes that arrive tell the size
-        for start in range(0, len(big), 8192):
-            yield big[start : start + 8192]
+    def chunked(data: bytes):  # no Content-Length: only the bytes that arrive tell the size
+        for start in range(0, len(data), 8192):
+            yield data[start : start + 8192]
 
     for content_type in ("application/json", "text/plain"):
-        reply = requests.post(f"{base_url}/v1/auth/login", data=chunked(), headers={"Content-Type": content_type}, timeout=30)
+        reply = requests.post(f"{base_url}/v1/auth/login", data=chunked(big), headers={"Content-Type": content_type}, timeout=30)
         assert reply.status_code == 413, reply.text
         body = reply.json()
         assert body["error"] == "PAYLOAD_TOO_LARGE" and "65536 bytes" in body["message"]
@@ -85,8 +86,11 @@ def test_small_routes_refuse_big_bodies_on_the_bytes_received(base_url, account)
     login = requests.post(f"{base_url}/v1/auth/login", json={"email": account["user"]["email"], "password": PASSWORD}, timeout=30)
     assert login.status_code == 200 and login.json()["user"]["id"] == account["user"]["id"]
     noise = jpeg(np.random.default_rng(7).integers(0, 256, (400, 400, 3), dtype=np.uint8))
-    assert len(noise) > 200_000
-    upload = requests.post(f"{base_url}/v1/images", files={"file": ("noise.jpg", noise, "image/jpeg")}, headers=bearer(account), timeout=60)
+    assert len(noise) > 100_000
+    form, content_type = urllib3.encode_multipart_formdata({"file": ("noise.jpg", noise, "image/jpeg")})
+    upload = requests.post(
+        f"{base_url}/v1/images", data=chunked(form), headers={**bearer(account), "Content-Type": content_type}, timeout=60
+    )
     assert upload.status_code in (200, 201), upload.text
     assert (upload.json().get("data") or upload.json())["width"] == 400
 
