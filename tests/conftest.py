@@ -86,6 +86,9 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
             "WORK_ACK_WAIT_S": "6",
             "WORK_RETRY_DELAY_S": "1",
             "WORK_MAX_ATTEMPTS": "3",
+            # Subscriptions in the tests pay with the local test provider's pm_card_* ids.
+            "PAYMENT_PROVIDER": "local",
+            "ALLOW_TEST_PAYMENTS": "true",
             "HEALTH_CHECK_INTERVAL_S": "0.5",
             "SYNC_TIMEOUT_S": "60",
             "CORS_ORIGINS": "*",

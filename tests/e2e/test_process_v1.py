@@ -116,7 +116,10 @@ def test_mask_matches_the_bare_model(base_url, astronaut, photo, post):
     assert iou >= 0.98, f"IoU {iou:.4f}"
 
 
-def test_portrait_model_by_seed_alias(base_url, photo, post):
+def test_portrait_model_by_seed_alias(base_url, photo, post, bearer):
+    # u2net_human_seg is MODNet, the professional tier's model: a plan that includes it first.
+    subscribed = requests.post(f"{base_url}/v1/subscription", json={"plan": "starter", "paymentMethodId": "pm_card_visa"}, headers=bearer, timeout=30)
+    assert subscribed.status_code == 201, subscribed.text
     response = post(photo, model="u2net_human_seg", return_mask="true")
     assert response.status_code == 200, response.text
     mask = np.asarray(Image.open(io.BytesIO(requests.get(response.json()["mask"], timeout=30).content)))

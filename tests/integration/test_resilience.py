@@ -43,7 +43,7 @@ def get_job(mesh, job_id: str) -> jobs_pb2.Job:
         return jobs_pb2_grpc.JobServiceStub(channel).GetJob(jobs_pb2.GetJobRequest(job_id=job_id), timeout=5)
 
 
-def test_inference_server_down_answers_503_and_the_job_finishes_when_it_is_back(mesh, photo, key_headers):
+def test_inference_server_down_answers_202_and_the_job_finishes_when_it_is_back(mesh, photo, key_headers):
     base = mesh.base_url
     mesh.stop_child("modelserver")
     try:
@@ -58,15 +58,16 @@ def test_inference_server_down_answers_503_and_the_job_finishes_when_it_is_back(
         response = requests.post(
             f"{base}/v1/process/remove-background", files={"file": ("p.jpg", photo)}, headers=key_headers, timeout=60
         )
-        assert response.status_code == 503, response.text
+        # Charged and queued: a 202 with the job id (L7), so a client polls instead of paying again.
+        assert response.status_code == 202, response.text
         body = response.json()
-        assert body["error"] == "MODEL_SERVER_UNAVAILABLE"
-        job_id = body["details"]["job_id"]
+        assert body["status"] == "processing"
+        job_id = body["id"]
         assert get_job(mesh, job_id).status == jobs_pb2.JOB_STATUS_QUEUED
 
         legacy = requests.post(f"{base}/remove-bg", files={"image": ("p.jpg", photo)}, headers=key_headers, timeout=60)
-        assert legacy.status_code == 503
-        assert "unavailable" in legacy.json()["error"]
+        assert legacy.status_code == 202
+        assert legacy.json()["status"] == "processing"
     finally:
         mesh.restart_child("modelserver")
 
