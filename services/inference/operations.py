@@ -120,15 +120,16 @@ class Operations:
             if size != source.size:
                 source = source.resize(size, Image.Resampling.LANCZOS)
             roi = _scaled_box(options.roi, factor, size) if options.HasField("roi") else (0, 0, *size)
-            rgb = np.asarray(source.convert("RGB"))
+            colour = source if source.mode == "RGB" else source.convert("RGB")
+            rgb = np.asarray(colour)
             if source.mode == "RGBA" and source.getextrema()[3][0] < 255:
                 # Already cut out (a previous job's result): its alpha is the mask; no model run.
                 return rgb, roi, np.asarray(source.getchannel("A"), dtype=np.float32) / 255.0, None
-            region = source.convert("RGB").crop(roi)
-            return rgb, roi, None, segmentation.preprocess(spec, region, quality)
+            return rgb, roi, None, segmentation.preprocess(spec, colour.crop(roi), quality)
 
         begin = time.perf_counter()
         rgb, roi, alpha, tensor = await asyncio.to_thread(prepare)
+        del image  # rgb holds the pixels now: the decoded image need not stay alive through finish()
         output = None
         if tensor is not None:
             inferred = time.perf_counter()
@@ -141,10 +142,12 @@ class Operations:
                 region = segmentation.to_mask(spec, output, (roi[2] - roi[0], roi[3] - roi[1]), quality)
                 mask = np.zeros(rgb.shape[:2], dtype=np.float32)
                 mask[roi[1] : roi[3], roi[0] : roi[2]] = np.asarray(region, dtype=np.float32) / 255.0
-                mask = matting.refine_alpha(rgb, mask, options.edge_refinement)
-                outside = np.ones(mask.shape, dtype=bool)
-                outside[roi[1] : roi[3], roi[0] : roi[2]] = False
-                mask[outside] = 0.0  # refinement must not reach past the region either
+                mask = matting.refine_alpha(rgb, mask, options.edge_refinement, inplace=True)
+                # Refinement must not reach past the region either.
+                mask[: roi[1]] = 0.0
+                mask[roi[3] :] = 0.0
+                mask[:, : roi[0]] = 0.0
+                mask[:, roi[2] :] = 0.0
             # A cut-out input already holds the subject's own colours; a photo's edge mixes in the old background.
             colours = matting.decontaminate(rgb, mask) if options.edge_refinement > 0 and alpha is None else rgb
             matte = (255, 255, 255)
@@ -158,9 +161,11 @@ class Operations:
                 pixels = compose.composite(colours, mask, compose.solid((rgb.shape[1], rgb.shape[0]), colour), options.blend_mode)
             else:
                 pixels = compose.cutout(colours, mask)
-            alpha8 = np.round(mask * 255.0).astype(np.uint8)
+            del colours
+            alpha8 = compose.alpha8(mask)
+            del mask
             if options.crop:
-                box = compose.subject_box(alpha8.astype(np.float32), max(0, options.crop_margin))
+                box = compose.subject_box(alpha8, max(0, options.crop_margin))
                 if box is not None:
                     pixels = pixels[box[1] : box[3], box[0] : box[2]]
                     alpha8 = alpha8[box[1] : box[3], box[0] : box[2]]
@@ -178,8 +183,7 @@ class Operations:
         scale = options.scale or 2
         spec = models.resolve_upscaler(options.model, scale, options.quality)
         image = await self._decode(input_key)
-        if image.width * image.height * scale * scale > images.upscale_limit():
-            raise images.upscale_too_large(image.width, image.height, scale)
+        _check_upscale(image.width, image.height, scale, spec)
         rgb = np.asarray(image.convert("RGB"))
         height, width = rgb.shape[:2]
         padded = await asyncio.to_thread(upscale.padded_input, rgb, self.tile, spec.context)
@@ -217,6 +221,23 @@ class Operations:
             return Output(enhanced, None, options.output_format, options.output_quality)
 
         return await asyncio.to_thread(work), ""
+
+
+def _check_upscale(width: int, height: int, scale: int, spec: upscale.UpscaleSpec) -> None:
+    """Refuses what would pass the output cap at the model's own factor: a 4x model serving
+    scale=2 allocates its 4x result before resizing it down, so that is what must fit."""
+    limit = images.upscale_limit()
+    if width * height * spec.scale * spec.scale <= limit:
+        return
+    if spec.scale == scale:
+        raise images.upscale_too_large(width, height, scale)
+    raise invalid(
+        "IMAGE_TOO_LARGE",
+        f"{spec.name} upscales by {spec.scale} before resizing to {scale}x: {width}x{height} would be "
+        f"{width * spec.scale}x{height * spec.scale} ({width * height * spec.scale**2 / 1e6:.1f} MP), above the "
+        f"{limit / 1e6:.0f} MP limit: send a smaller image, or use a {scale}x model",
+        max_output_pixels=limit,
+    )
 
 
 def _scaled_box(box: jobs_pb2.Box, factor: float, size: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -25,20 +25,29 @@ BLEND_MODES = ("normal", "multiply", "screen", "overlay")
 FORMATS = {"png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp")}
 
 
+def alpha8(alpha: np.ndarray) -> np.ndarray:
+    """The alpha at the 8 bits it is delivered in (HxW uint8), a stripe at a time: no full-size float copy."""
+    out = np.empty(alpha.shape, dtype=np.uint8)
+    for top, bottom in filters.stripes(alpha.shape[0], filters.stripe_rows(alpha.shape[1])):
+        part = np.clip(alpha[top:bottom], 0.0, 1.0) * 255.0
+        out[top:bottom] = np.round(part, out=part)
+    return out
+
+
 def cutout(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """HxWx4 uint8: the colours with alpha; fully transparent pixels zeroed, so
     nothing of the old background hides in them (and the PNG is smaller)."""
-    a8 = np.round(np.clip(alpha, 0.0, 1.0) * 255.0).astype(np.uint8)
+    a8 = alpha8(alpha)
     out = np.zeros((*alpha.shape, 4), dtype=np.uint8)
-    visible = a8 > 0
-    out[visible, :3] = rgb[visible]
+    np.copyto(out[..., :3], rgb, where=(a8 > 0)[..., None])
     out[..., 3] = a8
     return out
 
 
 def solid(size: tuple[int, int], rgba: tuple[int, int, int, int]) -> np.ndarray:
+    """A read-only HxWx4 view of one colour: the size of a pixel, whatever the image's."""
     width, height = size
-    return np.broadcast_to(np.array(rgba, dtype=np.uint8), (height, width, 4)).copy()
+    return np.broadcast_to(np.array(rgba, dtype=np.uint8), (height, width, 4))
 
 
 def fit_cover(background: Image.Image, size: tuple[int, int]) -> np.ndarray:
@@ -68,7 +77,15 @@ def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, mode: 
     Linear light, premultiplied: out_a = a_s + a_b(1 - a_s) and
     out_c * out_a = a_s * C + a_b(1 - a_s) * C_b, where C is the subject's
     colour blended with the backdrop: (1 - a_b) C_s + a_b B(C_b, C_s).
+    Per-pixel, so done in row stripes: the float copies are a stripe's size.
     """
+    out = np.empty((*alpha.shape, 4), dtype=np.uint8)
+    for top, bottom in filters.stripes(alpha.shape[0], filters.stripe_rows(alpha.shape[1])):
+        out[top:bottom] = _composite(rgb[top:bottom], alpha[top:bottom], background[top:bottom], mode)
+    return out
+
+
+def _composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, mode: str) -> np.ndarray:
     source = srgb_to_linear(rgb)
     backdrop = srgb_to_linear(background[..., :3])
     # The alpha at the 8 bits it is delivered in: where a cut-out would be transparent, only background shows.
@@ -77,10 +94,16 @@ def composite(rgb: np.ndarray, alpha: np.ndarray, background: np.ndarray, mode: 
     colour = (1 - a_b) * source + a_b * _blend(source, backdrop, mode)
     out_a = a_s + a_b * (1 - a_s)
     premultiplied = a_s * colour + a_b * (1 - a_s) * backdrop
-    out = np.zeros((*alpha.shape, 4), dtype=np.uint8)
+    out = np.empty((*alpha.shape, 4), dtype=np.uint8)
     out[..., :3] = linear_to_srgb(premultiplied / np.maximum(out_a, 1e-6))
     out[..., 3] = np.round(out_a[..., 0] * 255.0).astype(np.uint8)
     return out
+
+
+# Largest image blurred at full resolution; a larger one's background is blurred at about
+# BLUR_PIXELS and upsampled (a blur of a few % of the image loses nothing to it).
+BLUR_FULL_PIXELS = 2_000_000
+BLUR_PIXELS = 1_000_000
 
 
 def blurred_background(rgb: np.ndarray, alpha: np.ndarray, strength: float, style: str = "gaussian") -> np.ndarray:
@@ -91,23 +114,50 @@ def blurred_background(rgb: np.ndarray, alpha: np.ndarray, strength: float, styl
     a halo around it. strength 0-1 sets the blur to up to 3% of the image's
     longer side.
     """
+    height, width = alpha.shape
     radius = max(1.0, strength * 0.03 * max(alpha.shape))
-    weight = (alpha < 0.02)[..., None].astype(np.float32)
-    light = srgb_to_linear(rgb) * weight
+    k = 1 if height * width <= BLUR_FULL_PIXELS else filters.block_factor(height * width, BLUR_PIXELS)
+    rows = filters.stripe_rows(width, k)
+    if k == 1:
+        weight = (alpha < 0.02)[..., None].astype(np.float32)
+        light = srgb_to_linear(rgb) * weight
+    else:
+        # Block means of the background's light and share; the blur's radius shrinks with them.
+        weight = np.empty((-(-height // k), -(-width // k), 1), np.float32)
+        light = np.empty((*weight.shape[:2], 3), np.float32)
+        col_counts = filters.block_counts(width, k)
+        for top, bottom in filters.stripes(height, rows):
+            part = slice(top // k, -(-bottom // k))
+            counts = np.outer(filters.block_counts(bottom - top, k), col_counts)[..., None]
+            share = (alpha[top:bottom] < 0.02)[..., None]
+            light[part] = filters.block_sum(srgb_to_linear(rgb[top:bottom]) * share, k) / counts
+            weight[part] = filters.block_sum(share, k) / counts
+        radius = max(1.0, radius / k)
     if style == "bokeh":
         blurred, norm = filters.disc(light, round(radius)), filters.disc(weight, round(radius))
     else:
         blurred, norm = filters.gaussian(light, radius / 2), filters.gaussian(weight, radius / 2)
+    del light, weight
     out = np.empty((*alpha.shape, 4), dtype=np.uint8)
-    out[..., :3] = linear_to_srgb(blurred / np.maximum(norm, 1e-4))
     out[..., 3] = 255
+    if k == 1:
+        out[..., :3] = linear_to_srgb(blurred / np.maximum(norm, 1e-4))
+        return out
+    # Numerator and denominator upsampled apart, so a block without background adds nothing.
+    up_light, up_norm = filters.Upsampler(blurred, k, width), filters.Upsampler(norm, k, width)
+    for top, bottom in filters.stripes(height, rows):
+        part = up_light.rows(top, bottom)
+        part /= np.maximum(up_norm.rows(top, bottom), 1e-4)
+        out[top:bottom, :, :3] = linear_to_srgb(part)
     return out
 
 
 def subject_box(alpha: np.ndarray, margin: int) -> tuple[int, int, int, int] | None:
     """(left, top, right, bottom) of the pixels with any alpha, widened by `margin`, within the image."""
-    rows = np.flatnonzero((alpha > 0).any(axis=1))
-    cols = np.flatnonzero((alpha > 0).any(axis=0))
+    visible = alpha > 0
+    rows = np.flatnonzero(visible.any(axis=1))
+    cols = np.flatnonzero(visible.any(axis=0))
+    del visible
     if rows.size == 0:
         return None
     height, width = alpha.shape

@@ -35,6 +35,11 @@ def box_mean(array: np.ndarray, radius: int) -> np.ndarray:
     2-D summed-area table, with about three float64 copies at the peak, not six."""
     if radius <= 0:
         return array.astype(np.float32, copy=True)
+    if array.ndim == 3 and array.shape[2] > 1:  # a channel at a time: the float64 sums are one channel's size
+        out = np.empty(array.shape, dtype=np.float32)
+        for channel in range(array.shape[2]):
+            out[..., channel] = box_mean(array[..., channel], radius)
+        return out
     height, width = array.shape[:2]
     total = _box_sum(_box_sum(array, radius, 0), radius, 1)
     rows, cols = np.arange(height), np.arange(width)
