@@ -192,7 +192,7 @@ class Mesh:
             "BACKDROP_HTTP_PORT": str(p.http),
             "URL_SIGNING_KEY": self._signing_key(),
         }
-        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS")
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS", "ENVOY_")
         env.update({k: v for k, v in os.environ.items() if k.startswith(passthrough)})
         env.update(self.env)
         return env
