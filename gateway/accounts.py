@@ -44,8 +44,10 @@ class AccountEndpoints:
 
     @rest.endpoint(envelopes.v1)
     async def UpdateMe(self, request, context):
+        caller = identity.required(context)
         update = auth_pb2.UpdateUserRequest(
-            user_id=identity.required(context).user_id,
+            user_id=caller.user_id,
+            session_id=caller.session_id,
             current_password=request.current_password,
             new_password=request.new_password,
         )

@@ -94,6 +94,7 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
             "CORS_ORIGINS": "*",
             # Seed 002's single-key install; its JavaScript example sends this very key.
             "API_KEY": STATIC_API_KEY,
+            "API_KEY_ALLOW_WEAK": "true",  # that example key is refused at start-up otherwise (H8)
             # Seed 003's notification emails go to the test's own SMTP server.
             "SMTP_SERVER": "127.0.0.1",
             "SMTP_PORT": str(mailbox.port),

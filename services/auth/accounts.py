@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import uuid
 
 import grpc
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from backdrop.auth.v1 import auth_pb2, auth_pb2_grpc
 from services.auth import tokens
 from services.auth.edge import BadCredential
+from services.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, password_matches
 from services.auth.store import AuthStore
 from services.runtime import logs
 from services.runtime.clock import iso as _iso
@@ -28,10 +26,6 @@ REFRESH_PREFIX = "rt_"
 LIMITS = {"email": 254, "password": 1024, "name": 200, "avatar": 2048}
 MIN_PASSWORD = 8
 BAD_LOGIN = "Invalid email or password"
-
-hasher = PasswordHasher()  # Argon2id with the library's current parameters
-# Compared against when the email is unknown, so both failures take as long.
-_DUMMY_HASH = hasher.hash("not-a-password-of-anyone")
 
 
 def _unauthenticated(reason: str, message: str) -> ServiceError:
@@ -88,24 +82,14 @@ def api_key_message(row) -> auth_pb2.ApiKey:
     )
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hasher.hash, password)
-
-
-async def password_matches(stored_hash: str, password: str) -> bool:
-    try:
-        return await asyncio.to_thread(hasher.verify, stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 class Accounts(auth_pb2_grpc.AuthServiceServicer):
     def __init__(self, store: AuthStore, keyring_of, edge=None):
         self.store = store
         self.keyring_of = keyring_of  # () -> KeyRing, refreshed by the server
         self.edge = edge  # the ext_authz check, for credentials sent inside other protocols
-        # Free failures before the backoff starts: per account, and (looser, as
-        # many people can share an address) per client IP.
+        # Free failures before the backoff starts: per account *and* client address (so
+        # nobody can lock a user out from elsewhere, M6), and (looser, as many people can
+        # share an address) per client address.
         self.free_per_account = env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
         self.free_per_ip = env_int("LOGIN_FREE_FAILURES_PER_IP", 50)
         self.max_block_s = env_int("LOGIN_MAX_BLOCK_S", 900)
@@ -139,7 +123,8 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         email = request.email.strip().lower()[: LIMITS["email"]]
         if not email or not request.password:
             raise invalid("MISSING_REQUIRED_FIELD", "email and password are required", field="email" if not email else "password")
-        free = {f"email:{email}": self.free_per_account}
+        account = f"account:{email}|{request.client_ip}"
+        free = {account: self.free_per_account}
         if request.client_ip:
             free[f"ip:{request.client_ip}"] = self.free_per_ip
         wait = await self.store.blocked_for(list(free))
@@ -151,12 +136,22 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
                 details={"retry_after": int(wait) + 1},
             )
         user = await self.store.user_by_email(email)
-        matched = await password_matches(user.password_hash if user else _DUMMY_HASH, request.password[: LIMITS["password"]])
+        password = request.password[: LIMITS["password"]]
+        matched = await password_matches(user.password_hash if user else DUMMY_HASH, password)
         if user is None or not matched:
             await self.store.record_failure(free, self.max_block_s)
             raise _unauthenticated("INVALID_CREDENTIALS", BAD_LOGIN)
-        await self.store.clear_failures(f"email:{email}")
+        await self.store.clear_failures(account)
+        if needs_rehash(user.password_hash):
+            await self._rehash(user, password)
         return await self._session(user)
+
+    async def _rehash(self, user, password: str) -> None:
+        """Upgrades a hash made with older Argon2 parameters; a busy pool leaves it for the next login."""
+        try:
+            await self.store.update_user(str(user.id), password_hash=await hash_password(password))
+        except ServiceError:
+            pass
 
     @rpc_errors
     async def Refresh(self, request, context):
@@ -164,6 +159,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             raise invalid("MISSING_REQUIRED_FIELD", "refreshToken is required", field="refreshToken")
         row, outcome = await self.store.use_refresh_token(tokens.digest(request.refresh_token))
         if outcome == "reused":
+            self.edge.forget(session_id=str(row.family_id))
             log.warning("refresh token reused; session revoked", extra=logs.fields(user_id=str(row.user_id)))
         if outcome != "ok":
             message = {"expired": "The refresh token has expired; log in again"}.get(outcome, "The refresh token is not valid")
@@ -175,7 +171,9 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
 
     @rpc_errors
     async def Logout(self, request, context):
-        await self.store.revoke_family(request.user_id, request.session_id)
+        if request.session_id:
+            await self.store.revoke_family(request.user_id, request.session_id)
+            self.edge.forget(session_id=request.session_id)
         return auth_pb2.LogoutResponse(success=True)
 
     async def _user(self, user_id: str):
@@ -204,7 +202,13 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             values["password_hash"] = await hash_password(_password(request.new_password, "new_password"))
         if not values:
             return user_message(user)
-        return user_message(await self.store.update_user(request.user_id, **values))
+        updated = await self.store.update_user(request.user_id, **values)
+        if "password_hash" in values:
+            # Whoever had the old password (or a stolen session) is out; the session that
+            # changed it stays. API keys stay: they are listed and revocable one by one.
+            await self.store.revoke_sessions(request.user_id, keep_family=request.session_id or None)
+            self.edge.forget(user_id=request.user_id)
+        return user_message(updated)
 
     @rpc_errors
     async def CreateApiKey(self, request, context):
@@ -240,7 +244,7 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
     async def Authenticate(self, request, context):
         credential = request.credential.strip()
         headers = {"x-api-key": credential} if credential.startswith("bdp_") else {"authorization": f"Bearer {credential}"}
-        if self.edge.static_key and credential == self.edge.static_key:
+        if self.edge.is_static_key(credential):
             headers = {"x-api-key": credential}
         try:
             caller = await self.edge.authenticate(headers)

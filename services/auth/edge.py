@@ -7,6 +7,16 @@ itself is removed from the forwarded request. Without a credential only the
 open paths pass. Why ext_authz for JWTs too (not jwt_authn): one place decides,
 with the same error envelope, for both kinds of credential, and the key ring
 is read from the same table that signs.
+
+A JWT passes only while its session is live (M1): logout, refresh-token
+reuse and a password change end the session's access tokens at once, not at
+their expiry. The session's state and the user's current role (so a demoted
+admin stops being one) are read from the database and cached per session for
+SESSION_CACHE_S (2 s by default): another replica of this service sees a
+revocation within that time, this one at once (the revoking RPC forgets it).
+
+Seed 002's static API_KEY is a plain `user` (plan API_KEY_PLAN), never an
+admin (H8): it is one secret shared by every client of an install.
 """
 
 from __future__ import annotations
@@ -14,6 +24,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +38,7 @@ from google.rpc import code_pb2, status_pb2
 from services.auth import tokens
 from services.auth.store import AuthStore
 from services.runtime import envelopes, identity, logs
+from services.runtime.config import ConfigError
 from services.runtime.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -48,7 +61,24 @@ class Caller:
     method: str
 
 
+# Single-user mode (AUTH_REQUIRED=false): the operator's own machine, every request its admin.
 LOCAL = Caller(LOCAL_USER_ID, "admin", "enterprise", "", "local")
+STATIC_KEY_ROLE = "user"
+MIN_STATIC_KEY = 16
+# Values published in docs and seeds (seed 002's example key, the README's quick start).
+KNOWN_STATIC_KEYS = frozenset({"change-me", "changeme", "your-api-key-here", "secret", "password", "api-key", "apikey", "test"})
+
+
+def check_static_key(key: str, allow_weak: bool) -> None:
+    """Refuses a guessable API_KEY at start-up: shorter than 16 characters or a published example.
+    API_KEY_ALLOW_WEAK=true lets one through (a test install that runs seed 002's examples as written)."""
+    if not key or allow_weak:
+        return
+    if len(key) < MIN_STATIC_KEY or key.strip().lower() in KNOWN_STATIC_KEYS:
+        raise ConfigError(
+            f"API_KEY is too weak: use at least {MIN_STATIC_KEY} random characters, not an example value "
+            "(e.g. `openssl rand -hex 24`); API_KEY_ALLOW_WEAK=true accepts it on a test install"
+        )
 
 
 class BadCredential(Exception):
@@ -63,11 +93,52 @@ def is_open(path: str) -> bool:
 
 
 class EdgeAuthorization(external_auth_pb2_grpc.AuthorizationServicer):
-    def __init__(self, store: AuthStore, keyring_of: Callable[[], tokens.KeyRing], required: bool, static_key: str):
+    def __init__(
+        self,
+        store: AuthStore,
+        keyring_of: Callable[[], tokens.KeyRing],
+        required: bool,
+        static_key: str,
+        static_plan: str = "pro",
+        session_cache_s: float = 2.0,
+    ):
         self.store = store
         self.keyring_of = keyring_of
         self.required = required
         self.static_key = static_key
+        self.static_caller = Caller(LOCAL_USER_ID, STATIC_KEY_ROLE, static_plan, "", "static_key")
+        self.session_cache_s = session_cache_s
+        self._sessions: dict[str, tuple[float, str, str | None]] = {}  # sid -> (until, user id, role or None)
+
+    def is_static_key(self, value: str) -> bool:
+        return bool(self.static_key) and hmac.compare_digest(value.encode(), self.static_key.encode())
+
+    def forget(self, session_id: str = "", user_id: str = "") -> None:
+        """Drops cached session states after a revocation, so this replica refuses at once."""
+        if session_id:
+            self._sessions.pop(session_id, None)
+        if user_id:
+            for sid in [sid for sid, (_, owner, _) in self._sessions.items() if owner == user_id]:
+                del self._sessions[sid]
+
+    async def _session_role(self, claims: tokens.Claims) -> str:
+        """The user's role now, while the token's session is live; BadCredential once it has ended."""
+        clock = time.monotonic()
+        cached = self._sessions.get(claims.session_id)
+        if cached is not None and cached[0] > clock and cached[1] == claims.user_id:
+            role = cached[2]
+        else:
+            try:
+                uuid.UUID(claims.session_id)
+                role = await self.store.session_role(claims.user_id, claims.session_id)
+            except ValueError:
+                role = None
+            if len(self._sessions) > 50_000:  # bounded: drop what has expired
+                self._sessions = {k: v for k, v in self._sessions.items() if v[0] > clock}
+            self._sessions[claims.session_id] = (clock + self.session_cache_s, claims.user_id, role)
+        if role is None:
+            raise BadCredential("SESSION_ENDED", "This session has ended (logout or password change); log in again")
+        return role
 
     async def authenticate(self, headers) -> Caller | None:
         """The caller a request's credential names; None without one."""
@@ -80,12 +151,13 @@ class EdgeAuthorization(external_auth_pb2_grpc.AuthorizationServicer):
                 claims = self.keyring_of().verify(token.strip())
             except tokens.TokenError as error:
                 raise BadCredential(error.reason, error.message) from None
-            return Caller(claims.user_id, claims.role, claims.plan, claims.session_id, "jwt")
+            role = await self._session_role(claims)
+            return Caller(claims.user_id, role, claims.plan, claims.session_id, "jwt")
         key = headers.get("x-api-key", "")
         if not key:
             return None
-        if self.static_key and hmac.compare_digest(key.encode(), self.static_key.encode()):
-            return Caller(LOCAL_USER_ID, LOCAL.role, LOCAL.plan, "", "static_key")
+        if self.is_static_key(key):
+            return self.static_caller
         owner = await self.store.user_by_api_key(tokens.digest(key)) if key.startswith("bdp_") else None
         if owner is None:
             raise BadCredential("INVALID_TOKEN", "The API key is not valid")

@@ -165,11 +165,25 @@ class AuthStore:
         async with self.db.begin() as conn:
             return (await conn.execute(update)).rowcount
 
-    async def family_live(self, family_id: str) -> bool:
-        """Whether a session still has an unrevoked token (logout ends it at once)."""
-        query = sa.select(sa.func.count()).where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+    async def session_role(self, user_id: str, family_id: str) -> str | None:
+        """The user's current role while the session (refresh-token family) is live; None once
+        it was logged out, revoked for reuse or by a password change, or the user is gone."""
+        live = sa.exists().where(
+            refresh_tokens.c.family_id == family_id,
+            refresh_tokens.c.user_id == user_id,
+            refresh_tokens.c.revoked_at.is_(None),
+        )
+        query = sa.select(users.c.role).where(users.c.id == user_id, live)
         async with self.db.connect() as conn:
-            return (await conn.execute(query)).scalar_one() > 0
+            return (await conn.execute(query)).scalar_one_or_none()
+
+    async def revoke_sessions(self, user_id: str, keep_family: str | None = None) -> int:
+        """Ends every session of a user but `keep_family` (a password change keeps the one that made it)."""
+        update = refresh_tokens.update().where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+        if keep_family:
+            update = update.where(refresh_tokens.c.family_id != keep_family)
+        async with self.db.begin() as conn:
+            return (await conn.execute(update.values(revoked_at=sa.func.now()))).rowcount
 
     # --- API keys ------------------------------------------------------------
 
@@ -199,6 +213,15 @@ class AuthStore:
         )
         async with self.db.begin() as conn:
             return (await conn.execute(update)).rowcount > 0
+
+    async def revoke_api_keys(self, user_id: str) -> int:
+        update = (
+            api_keys.update()
+            .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=sa.func.now())
+        )
+        async with self.db.begin() as conn:
+            return (await conn.execute(update)).rowcount
 
     async def user_by_api_key(self, key_hash: bytes):
         """The owner of a live key, and marks the key used."""
@@ -269,3 +292,12 @@ class AuthStore:
     async def clear_failures(self, subject: str) -> None:
         async with self.db.begin() as conn:
             await conn.execute(login_failures.delete().where(login_failures.c.subject == subject))
+
+    async def prune_failures(self) -> int:
+        """Forgets subjects whose failures are past the window and who are not blocked (L9)."""
+        delete = login_failures.delete().where(
+            login_failures.c.updated_at < sa.func.now() - FAILURE_WINDOW,
+            sa.or_(login_failures.c.blocked_until.is_(None), login_failures.c.blocked_until < sa.func.now()),
+        )
+        async with self.db.begin() as conn:
+            return (await conn.execute(delete)).rowcount

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63kdrop/auth/v1/auth.proto\x12\x10\x62\x61\x63kdrop.auth.v1\"o\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04plan\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\t\"\x7f\n\x0c\x41uthResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\r\n\x05token\x18\x02 \x01(\t\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\x12$\n\x04user\x18\x04 \x01(\x0b\x32\x16.backdrop.auth.v1.User\x12\x12\n\nexpires_in\x18\x05 \x01(\x05\"f\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x05 \x01(\t\"B\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\tclient_ip\x18\x03 \x01(\t\"\'\n\x0eRefreshRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"4\n\rLogoutRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\"!\n\x0eLogoutResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\xac\x01\n\x11UpdateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x61vatar\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x10\x63urrent_password\x18\x04 \x01(\t\x12\x14\n\x0cnew_password\x18\x05 \x01(\t\x12\x11\n\x04plan\x18\x06 \x01(\tH\x02\x88\x01\x01\x42\x07\n\x05_nameB\t\n\x07_avatarB\x07\n\x05_plan\"\\\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12\x14\n\x0clast_used_at\x18\x05 \x01(\t\"G\n\rCreatedApiKey\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x18.backdrop.auth.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"4\n\x13\x43reateApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"%\n\x12ListApiKeysRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"A\n\x13ListApiKeysResponse\x12*\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x18.backdrop.auth.v1.ApiKey\":\n\x13\x44\x65leteApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\napi_key_id\x18\x02 \x01(\t\"\'\n\x14\x44\x65leteApiKeyResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\"/\n\x10ListUsersRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"f\n\x11ListUsersResponse\x12%\n\x05users\x18\x01 \x03(\x0b\x32\x16.backdrop.auth.v1.User\x12\r\n\x05total\x18\x02 \x01(\x05\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\"Q\n\x03Jwk\x12\x0b\n\x03kty\x18\x01 \x01(\t\x12\x0b\n\x03\x63rv\x18\x02 \x01(\t\x12\t\n\x01x\x18\x03 \x01(\t\x12\x0b\n\x03kid\x18\x04 \x01(\t\x12\x0b\n\x03use\x18\x05 \x01(\t\x12\x0b\n\x03\x61lg\x18\x06 \x01(\t\"+\n\x04Jwks\x12#\n\x04keys\x18\x01 \x03(\x0b\x32\x15.backdrop.auth.v1.Jwk\"\x10\n\x0eGetJwksRequest\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"7\n\x08Identity\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t2\xd0\x07\n\x0b\x41uthService\x12M\n\x08Register\x12!.backdrop.auth.v1.RegisterRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\x12G\n\x05Login\x12\x1e.backdrop.auth.v1.LoginRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\x12K\n\x07Refresh\x12 .backdrop.auth.v1.RefreshRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\x12K\n\x06Logout\x12\x1f.backdrop.auth.v1.LogoutRequest\x1a .backdrop.auth.v1.LogoutResponse\x12\x43\n\x07GetUser\x12 .backdrop.auth.v1.GetUserRequest\x1a\x16.backdrop.auth.v1.User\x12I\n\nUpdateUser\x12#.backdrop.auth.v1.UpdateUserRequest\x1a\x16.backdrop.auth.v1.User\x12V\n\x0c\x43reateApiKey\x12%.backdrop.auth.v1.CreateApiKeyRequest\x1a\x1f.backdrop.auth.v1.CreatedApiKey\x12Z\n\x0bListApiKeys\x12$.backdrop.auth.v1.ListApiKeysRequest\x1a%.backdrop.auth.v1.ListApiKeysResponse\x12]\n\x0c\x44\x65leteApiKey\x12%.backdrop.auth.v1.DeleteApiKeyRequest\x1a&.backdrop.auth.v1.DeleteApiKeyResponse\x12T\n\tListUsers\x12\".backdrop.auth.v1.ListUsersRequest\x1a#.backdrop.auth.v1.ListUsersResponse\x12\x43\n\x07GetJwks\x12 .backdrop.auth.v1.GetJwksRequest\x1a\x16.backdrop.auth.v1.Jwks\x12Q\n\x0c\x41uthenticate\x12%.backdrop.auth.v1.AuthenticateRequest\x1a\x1a.backdrop.auth.v1.Identityb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x62\x61\x63kdrop/auth/v1/auth.proto\x12\x10\x62\x61\x63kdrop.auth.v1\"o\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04plan\x18\x04 \x01(\t\x12\x0c\n\x04role\x18\x05 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x06 \x01(\t\x12\x12\n\ncreated_at\x18\x07 \x01(\t\"\x7f\n\x0c\x41uthResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\r\n\x05token\x18\x02 \x01(\t\x12\x15\n\rrefresh_token\x18\x03 \x01(\t\x12$\n\x04user\x18\x04 \x01(\x0b\x32\x16.backdrop.auth.v1.User\x12\x12\n\nexpires_in\x18\x05 \x01(\x05\"f\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x05 \x01(\t\"B\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\tclient_ip\x18\x03 \x01(\t\"\'\n\x0eRefreshRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"4\n\rLogoutRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\nsession_id\x18\x02 \x01(\t\"!\n\x0eLogoutResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\"!\n\x0eGetUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\xc0\x01\n\x11UpdateUserRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06\x61vatar\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x10\x63urrent_password\x18\x04 \x01(\t\x12\x14\n\x0cnew_password\x18\x05 \x01(\t\x12\x11\n\x04plan\x18\x06 \x01(\tH\x02\x88\x01\x01\x12\x12\n\nsession_id\x18\x07 \x01(\tB\x07\n\x05_nameB\t\n\x07_avatarB\x07\n\x05_plan\"\\\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12\x12\n\ncreated_at\x18\x04 \x01(\t\x12\x14\n\x0clast_used_at\x18\x05 \x01(\t\"G\n\rCreatedApiKey\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x18.backdrop.auth.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"4\n\x13\x43reateApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"%\n\x12ListApiKeysRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"A\n\x13ListApiKeysResponse\x12*\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x18.backdrop.auth.v1.ApiKey\":\n\x13\x44\x65leteApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x12\n\napi_key_id\x18\x02 \x01(\t\"\'\n\x14\x44\x65leteApiKeyResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\"/\n\x10ListUsersRequest\x12\x0c\n\x04page\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\"f\n\x11ListUsersResponse\x12%\n\x05users\x18\x01 \x03(\x0b\x32\x16.backdrop.auth.v1.User\x12\r\n\x05total\x18\x02 \x01(\x05\x12\x0c\n\x04page\x18\x03 \x01(\x05\x12\r\n\x05limit\x18\x04 \x01(\x05\"Q\n\x03Jwk\x12\x0b\n\x03kty\x18\x01 \x01(\t\x12\x0b\n\x03\x63rv\x18\x02 \x01(\t\x12\t\n\x01x\x18\x03 \x01(\t\x12\x0b\n\x03kid\x18\x04 \x01(\t\x12\x0b\n\x03use\x18\x05 \x01(\t\x12\x0b\n\x03\x61lg\x18\x06 \x01(\t\"+\n\x04Jwks\x12#\n\x04keys\x18\x01 \x03(\x0b\x32\x15.backdrop.auth.v1.Jwk\"\x10\n\x0eGetJwksRequest\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"7\n\x08Identity\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t2\xd0\x07\n\x0b\x41uthService\x12M\n\x08Register\x12!.backdrop.auth.v1.RegisterRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\x12G\n\x05Login\x12\x1e.backdrop.auth.v1.LoginRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\x12K\n\x07Refresh\x12 .backdrop.auth.v1.RefreshRequest\x1a\x1e.backdrop.auth.v1.AuthResponse\x12K\n\x06Logout\x12\x1f.backdrop.auth.v1.LogoutRequest\x1a .backdrop.auth.v1.LogoutResponse\x12\x43\n\x07GetUser\x12 .backdrop.auth.v1.GetUserRequest\x1a\x16.backdrop.auth.v1.User\x12I\n\nUpdateUser\x12#.backdrop.auth.v1.UpdateUserRequest\x1a\x16.backdrop.auth.v1.User\x12V\n\x0c\x43reateApiKey\x12%.backdrop.auth.v1.CreateApiKeyRequest\x1a\x1f.backdrop.auth.v1.CreatedApiKey\x12Z\n\x0bListApiKeys\x12$.backdrop.auth.v1.ListApiKeysRequest\x1a%.backdrop.auth.v1.ListApiKeysResponse\x12]\n\x0c\x44\x65leteApiKey\x12%.backdrop.auth.v1.DeleteApiKeyRequest\x1a&.backdrop.auth.v1.DeleteApiKeyResponse\x12T\n\tListUsers\x12\".backdrop.auth.v1.ListUsersRequest\x1a#.backdrop.auth.v1.ListUsersResponse\x12\x43\n\x07GetJwks\x12 .backdrop.auth.v1.GetJwksRequest\x1a\x16.backdrop.auth.v1.Jwks\x12Q\n\x0c\x41uthenticate\x12%.backdrop.auth.v1.AuthenticateRequest\x1a\x1a.backdrop.auth.v1.Identityb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,35 +48,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETUSERREQUEST']._serialized_start=593
   _globals['_GETUSERREQUEST']._serialized_end=626
   _globals['_UPDATEUSERREQUEST']._serialized_start=629
-  _globals['_UPDATEUSERREQUEST']._serialized_end=801
-  _globals['_APIKEY']._serialized_start=803
-  _globals['_APIKEY']._serialized_end=895
-  _globals['_CREATEDAPIKEY']._serialized_start=897
-  _globals['_CREATEDAPIKEY']._serialized_end=968
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=970
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1022
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1024
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1061
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1063
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1128
-  _globals['_DELETEAPIKEYREQUEST']._serialized_start=1130
-  _globals['_DELETEAPIKEYREQUEST']._serialized_end=1188
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=1190
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=1229
-  _globals['_LISTUSERSREQUEST']._serialized_start=1231
-  _globals['_LISTUSERSREQUEST']._serialized_end=1278
-  _globals['_LISTUSERSRESPONSE']._serialized_start=1280
-  _globals['_LISTUSERSRESPONSE']._serialized_end=1382
-  _globals['_JWK']._serialized_start=1384
-  _globals['_JWK']._serialized_end=1465
-  _globals['_JWKS']._serialized_start=1467
-  _globals['_JWKS']._serialized_end=1510
-  _globals['_GETJWKSREQUEST']._serialized_start=1512
-  _globals['_GETJWKSREQUEST']._serialized_end=1528
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=1530
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=1571
-  _globals['_IDENTITY']._serialized_start=1573
-  _globals['_IDENTITY']._serialized_end=1628
-  _globals['_AUTHSERVICE']._serialized_start=1631
-  _globals['_AUTHSERVICE']._serialized_end=2607
+  _globals['_UPDATEUSERREQUEST']._serialized_end=821
+  _globals['_APIKEY']._serialized_start=823
+  _globals['_APIKEY']._serialized_end=915
+  _globals['_CREATEDAPIKEY']._serialized_start=917
+  _globals['_CREATEDAPIKEY']._serialized_end=988
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=990
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1042
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1044
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1081
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1083
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1148
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=1150
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=1208
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=1210
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=1249
+  _globals['_LISTUSERSREQUEST']._serialized_start=1251
+  _globals['_LISTUSERSREQUEST']._serialized_end=1298
+  _globals['_LISTUSERSRESPONSE']._serialized_start=1300
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1402
+  _globals['_JWK']._serialized_start=1404
+  _globals['_JWK']._serialized_end=1485
+  _globals['_JWKS']._serialized_start=1487
+  _globals['_JWKS']._serialized_end=1530
+  _globals['_GETJWKSREQUEST']._serialized_start=1532
+  _globals['_GETJWKSREQUEST']._serialized_end=1548
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=1550
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=1591
+  _globals['_IDENTITY']._serialized_start=1593
+  _globals['_IDENTITY']._serialized_end=1648
+  _globals['_AUTHSERVICE']._serialized_start=1651
+  _globals['_AUTHSERVICE']._serialized_end=2627
 # @@protoc_insertion_point(module_scope)

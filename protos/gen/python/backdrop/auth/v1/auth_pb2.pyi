@@ -89,20 +89,22 @@ class GetUserRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ...) -> None: ...
 
 class UpdateUserRequest(_message.Message):
-    __slots__ = ("user_id", "name", "avatar", "current_password", "new_password", "plan")
+    __slots__ = ("user_id", "name", "avatar", "current_password", "new_password", "plan", "session_id")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     AVATAR_FIELD_NUMBER: _ClassVar[int]
     CURRENT_PASSWORD_FIELD_NUMBER: _ClassVar[int]
     NEW_PASSWORD_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     name: str
     avatar: str
     current_password: str
     new_password: str
     plan: str
-    def __init__(self, user_id: _Optional[str] = ..., name: _Optional[str] = ..., avatar: _Optional[str] = ..., current_password: _Optional[str] = ..., new_password: _Optional[str] = ..., plan: _Optional[str] = ...) -> None: ...
+    session_id: str
+    def __init__(self, user_id: _Optional[str] = ..., name: _Optional[str] = ..., avatar: _Optional[str] = ..., current_password: _Optional[str] = ..., new_password: _Optional[str] = ..., plan: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class ApiKey(_message.Message):
     __slots__ = ("id", "name", "prefix", "created_at", "last_used_at")
