@@ -20,6 +20,7 @@ import psutil
 import requests
 from PIL import Image
 
+from tests.bench.common import BENCH_ENV, BENCH_HEADERS
 from deploy.local.mesh import Mesh, Ports
 
 IMAGES = int(os.environ.get("BENCH_BATCH_IMAGES", "500"))
@@ -52,9 +53,9 @@ class PeakMemory(threading.Thread):
 def main() -> int:
     image = photo()
     with tempfile.TemporaryDirectory() as tmp:
-        mesh = Mesh(pathlib.Path(tmp) / "mesh", ports=Ports.free(), sink=lambda n, l: None, env={"API_KEY": "bench-key"})
+        mesh = Mesh(pathlib.Path(tmp) / "mesh", ports=Ports.free(), sink=lambda n, l: None, env=BENCH_ENV)
         mesh.start(timeout=180)
-        headers = {"X-API-Key": "bench-key"}  # the local user: enterprise credits and quota
+        headers = BENCH_HEADERS
         memory = PeakMemory(mesh)
         memory.start()
         try:

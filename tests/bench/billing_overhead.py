@@ -23,6 +23,7 @@ import yaml
 
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
 from deploy.envoy import render
+from tests.bench.common import BENCH_ENV, BENCH_HEADERS
 from deploy.local.mesh import Mesh, Ports, free_port, port_open
 
 REQUESTS = 300
@@ -58,11 +59,11 @@ def envoy_without_rate_limits(mesh: Mesh, workdir: pathlib.Path) -> tuple[subpro
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = pathlib.Path(tmp)
-        mesh = Mesh(workdir / "mesh", ports=Ports.free(), sink=lambda name, line: None, env={"API_KEY": "bench-key"})
+        mesh = Mesh(workdir / "mesh", ports=Ports.free(), sink=lambda name, line: None, env=BENCH_ENV)
         mesh.start(timeout=180)
         plain = None
         try:
-            headers = {"X-API-Key": "bench-key"}  # the local enterprise user: no hourly limit to run into
+            headers = BENCH_HEADERS
             with grpc.insecure_channel(f"127.0.0.1:{mesh.ports.billing}") as channel:
                 billing = billing_pb2_grpc.BillingServiceStub(channel)
                 user = str(uuid.uuid4())

@@ -13,19 +13,18 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 
 import numpy as np
 import psutil
 import requests
 from PIL import Image
 
-from deploy.local.mesh import REPO, Mesh, Ports
+from deploy.local.mesh import Mesh, Ports
+from tests.bench.common import BENCH_ENV, BENCH_HEADERS
 
 IMAGES = int(os.environ.get("BENCH_MEMORY_IMAGES", "1000"))
 BATCH = 500
@@ -74,18 +73,6 @@ def photo_40mp() -> bytes:
     return buffer.getvalue()
 
 
-def admin(mesh: Mesh) -> dict[str, str]:
-    email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password 1"
-    env = {**os.environ, **mesh.service_env(), "ADMIN_PASSWORD": password}
-    subprocess.run([sys.executable, "-m", "services.auth.cli", "create-admin", "--email", email], env=env, check=True, cwd=REPO, capture_output=True)
-    login = requests.post(f"{mesh.base_url}/v1/auth/login", json={"email": email, "password": password}, timeout=30).json()
-    headers = {"Authorization": f"Bearer {login['token']}"}
-    me = requests.get(f"{mesh.base_url}/v1/users/me", headers=headers, timeout=30).json()
-    granted = requests.post(f"{mesh.base_url}/v1/admin/credits", json={"user_id": me["id"], "amount": 100_000}, headers=headers, timeout=30)
-    granted.raise_for_status()
-    return headers
-
-
 def run_batch(mesh: Mesh, headers: dict, image: bytes, count: int) -> int:
     files = [("images", (f"image{n}.jpg", image, "image/jpeg")) for n in range(count)]
     created = requests.post(f"{mesh.base_url}/v1/background-remover/batch", files=files, data={"tier": "basic"}, headers=headers, timeout=600)
@@ -101,10 +88,10 @@ def run_batch(mesh: Mesh, headers: dict, image: bytes, count: int) -> int:
 def main() -> int:
     image = small_photo()
     with tempfile.TemporaryDirectory() as tmp:
-        mesh = Mesh(pathlib.Path(tmp) / "mesh", ports=Ports.free(), sink=lambda n, l: None, env={"SYNC_TIMEOUT_S": "300"})
+        mesh = Mesh(pathlib.Path(tmp) / "mesh", ports=Ports.free(), sink=lambda n, l: None, env={**BENCH_ENV, "SYNC_TIMEOUT_S": "300"})
         mesh.start(timeout=180)
         try:
-            headers = admin(mesh)
+            headers = BENCH_HEADERS
             run_batch(mesh, headers, image, 20)  # warm-up: models loaded, pools filled
             start = rss(mesh)
             done, started = 0, time.perf_counter()

@@ -26,6 +26,7 @@ import numpy as np
 import requests
 from PIL import Image
 
+from tests.bench.common import BENCH_ENV, BENCH_HEADERS
 from deploy.local.mesh import REPO, Mesh, Ports, free_port, port_open
 from deploy.models.build import WEIGHTS
 
@@ -126,13 +127,13 @@ def bench_rembg(image: bytes, workdir: pathlib.Path) -> tuple[dict, float]:
 
 def bench_backdrop(image: bytes, workdir: pathlib.Path) -> tuple[dict, float]:
     # Seed 002's single-key install: the key's local user has no rate limit to run into.
-    mesh = Mesh(workdir / "mesh", ports=Ports.free(), sink=lambda name, line: None, env={"API_KEY": "bench-key"})
+    mesh = Mesh(workdir / "mesh", ports=Ports.free(), sink=lambda name, line: None, env=BENCH_ENV)
     mesh.start(timeout=180)
     try:
         url = f"{mesh.base_url}/remove-bg"
 
         def post():
-            return requests.post(url, files={"image": ("photo.jpg", image)}, headers={"X-API-Key": "bench-key"}, timeout=300)
+            return requests.post(url, files={"image": ("photo.jpg", image)}, headers=BENCH_HEADERS, timeout=300)
 
         for _ in range(3):
             reply = post()
