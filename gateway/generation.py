@@ -99,7 +99,7 @@ class GenerationEndpoints:
                 model="stable-diffusion", strength=generate.strength, sampler=generate.sampler or "ddim",
             ),
         )
-        for image in job.result.images:
+        for image in [] if job.expired else job.result.images:  # an expired job's files are gone: no links (M3)
             generation.images.append(
                 gateway_pb2.GeneratedImage(
                     id=f"{job.id}:{image.key.rsplit('-', 1)[-1].split('.')[0]}", url=self.signer.url(image.key),

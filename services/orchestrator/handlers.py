@@ -67,6 +67,16 @@ class Publisher:
         await self.js.publish(f"{messaging.WORK_SUBJECT}.{operation}", item.SerializeToString(), headers=headers)
         await self.store.mark_published(job.id)
 
+    async def fail(self, job_id: str, code: str, message: str) -> jobs_pb2.JobEvent:
+        """Publishes a FAILED event for the job, as a worker would: the orchestrator's consumer
+        applies it and tells the owner, and billing refunds the charge (once, by message id)."""
+        event = jobs_pb2.JobEvent(job_id=job_id, status=jobs_pb2.JOB_STATUS_FAILED, error_code=code, error_message=message)
+        await self.js.publish(
+            f"{messaging.EVENTS_SUBJECT}.{job_id}", event.SerializeToString(),
+            headers={**messaging.headers(), "Nats-Msg-Id": f"{job_id}:failed"},
+        )
+        return event
+
     async def republish_forgotten(self) -> None:
         """Publishes jobs whose submit died between the insert and the publish."""
         interval = env_float("REPUBLISH_INTERVAL_S", 15.0)
@@ -162,6 +172,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
     @rpc_errors
     async def Watch(self, request, context):
         snapshot = await self._snapshot(_job_id(request.id), request.owner_id)
+        poll_s = env_float("WATCH_POLL_S", 15.0)
         changed = asyncio.Event()
 
         async def on_change(_msg):
@@ -180,8 +191,11 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
                 if all(job.status in TERMINAL for job in snapshot.jobs):
                     return
                 changed.clear()
-                try:  # the notification is a hint; a slow poll covers a lost one
-                    await asyncio.wait_for(changed.wait(), timeout=2.0)
+                # The notification wakes the stream; a slow poll (WATCH_POLL_S) covers a lost one, so
+                # an idle stream does not re-read its rows every few seconds (L10).
+                try:
+                    await asyncio.wait_for(changed.wait(), timeout=poll_s)
+                    await asyncio.sleep(0.1)  # a burst (a batch's jobs ending together) is read once
                 except TimeoutError:
                     pass
         finally:
@@ -215,12 +229,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         job = await self._get(request.job_id, request.owner_id)
         if job.status in TERMINAL:
             raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, "JOB_FINISHED", "The job has already finished", http_status=409)
-        event = jobs_pb2.JobEvent(
-            job_id=job.id, status=jobs_pb2.JOB_STATUS_FAILED, error_code="CANCELLED", error_message="Cancelled by its owner"
-        )
-        await self.publisher.js.publish(
-            f"{messaging.EVENTS_SUBJECT}.{job.id}", event.SerializeToString(), headers={**messaging.headers(), "Nats-Msg-Id": f"{job.id}:failed"}
-        )
+        event = await self.publisher.fail(job.id, "CANCELLED", "Cancelled by its owner")
         await self.nats.publish(f"{messaging.CANCEL_SUBJECT}.{job.id}", b"")
         if await self.store.apply(event):  # also applied here, so the answer shows it
             await self.nats.publish(f"{messaging.NOTIFY_SUBJECT}.{job.id}", b"")

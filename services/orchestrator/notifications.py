@@ -3,7 +3,9 @@ SMTP_PASSWORD as in seed 003; SMTP_FROM, SMTP_STARTTLS).
 
 A durable consumer of the job events, apart from the one that updates rows:
 a crash before the send leaves the event unacked, so the email goes out after
-the restart; the claim on the row makes it go out once.
+the restart. The row is an outbox: a claim with a lease while sending, then
+the sent mark, so two consumers never send at once and a crash mid-send is
+retried after the lease (at least once, never silently dropped).
 """
 
 from __future__ import annotations
@@ -68,15 +70,16 @@ async def consume(js: JetStreamContext, store: JobStore) -> None:
             return True
         if current.status not in TERMINAL:
             return False  # the row is not updated yet: try again shortly
-        job = await store.claim_email(event.job_id)
-        if job is None:  # sent already
-            return True
+        job, sent = await store.claim_email(event.job_id)
+        if job is None:
+            return sent  # sent already, or being sent by another: look again after its lease
         try:
             await asyncio.to_thread(send, compose(job, base_url, sender))
         except (OSError, smtplib.SMTPException) as error:
             await store.unclaim_email(job.id)
             log.warning("email not sent; will retry", extra=logs.fields(job_id=job.id, error=str(error)))
             return False
+        await store.mark_emailed(job.id)
         log.info("job email sent", extra=logs.fields(job_id=job.id))
         return True
 

@@ -39,7 +39,7 @@ async def main() -> None:
         ]
 
     async def consume_events():
-        await events.consume(nats_client, js, store, webhooks)
+        await events.consume(nats_client, js, store, webhooks, publisher)
 
     async def send_emails():
         await notifications.consume(js, store)
@@ -47,7 +47,7 @@ async def main() -> None:
     objects = objectstore.from_env()
 
     async def expire_files():
-        await retention.run(store, objects)
+        await retention.run(store, objects, webhooks, publisher.fail)
 
     async def close():
         await nats_client.drain()

@@ -43,6 +43,8 @@ jobs = sa.Table(
     sa.Column("credits", sa.Integer, nullable=False, server_default="0"),
     sa.Column("notify_email", sa.Text, nullable=False, server_default=""),
     sa.Column("emailed_at", sa.DateTime(timezone=True)),
+    # An email being sent: a lease, so a crash mid-send lets another try after it (emailed_at marks it sent).
+    sa.Column("email_claimed_at", sa.DateTime(timezone=True)),
     sa.Column("request_hash", sa.Text, nullable=False, server_default=""),
     sa.Column("expired_at", sa.DateTime(timezone=True)),
     sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
@@ -232,21 +234,36 @@ class JobStore:
             rows = (await conn.execute(sa.select(jobs).where(*where).order_by(order, jobs.c.id).offset(offset).limit(limit))).all()
         return [to_proto(row) for row in rows], total
 
-    async def claim_email(self, job_id: str) -> jobs_pb2.Job | None:
-        """The finished job if its email is still to be sent (marked sent in the same step)."""
+    async def claim_email(self, job_id: str, lease_s: float = 120.0) -> tuple[jobs_pb2.Job | None, bool]:
+        """(the finished job if this caller may send its email now, whether it was sent already).
+
+        The claim is a lease, and the email counts as sent only once mark_emailed runs after
+        the send: a crash in between lets a later try send it, instead of dropping it (L11)."""
+        lease_cutoff = sa.func.now() - dt.timedelta(seconds=lease_s)
         claim = (
             jobs.update()
-            .where(jobs.c.id == job_id, jobs.c.notify_email != "", jobs.c.emailed_at.is_(None), jobs.c.status.in_(("completed", "failed")))
-            .values(emailed_at=sa.func.now())
+            .where(
+                jobs.c.id == job_id, jobs.c.notify_email != "", jobs.c.emailed_at.is_(None),
+                jobs.c.status.in_(("completed", "failed")),
+                sa.or_(jobs.c.email_claimed_at.is_(None), jobs.c.email_claimed_at < lease_cutoff),
+            )
+            .values(email_claimed_at=sa.func.now())
             .returning(*jobs.c)
         )
         async with self.db.begin() as conn:
             row = (await conn.execute(claim)).first()
-        return to_proto(row) if row else None
+            if row is not None:
+                return to_proto(row), False
+            sent = (await conn.execute(sa.select(jobs.c.emailed_at).where(jobs.c.id == job_id))).scalar()
+        return None, sent is not None
+
+    async def mark_emailed(self, job_id: str) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(jobs.update().where(jobs.c.id == job_id).values(emailed_at=sa.func.now()))
 
     async def unclaim_email(self, job_id: str) -> None:
         async with self.db.begin() as conn:
-            await conn.execute(jobs.update().where(jobs.c.id == job_id).values(emailed_at=None))
+            await conn.execute(jobs.update().where(jobs.c.id == job_id).values(email_claimed_at=None))
 
     async def to_expire(self, older_than_s: float, limit: int = 200) -> list[jobs_pb2.Job]:
         cutoff = sa.func.now() - dt.timedelta(seconds=older_than_s)
@@ -258,6 +275,18 @@ class JobStore:
         )
         async with self.db.connect() as conn:
             return [to_proto(row) for row in await conn.execute(query)]
+
+    async def queued_before(self, older_than_s: float, limit: int = 200) -> list[str]:
+        """Ids of jobs still queued though published longer ago than `older_than_s`."""
+        cutoff = sa.func.now() - dt.timedelta(seconds=older_than_s)
+        query = (
+            sa.select(jobs.c.id)
+            .where(jobs.c.status == "queued", jobs.c.published_at.is_not(None), jobs.c.published_at < cutoff)
+            .order_by(jobs.c.published_at)
+            .limit(limit)
+        )
+        async with self.db.connect() as conn:
+            return [row.id for row in await conn.execute(query)]
 
     async def mark_expired(self, job_ids: list[str]) -> None:
         async with self.db.begin() as conn:

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import random
 import secrets
+import socket
+import threading
 import time
 import uuid
 
@@ -72,7 +76,23 @@ deliveries = sa.Table(
 
 def signing_key(secret: str) -> bytes:
     """Standard Webhooks: a whsec_ secret is base64; any other is used as its bytes."""
-    return base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
+    if secret.startswith("whsec_"):
+        return base64.b64decode(secret[len("whsec_"):], validate=True)
+    return secret.encode()
+
+
+def check_secret(secret: str) -> None:
+    """Refuses at creation a secret that could not sign (L1), rather than failing every delivery."""
+    if len(secret) > 256:
+        raise invalid("INVALID_WEBHOOK_SECRET", "secret is longer than 256 characters", field="secret")
+    try:
+        key = signing_key(secret)
+    except (binascii.Error, ValueError):
+        raise invalid(
+            "INVALID_WEBHOOK_SECRET", "A secret starting with whsec_ must be followed by valid base64", field="secret"
+        ) from None
+    if not key:
+        raise invalid("INVALID_WEBHOOK_SECRET", "secret holds no key: give whsec_ and base64 bytes", field="secret")
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
@@ -86,16 +106,46 @@ def backoff(attempt: int) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10.0) -> int:
-    """One attempt; returns the HTTP status (raises OSError on network failure)."""
+def post(url: str, body: bytes, headers: dict[str, str], deadline: float | None = None) -> int:
+    """One attempt; returns the HTTP status (raises OSError on network failure or past the deadline).
+
+    The whole attempt (DNS, connect, send, headers, a small body read) has one deadline
+    (WEBHOOK_TIMEOUT_S): a watchdog shuts the socket down when it passes, so a receiver that
+    drip-feeds its answer cannot hold the attempt open (M8)."""
+    deadline = deadline if deadline is not None else env_float("WEBHOOK_TIMEOUT_S", 10.0)
+    started = time.monotonic()
     target = netguard.check(url)
-    connection = netguard.connect(target, timeout)
+    remaining = deadline - (time.monotonic() - started)
+    if remaining <= 0:
+        raise TimeoutError(f"no answer within {deadline:g} s")
+    connection = netguard.connect(target, remaining)
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(remaining, cut)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", target.path, body=body, headers={**headers, "Host": target.host_header})
         response = connection.getresponse()
-        response.read(64 * 1024)
+        response.read(4 * 1024)
+        if expired.is_set():
+            raise TimeoutError(f"no answer within {deadline:g} s")
         return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set():
+            raise TimeoutError(f"no answer within {deadline:g} s") from exc
+        raise
     finally:
+        watchdog.cancel()
         connection.close()
 
 
@@ -119,8 +169,7 @@ class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
         if not events or any(e not in EVENTS for e in events):
             raise invalid("INVALID_PARAMETER", f"events must be some of {', '.join(EVENTS)}", field="events")
         secret = request.secret or "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-        if len(secret) > 256:
-            raise invalid("INVALID_PARAMETER", "secret is longer than 256 characters", field="secret")
+        check_secret(secret)
         async with self.db.begin() as conn:
             if (await conn.execute(sa.select(sa.func.count()).where(webhooks.c.owner_id == request.owner_id))).scalar_one() >= 20:
                 raise invalid("TOO_MANY_WEBHOOKS", "At most 20 webhooks per account")
@@ -222,6 +271,15 @@ class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
             )
         return result.rowcount
 
+    async def prune(self, older_than_days: float) -> int:
+        """Deletes delivered and failed deliveries past their keeping time (L9); pending ones stay."""
+        cutoff = sa.func.now() - dt.timedelta(days=older_than_days)
+        async with self.db.begin() as conn:
+            result = await conn.execute(
+                deliveries.delete().where(deliveries.c.state.in_(("delivered", "failed")), deliveries.c.created_at < cutoff)
+            )
+        return result.rowcount
+
     # --- delivery ----------------------------------------------------------------
 
     async def _due(self, limit: int):
@@ -253,15 +311,18 @@ class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
         else:
             timestamp = int(time.time())
             body = row.payload.encode()
-            headers = {
-                "content-type": "application/json",
-                "user-agent": "Backdrop-Webhooks/1",
-                "webhook-id": row.event_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": sign(row.secret, row.event_id, timestamp, body),
-            }
-            try:
-                status, error = await asyncio.to_thread(post, row.url, body, headers), ""
+            deadline = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+            try:  # signing too: a row with a bad secret fails its attempt, not the dispatcher (L1)
+                headers = {
+                    "content-type": "application/json",
+                    "user-agent": "Backdrop-Webhooks/1",
+                    "webhook-id": row.event_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": sign(row.secret, row.event_id, timestamp, body),
+                }
+                # The thread's own watchdog ends it; this bound is a second guard.
+                status = await asyncio.wait_for(asyncio.to_thread(post, row.url, body, headers, deadline), deadline + 2)
+                error = ""
             except Exception as exc:  # noqa: BLE001 - network errors, refused targets: recorded, retried
                 status, error = 0, (getattr(exc, "message", None) or str(exc) or type(exc).__name__)[:500]
         delivered = 200 <= status < 300
@@ -293,12 +354,28 @@ class Webhooks(webhooks_pb2_grpc.WebhookServiceServicer):
             extra=logs.fields(webhook_id=row.webhook_id, event=row.event, attempt=attempt, status=status, delivered=delivered),
         )
 
+    async def _attempt_safely(self, row) -> None:
+        try:
+            await self._attempt(row)
+        except Exception:  # noqa: BLE001 - the lease runs out and the row is tried again
+            log.exception("webhook attempt failed", extra=logs.fields(webhook_id=row.webhook_id))
+
     async def dispatch(self) -> None:
+        """Each attempt is its own task, at most WEBHOOK_CONCURRENCY at once: a slow receiver holds
+        one slot until its deadline, never a whole round (M8). The 60 s lease outlasts the deadline."""
+        concurrency = max(env_int("WEBHOOK_CONCURRENCY", 16), 1)
+        running: set[asyncio.Task] = set()
         while True:
+            rows = []
             try:
-                rows = await self._due(20)
-                await asyncio.gather(*(self._attempt(row) for row in rows))
+                free = concurrency - len(running)
+                if free > 0:
+                    rows = await self._due(free)
+                    for row in rows:
+                        task = asyncio.create_task(self._attempt_safely(row))
+                        running.add(task)
+                        task.add_done_callback(running.discard)
             except Exception:  # noqa: BLE001 - next round
                 log.exception("webhook dispatch round failed")
                 rows = []
-            await asyncio.sleep(0.2 if rows else env_float("WEBHOOK_POLL_S", 1.0))
+            await asyncio.sleep(0.05 if rows else env_float("WEBHOOK_POLL_S", 1.0))

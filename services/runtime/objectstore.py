@@ -42,6 +42,14 @@ class ObjectStore(Protocol):
     async def list(self, prefix: str) -> list[str]: ...
 
 
+async def delete_prefix(store: ObjectStore, prefix: str) -> int:
+    """Deletes every key under `prefix` (a folder, ending in "/"); returns how many."""
+    keys = await store.list(prefix)
+    for key in keys:
+        await store.delete(key)
+    return len(keys)
+
+
 class LocalObjectStore:
     """A directory; the content type is kept in a sidecar file."""
 
