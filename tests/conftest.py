@@ -104,6 +104,7 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
             "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
             "WEBHOOK_RETRY_BASE_S": "0.5",
             "WEBHOOK_POLL_S": "0.2",
+            "WEBHOOK_TIMEOUT_S": "2",
             # The tests' own loopback address is not counted by the per-address limits of
             # the open routes (their fixtures register hundreds of accounts); the tests of
             # those limits connect from other 127.x addresses (tests/e2e/test_edge.py).
