@@ -90,3 +90,27 @@ def test_a_large_images_blur_is_done_small_and_still_keeps_the_subject_out(monke
     # Where only the background shows, it is the full-resolution blur's.
     difference = np.abs(compose.blurred_background(rgb, alpha, 0.8).astype(int) - exact)[alpha == 0]
     assert difference.mean() < 0.5 and difference.max() <= 2
+
+
+def test_a_background_image_covers_the_frame_centred():
+    pixels = np.zeros((10, 40, 3), np.uint8)
+    pixels[:, :20] = (255, 0, 0)
+    pixels[:, 20:] = (0, 0, 255)
+    fitted = compose.fit_cover(Image.fromarray(pixels), (10, 10))  # already tall enough: only cropped
+    assert fitted.shape == (10, 10, 4) and (fitted[..., 3] == 255).all()
+    assert (fitted[:, :5, :3] == (255, 0, 0)).all() and (fitted[:, 5:, :3] == (0, 0, 255)).all()
+    assert compose.fit_cover(Image.fromarray(pixels), (80, 40)).shape == (40, 80, 4)  # scaled up to cover
+
+
+def test_a_jobs_working_memory_is_estimated_from_its_pixels_and_options():
+    from backdrop.jobs.v1 import jobs_pb2
+    from services.inference.pipeline.budget import working_bytes
+
+    def estimate(width=7744, height=5163, **options):
+        return working_bytes(width, height, jobs_pb2.RemoveBackgroundOptions(edge_refinement=50, **options))
+
+    # The largest image allowed fits the stated budget of 1.5 GB whatever it is composited on.
+    assert estimate() < estimate(bg_color="#fff") < estimate(blur_strength=0.5) < 1536 * MB
+    assert estimate(background_key="uploads/b.png") < 1536 * MB
+    assert estimate(size="preview") < 64 * MB < estimate(1000, 1000) < estimate(2500, 2000) < estimate()
+    assert estimate(scale=2) > estimate() and working_bytes(1000, 1000) == estimate(1000, 1000)

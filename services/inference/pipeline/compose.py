@@ -58,7 +58,9 @@ def fit_cover(background: Image.Image, size: tuple[int, int]) -> np.ndarray:
     resized = background.convert("RGBA").resize(scaled_size, Image.Resampling.LANCZOS)
     left = (scaled_size[0] - width) // 2
     top = (scaled_size[1] - height) // 2
-    return np.asarray(resized.crop((left, top, left + width, top + height)))
+    pixels = np.asarray(resized)
+    del resized
+    return pixels[top : top + height, left : left + width]  # a view: the crop costs no copy
 
 
 def _blend(source: np.ndarray, backdrop: np.ndarray, mode: str) -> np.ndarray:
