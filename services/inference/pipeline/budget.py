@@ -6,8 +6,9 @@ peak RSS above the idle process, measured with tests/bench/memory.py
 (edge_refinement 50, photo-like JPEGs of 1, 4, 12 and 40 MP), rounded up:
 at or below matting.WORK_PIXELS the filters run at full resolution (about
 160 B per pixel); above it they run at a working resolution of at most a
-few MP (a fixed cost) and the per-pixel steps in row stripes (about 16 B
-per pixel: the decoded image, its numpy copy, the alpha, the result).
+few MP (a fixed cost) and the per-pixel steps in row stripes (about 22 B
+per pixel: the decoded image, its numpy copy, the alpha, the result; runs vary
+by ~130 MiB at 40 MP with how malloc reuses freed stripes).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from services.inference.pipeline import compose, matting
 
 MIB = 1 << 20
 FULL_RESOLUTION_BYTES_PER_PIXEL = 176
-STRIPED_BYTES_PER_PIXEL = 16
+STRIPED_BYTES_PER_PIXEL = 22
 STRIPED_FIXED_BYTES = 128 * MIB  # the working-resolution filters and a few stripes' floats
 COMPOSITE_FIXED_BYTES = 48 * MIB  # compositing on a colour, an image or a blur: its stripes
 BLUR_FIXED_BYTES = 96 * MIB  # the blur at its working resolution
