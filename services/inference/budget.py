@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from services.inference.pipeline import footprint
 from services.runtime.config import env_int
 
 MB = 1 << 20
@@ -37,16 +38,19 @@ class MemoryBudget:
                 self._changed.notify_all()
 
 
-# Working bytes per pixel, measured with tests/bench/memory.py (peak RSS over the input's pixels).
-BYTES_PER_PIXEL = {"remove_background": 36, "enhance": 24}
-UPSCALE_BYTES_PER_OUTPUT_PIXEL = 8
+UPSCALE_BYTES_PER_OUTPUT_PIXEL = 8  # the uint8 result, its image and the encoder's rows
 GENERATION_BYTES = 256 * MB
+ENHANCE_BYTES_PER_PIXEL = 24
 
 
-def job_bytes(operation: str, width: int, height: int, scale: int = 1) -> int:
-    """What one job of this operation on a width x height input needs, about."""
+def job_bytes(item, width: int = 0, height: int = 0, model_scale: int = 1) -> int:
+    """What one job (a jobs_pb2.WorkItem) on a width x height input needs, about; an upscale
+    counts the output at its model's own factor, which is what the worker allocates."""
+    operation = item.WhichOneof("operation")
     if operation == "generate":
         return GENERATION_BYTES
     if operation == "upscale":
-        return width * height * scale * scale * UPSCALE_BYTES_PER_OUTPUT_PIXEL
-    return width * height * BYTES_PER_PIXEL.get(operation, 36)
+        return width * height * model_scale * model_scale * UPSCALE_BYTES_PER_OUTPUT_PIXEL
+    if operation == "enhance":
+        return width * height * ENHANCE_BYTES_PER_PIXEL
+    return footprint.working_bytes(width, height, item.remove_background)

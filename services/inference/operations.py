@@ -58,7 +58,7 @@ class Operations:
         `progress` hears how far a long job (a generation) has come."""
         operation = item.WhichOneof("operation")
         if operation == "generate":
-            async with self.budget.reserve(budget.job_bytes(operation, 0, 0)):
+            async with self.budget.reserve(budget.job_bytes(item)):
                 return await self.generation.run(item, timings, progress or _ignore)
         handler = {"remove_background": self.remove_background, "upscale": self.upscale, "enhance": self.enhance}.get(operation)
         if handler is None:
@@ -66,9 +66,11 @@ class Operations:
         # The input's header says how much memory the job will need: reserve it before decoding.
         data = self._prefetched[item.input_key] = await self.store.get(item.input_key)
         info = images.inspect(data)
-        scale = item.upscale.scale or 2 if operation == "upscale" else 1
+        scale = 1
+        if operation == "upscale":
+            scale = models.resolve_upscaler(item.upscale.model, item.upscale.scale or 2, item.upscale.quality).scale
         try:
-            async with self.budget.reserve(budget.job_bytes(operation, info.width, info.height, scale)):
+            async with self.budget.reserve(budget.job_bytes(item, info.width, info.height, scale)):
                 started = time.perf_counter()
                 output, model = await handler(item.input_key, getattr(item, operation), timings)
                 return await self._store(item.job_id, output, model, started, timings)

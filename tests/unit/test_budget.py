@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from backdrop.jobs.v1 import jobs_pb2
 from services.inference.budget import MB, MemoryBudget, job_bytes
 
 
@@ -42,6 +43,9 @@ def test_a_job_larger_than_the_budget_runs_alone_instead_of_never():
     assert asyncio.run(asyncio.wait_for(scenario(), 2)) == (100 * MB, 0)
 
 
-def test_estimates_grow_with_pixels_and_upscale_output():
-    assert job_bytes("remove_background", 8000, 5000) > 10 * job_bytes("remove_background", 1000, 1000)
-    assert job_bytes("upscale", 1000, 1000, 4) == 4 * job_bytes("upscale", 1000, 1000, 2)
+def test_estimates_grow_with_pixels_and_the_upscalers_own_factor():
+    remove = jobs_pb2.WorkItem(remove_background=jobs_pb2.RemoveBackgroundOptions(edge_refinement=50))
+    assert job_bytes(remove, 8000, 5000) > 5 * job_bytes(remove, 2000, 1500)
+    upscale = jobs_pb2.WorkItem(upscale=jobs_pb2.UpscaleOptions(scale=2))
+    assert job_bytes(upscale, 1000, 1000, 4) == 4 * job_bytes(upscale, 1000, 1000, 2)
+    assert job_bytes(jobs_pb2.WorkItem(generate=jobs_pb2.GenerateOptions())) > 0

@@ -104,7 +104,7 @@ def test_a_background_image_covers_the_frame_centred():
 
 def test_a_jobs_working_memory_is_estimated_from_its_pixels_and_options():
     from backdrop.jobs.v1 import jobs_pb2
-    from services.inference.pipeline.budget import working_bytes
+    from services.inference.pipeline.footprint import working_bytes
 
     def estimate(width=7744, height=5163, **options):
         return working_bytes(width, height, jobs_pb2.RemoveBackgroundOptions(edge_refinement=50, **options))
