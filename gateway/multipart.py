@@ -33,6 +33,9 @@ class Part:
 
     @property
     def text(self) -> str:
+        """The field's value; a NUL in it is the client's error (no text field needs one)."""
+        if b"\x00" in self.data:
+            raise invalid("INVALID_PARAMETER", f"{self.name} may not contain NUL characters", field=self.name)
         return self.data.decode("utf-8", errors="replace")
 
 

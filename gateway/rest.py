@@ -13,6 +13,8 @@ import json
 from collections.abc import Awaitable, Callable
 
 import grpc
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from services.runtime.errors import ServiceError, invalid
 
@@ -39,12 +41,32 @@ async def abort(context: grpc.aio.ServicerContext, error: ServiceError, body: Ca
     await error.abort(context, extra_metadata=rest)
 
 
+def refuse_nul(message: Message, path: str = "") -> None:
+    """A NUL character in any text field is a 400: PostgreSQL cannot store one, and no
+    name, prompt or filter needs it."""
+    for field, value in message.ListFields():
+        name = f"{path}{field.name}"
+        if field.type == FieldDescriptor.TYPE_STRING:
+            values = value if field.label == FieldDescriptor.LABEL_REPEATED else [value]
+            if any("\x00" in item for item in values):
+                raise invalid("INVALID_PARAMETER", f"{name} may not contain NUL characters", field=name)
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            if field.message_type.GetOptions().map_entry:
+                items = [f"{k}{v}" for k, v in value.items() if isinstance(v, str) or isinstance(k, str)]
+                if any("\x00" in item for item in items):
+                    raise invalid("INVALID_PARAMETER", f"{name} may not contain NUL characters", field=name)
+                continue
+            for item in value if field.label == FieldDescriptor.LABEL_REPEATED else [value]:
+                refuse_nul(item, f"{name}.")
+
+
 def endpoint(body: Callable[[ServiceError], dict]):
     """Decorates an RPC so a ServiceError (or a failed peer call) becomes its REST error."""
 
     def wrap(handler: Callable[..., Awaitable]):
         async def rpc(self, request, context):
             try:
+                refuse_nul(request)
                 return await handler(self, request, context)
             except ServiceError as error:
                 await abort(context, error, body)
