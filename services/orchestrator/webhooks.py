@@ -22,8 +22,6 @@ import json
 import logging
 import random
 import secrets
-import socket
-import threading
 import time
 import uuid
 
@@ -119,20 +117,7 @@ def post(url: str, body: bytes, headers: dict[str, str], deadline: float | None 
     if remaining <= 0:
         raise TimeoutError(f"no answer within {deadline:g} s")
     connection = netguard.connect(target, remaining)
-    expired = threading.Event()
-
-    def cut() -> None:
-        expired.set()
-        sock = connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    watchdog = threading.Timer(remaining, cut)
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog, expired = netguard.start_watchdog(connection, remaining)
     try:
         connection.request("POST", target.path, body=body, headers={**headers, "Host": target.host_header})
         response = connection.getresponse()

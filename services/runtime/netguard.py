@@ -149,6 +149,27 @@ def connect(target: Target, timeout: float) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(target.address, target.port, timeout=timeout)
 
 
+def start_watchdog(connection: http.client.HTTPConnection, seconds: float) -> tuple[threading.Timer, threading.Event]:
+    """Shuts the connection's socket after `seconds`, so a recv blocked inside http.client
+    (headers, a chunk, a drip-fed body) returns; the event tells the caller it was the deadline.
+    Cancel the timer when done."""
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(max(0.0, seconds), cut)
+    watchdog.daemon = True
+    watchdog.start()
+    return watchdog, expired
+
+
 def fetch(
     url: str,
     max_bytes: int,
@@ -180,21 +201,7 @@ def fetch(
     if remaining() <= 0:
         raise too_slow()
     connection = connect(target, min(timeout, remaining()))
-    expired = threading.Event()
-
-    def cut() -> None:
-        # The watchdog: a recv blocked inside http.client (headers, a chunk) returns once the socket is shut.
-        expired.set()
-        sock = connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    watchdog = threading.Timer(max(0.0, remaining()), cut)
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog, expired = start_watchdog(connection, remaining())
     try:
         connection.request("GET", target.path, headers={"Host": target.host_header, "User-Agent": "backdrop"})
         response = connection.getresponse()

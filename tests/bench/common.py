@@ -1,9 +1,25 @@
-"""What every bench's mesh shares: a static key on the enterprise plan (no hourly limit to run into)."""
+"""What the benches (and the memory test) share: a static key on the enterprise plan (no
+hourly limit to run into), and a sampler of one process's peak RSS."""
 
 from __future__ import annotations
 
 import secrets
+import threading
+
+import psutil
 
 BENCH_KEY = secrets.token_urlsafe(24)
 BENCH_ENV = {"API_KEY": BENCH_KEY, "API_KEY_PLAN": "enterprise"}
 BENCH_HEADERS = {"X-API-Key": BENCH_KEY}
+
+
+class PeakRss(threading.Thread):
+    """Samples one process's RSS every 50 ms until `done` is set."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.process, self.peak, self.done = psutil.Process(pid), 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak = max(self.peak, self.process.memory_info().rss)

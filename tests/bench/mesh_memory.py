@@ -15,7 +15,6 @@ import os
 import pathlib
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -24,7 +23,7 @@ import requests
 from PIL import Image
 
 from deploy.local.mesh import Mesh, Ports
-from tests.bench.common import BENCH_ENV, BENCH_HEADERS
+from tests.bench.common import BENCH_ENV, BENCH_HEADERS, PeakRss
 
 IMAGES = int(os.environ.get("BENCH_MEMORY_IMAGES", "1000"))
 BATCH = 500
@@ -39,18 +38,6 @@ def rss(mesh: Mesh) -> dict[str, int]:
         except psutil.Error:
             continue
     return sizes
-
-
-class Peak(threading.Thread):
-    """Samples one process's RSS every 50 ms."""
-
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        self.process, self.peak, self.done = psutil.Process(pid), 0, threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(0.05):
-            self.peak = max(self.peak, self.process.memory_info().rss)
 
 
 def small_photo() -> bytes:
@@ -103,7 +90,7 @@ def main() -> int:
             big = photo_40mp()
             inference = mesh.children["inference"].process.pid
             resting = psutil.Process(inference).memory_info().rss
-            peak = Peak(inference)
+            peak = PeakRss(inference)
             peak.start()
             began = time.perf_counter()
             reply = requests.post(

@@ -4,7 +4,6 @@ and the inference process stays inside its stated memory budget while it does.""
 from __future__ import annotations
 
 import io
-import threading
 
 import numpy as np
 import psutil
@@ -12,20 +11,12 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.bench.common import PeakRss
+
 pytestmark = pytest.mark.mesh
 
 WIDTH, HEIGHT = 7744, 5163  # 39.98 MP, under MAX_IMAGE_PIXELS (40 MP)
 BUDGET_BYTES = 1536 << 20  # the README's figure: matting and compositing of 40 MP within 1.5 GB
-
-
-class PeakRss(threading.Thread):
-    def __init__(self, pid: int):
-        super().__init__(daemon=True)
-        self.process, self.peak, self.done = psutil.Process(pid), 0, threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(0.05):
-            self.peak = max(self.peak, self.process.memory_info().rss)
 
 
 def test_40_megapixels_with_edge_refinement_fits_the_budget(mesh, bearer, astronaut):
