@@ -104,6 +104,12 @@ bench-operations: $(INSTALLED) $(MODELS)
 bench-diffusion: $(INSTALLED) $(DIFFUSION_TINY)
 	$(PY) -m tests.bench.diffusion
 
+# Issue 12: peak memory of background removal at 1-40 MP (the pipeline, in one process), then
+# every mesh process's RSS over 1000 images and the inference peak on a 40 MP photo.
+bench-memory: $(INSTALLED) $(MODELSERVER) $(MODELS)
+	$(PY) -m tests.bench.memory --sizes 1,4,12,40
+	$(PY) -m tests.bench.mesh_memory
+
 # What the charge and the rate-limit check add to a request.
 bench-billing: $(INSTALLED) $(MODELSERVER) $(MODELS)
 	$(PY) -m tests.bench.billing_overhead
