@@ -1,0 +1,1 @@
+"""Contract tests: each seed document's endpoints called with its own examples."""
