@@ -15,6 +15,9 @@ address_limits), an IPv6 client per /64, since one host commonly holds a /64.
 The plan that decides the limits is billing's own (billing_accounts, cached for
 PLAN_CACHE_S), not the plan header: a token or API key minted before a downgrade
 or an expired subscription keeps naming the old plan (H5).
+REMBG_REQUESTS_PER_HOUR (seed 002's RATE_LIMIT) counts seed 002's three routes (the
+descriptors tagged api=rembg) per caller and hour, whatever the plan, instead of
+their endpoint classes; the plan's hourly limit still applies as well.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.billing.catalog import Catalog
 from services.billing.ledger import accounts, metadata
-from services.runtime.config import env_float, env_str
+from services.runtime.config import env_float, env_int, env_str
 
 log = logging.getLogger(__name__)
 Unit = rls_pb2.RateLimitResponse.RateLimit
@@ -64,6 +67,10 @@ def networks(text: str) -> tuple[Network, ...]:
 EXEMPT = networks(env_str("BILLING_EXEMPT_ADDRESSES", ""))
 
 
+# Seed 002's one limit for its routes (0: none, the endpoint classes apply).
+REMBG_PER_HOUR = env_int("REMBG_REQUESTS_PER_HOUR", 0)
+
+
 def client_key(address: str, exempt: tuple[Network, ...] = EXEMPT) -> str | None:
     """The counter's name for a client address (IPv4 as is, IPv6 by its /64); None when exempt."""
     try:
@@ -80,7 +87,11 @@ def client_key(address: str, exempt: tuple[Network, ...] = EXEMPT) -> str | None
 
 
 def limit_for(
-    catalog: Catalog, entries: dict[str, str], plan_name: str = "free", exempt: tuple[Network, ...] = EXEMPT
+    catalog: Catalog,
+    entries: dict[str, str],
+    plan_name: str = "free",
+    exempt: tuple[Network, ...] = EXEMPT,
+    rembg_per_hour: int = REMBG_PER_HOUR,
 ) -> tuple[str, int, str] | None:
     """(counter key, requests per window, unit name) of a descriptor, or None when unlimited.
     `plan_name` is the user's plan as billing knows it; the descriptor's own plan entry is not trusted."""
@@ -94,6 +105,8 @@ def limit_for(
     if not user:
         return None
     if "class" in entries:
+        if entries.get("api") == "rembg" and rembg_per_hour > 0:
+            return f"{user}:rembg", rembg_per_hour, "hour"
         plan = catalog.plan(plan_name)
         spec = catalog.data["endpoint_limits"].get(entries["class"])
         if spec is None or not plan["endpoint_limits"]:

@@ -1,7 +1,10 @@
 """Configuration from environment variables only (12-factor).
 
 Every setting a service reads goes through these helpers so that a bad value
-fails at start-up with the variable's name, not deep inside a request.
+fails at start-up with the variable's name, not deep inside a request. An unset
+setting falls back to the seed setting that stands for it (services/runtime/aliases.py:
+seed 003's BASE_URL for PUBLIC_BASE_URL, say), so seed names work wherever the
+environment comes from.
 """
 
 from __future__ import annotations
@@ -13,8 +16,17 @@ class ConfigError(ValueError):
     pass
 
 
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        from services.runtime import aliases  # it imports ConfigError from here
+
+        value = aliases.seed_value(name)
+    return value
+
+
 def env_str(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name, default)
+    value = _raw(name)
     if value is None or value == "":
         if default is not None:
             return default
@@ -23,7 +35,7 @@ def env_str(name: str, default: str | None = None) -> str:
 
 
 def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw in (None, ""):
         return default
     try:
@@ -33,7 +45,7 @@ def env_int(name: str, default: int) -> int:
 
 
 def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw in (None, ""):
         return default
     try:
@@ -43,7 +55,7 @@ def env_float(name: str, default: float) -> float:
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _raw(name)
     if raw in (None, ""):
         return default
     lowered = raw.strip().lower()
