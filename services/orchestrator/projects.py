@@ -3,37 +3,40 @@ owner's `project.created` webhooks."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backdrop.jobs.v1 import webhooks_pb2, webhooks_pb2_grpc
-from services.orchestrator.store import metadata
+from services.orchestrator.store import TZ, UUID, Tables
 from services.orchestrator.webhooks import Webhooks
 from services.runtime.clock import iso
+from services.runtime.db import column, record
 from services.runtime.errors import invalid, rpc_errors
 
 TYPES = ("image", "video", "batch")
 
-projects = sa.Table(
-    "projects",
-    metadata,
-    sa.Column("id", postgresql.UUID(as_uuid=False), primary_key=True),
-    sa.Column("owner_id", postgresql.UUID(as_uuid=False), nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("type", sa.Text, nullable=False),
-    sa.Column("description", sa.Text, nullable=False, server_default=""),
-    sa.Column("status", sa.Text, nullable=False, server_default="draft"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-)
+
+class Project(Tables, table=True):
+    __tablename__ = "projects"
+    id: str = column(UUID, primary_key=True)
+    owner_id: str = column(UUID, nullable=False)
+    name: str = column(sa.Text, nullable=False)
+    type: str = column(sa.Text, nullable=False)
+    description: str = column(sa.Text, nullable=False, server_default="")
+    status: str = column(sa.Text, nullable=False, server_default="draft")
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
 
 
-def _message(row) -> webhooks_pb2.Project:
+projects = Project.__table__
+
+
+def _message(project: Project) -> webhooks_pb2.Project:
     return webhooks_pb2.Project(
-        id=row.id, name=row.name, type=row.type, status=row.status, files_count=0,
-        created_at=iso(row.created_at), description=row.description,
+        id=project.id, name=project.name, type=project.type, status=project.status, files_count=0,
+        created_at=iso(project.created_at), description=project.description,
     )
 
 
@@ -60,7 +63,7 @@ class Projects(webhooks_pb2_grpc.ProjectServiceServicer):
                     .returning(*projects.c)
                 )
             ).one()
-        project = _message(row)
+        project = _message(record(Project, row))
         await self.webhooks.enqueue(request.owner_id, "project.created", f"project.created:{project.id}", project=project)
         return project
 
@@ -79,4 +82,4 @@ class Projects(webhooks_pb2_grpc.ProjectServiceServicer):
                     sa.select(projects).where(*where).order_by(projects.c.created_at.desc()).offset((page - 1) * limit).limit(limit)
                 )
             ).all()
-        return webhooks_pb2.ListProjectsResponse(items=[_message(r) for r in rows], total=total)
+        return webhooks_pb2.ListProjectsResponse(items=[_message(record(Project, r)) for r in rows], total=total)

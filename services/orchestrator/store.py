@@ -1,4 +1,4 @@
-"""The jobs table and every query on it (SQLAlchemy Core, parameterised).
+"""The jobs table and every query on it (typed SQLModel rows, SQLAlchemy Core queries, parameterised).
 
 A job moves queued -> processing -> completed | failed. Terminal states are
 final: every update is guarded by the states it may leave, so a redelivered
@@ -15,49 +15,56 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backdrop.jobs.v1 import jobs_pb2
+from services.runtime.db import column, record, records, tables
 
-metadata = sa.MetaData()
+Tables = tables()
+metadata = Tables.metadata
+UUID = postgresql.UUID(as_uuid=False)
+TZ = sa.DateTime(timezone=True)
 
-jobs = sa.Table(
-    "jobs",
-    metadata,
-    sa.Column("id", postgresql.UUID(as_uuid=False), primary_key=True),
-    sa.Column("operation", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("input_key", sa.Text, nullable=False),
+
+class Job(Tables, table=True):
+    __tablename__ = "jobs"
+    id: str = column(UUID, primary_key=True)
+    operation: str = column(sa.Text, nullable=False)
+    status: str = column(sa.Text, nullable=False)
+    input_key: str = column(sa.Text, nullable=False)
     # The operation's options message, serialised.
-    sa.Column("options", postgresql.BYTEA, nullable=False),
+    options: bytes = column(postgresql.BYTEA, nullable=False)
     # jobs.v1.JobResult, serialised.
-    sa.Column("result", postgresql.BYTEA),
-    sa.Column("error_code", sa.Text),
-    sa.Column("error_message", sa.Text),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
-    sa.Column("owner_id", postgresql.UUID(as_uuid=False)),
-    sa.Column("batch_id", postgresql.UUID(as_uuid=False)),
-    sa.Column("filename", sa.Text, nullable=False, server_default=""),
-    sa.Column("tier", sa.Text, nullable=False, server_default=""),
-    sa.Column("credits", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("notify_email", sa.Text, nullable=False, server_default=""),
-    sa.Column("emailed_at", sa.DateTime(timezone=True)),
+    result: bytes | None = column(postgresql.BYTEA)
+    error_code: str | None = column(sa.Text)
+    error_message: str | None = column(sa.Text)
+    attempts: int = column(sa.Integer, nullable=False, server_default="0")
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    updated_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    published_at: dt.datetime | None = column(TZ)
+    finished_at: dt.datetime | None = column(TZ)
+    owner_id: str | None = column(UUID)
+    batch_id: str | None = column(UUID)
+    filename: str = column(sa.Text, nullable=False, server_default="")
+    tier: str = column(sa.Text, nullable=False, server_default="")
+    credits: int = column(sa.Integer, nullable=False, server_default="0")
+    notify_email: str = column(sa.Text, nullable=False, server_default="")
+    emailed_at: dt.datetime | None = column(TZ)
     # An email being sent: a lease, so a crash mid-send lets another try after it (emailed_at marks it sent).
-    sa.Column("email_claimed_at", sa.DateTime(timezone=True)),
-    sa.Column("request_hash", sa.Text, nullable=False, server_default=""),
-    sa.Column("expired_at", sa.DateTime(timezone=True)),
-    sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("progress_message", sa.Text, nullable=False, server_default=""),
-)
-batches = sa.Table(
-    "batches",
-    metadata,
-    sa.Column("id", postgresql.UUID(as_uuid=False), primary_key=True),
-    sa.Column("owner_id", postgresql.UUID(as_uuid=False)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("request_hash", sa.Text, nullable=False, server_default=""),
-)
+    email_claimed_at: dt.datetime | None = column(TZ)
+    request_hash: str = column(sa.Text, nullable=False, server_default="")
+    expired_at: dt.datetime | None = column(TZ)
+    progress: int = column(sa.Integer, nullable=False, server_default="0")
+    progress_message: str = column(sa.Text, nullable=False, server_default="")
+
+
+class Batch(Tables, table=True):
+    __tablename__ = "batches"
+    id: str = column(UUID, primary_key=True)
+    owner_id: str | None = column(UUID)
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    request_hash: str = column(sa.Text, nullable=False, server_default="")
+
+
+jobs = Job.__table__
+batches = Batch.__table__
 
 STATUS_NAMES = {
     jobs_pb2.JOB_STATUS_QUEUED: "queued",
@@ -83,7 +90,7 @@ def _timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
-def to_proto(row) -> jobs_pb2.Job:
+def to_proto(row: Job) -> jobs_pb2.Job:
     job = jobs_pb2.Job(
         id=row.id,
         status=STATUS_VALUES[row.status],
@@ -138,10 +145,10 @@ class JobStore:
             .returning(*jobs.c)
         )
         async with self.db.begin() as conn:
-            row = (await conn.execute(insert)).first()
+            row = record(Job, (await conn.execute(insert)).first())
             if row is not None:
                 return to_proto(row), True
-            existing = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one()
+            existing = record(Job, (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one())
             return to_proto(existing), False
 
     async def create_batch(
@@ -182,10 +189,11 @@ class JobStore:
         if owner_id:
             query = query.where(batches.c.owner_id == owner_id)
         async with self.db.connect() as conn:
-            batch = (await conn.execute(query)).first()
+            batch = record(Batch, (await conn.execute(query)).first())
             if batch is None:
                 return None
-            rows = (await conn.execute(sa.select(jobs).where(jobs.c.batch_id == batch_id).order_by(jobs.c.created_at, jobs.c.filename))).all()
+            query = sa.select(jobs).where(jobs.c.batch_id == batch_id).order_by(jobs.c.created_at, jobs.c.filename)
+            rows = records(Job, await conn.execute(query))
         return jobs_pb2.Batch(
             id=batch.id, owner_id=batch.owner_id or "", created_at=_timestamp(batch.created_at), jobs=[to_proto(r) for r in rows],
             request_hash=batch.request_hash,
@@ -197,7 +205,7 @@ class JobStore:
         if owner_id:
             query = query.where(jobs.c.owner_id == owner_id)
         async with self.db.connect() as conn:
-            row = (await conn.execute(query)).first()
+            row = record(Job, (await conn.execute(query)).first())
         return to_proto(row) if row else None
 
     async def mark_published(self, job_id: str) -> None:
@@ -214,7 +222,7 @@ class JobStore:
             .limit(limit)
         )
         async with self.db.connect() as conn:
-            return [to_proto(row) for row in (await conn.execute(query))]
+            return [to_proto(row) for row in records(Job, await conn.execute(query))]
 
     async def list(self, request: jobs_pb2.ListJobsRequest, offset: int, limit: int) -> tuple[list[jobs_pb2.Job], int]:
         """A user's jobs, filtered and sorted as seed 001's history asks."""
@@ -231,7 +239,7 @@ class JobStore:
         order = column.asc() if request.ascending else column.desc()
         async with self.db.connect() as conn:
             total = (await conn.execute(sa.select(sa.func.count()).select_from(jobs).where(*where))).scalar_one()
-            rows = (await conn.execute(sa.select(jobs).where(*where).order_by(order, jobs.c.id).offset(offset).limit(limit))).all()
+            rows = records(Job, await conn.execute(sa.select(jobs).where(*where).order_by(order, jobs.c.id).offset(offset).limit(limit)))
         return [to_proto(row) for row in rows], total
 
     async def claim_email(self, job_id: str, lease_s: float = 120.0) -> tuple[jobs_pb2.Job | None, bool]:
@@ -251,7 +259,7 @@ class JobStore:
             .returning(*jobs.c)
         )
         async with self.db.begin() as conn:
-            row = (await conn.execute(claim)).first()
+            row = record(Job, (await conn.execute(claim)).first())
             if row is not None:
                 return to_proto(row), False
             sent = (await conn.execute(sa.select(jobs.c.emailed_at).where(jobs.c.id == job_id))).scalar()
@@ -274,7 +282,7 @@ class JobStore:
             .limit(limit)
         )
         async with self.db.connect() as conn:
-            return [to_proto(row) for row in await conn.execute(query)]
+            return [to_proto(row) for row in records(Job, await conn.execute(query))]
 
     async def queued_before(self, older_than_s: float, limit: int = 200) -> list[str]:
         """Ids of jobs still queued though published longer ago than `older_than_s`."""

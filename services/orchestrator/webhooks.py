@@ -30,46 +30,46 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backdrop.jobs.v1 import jobs_pb2, webhooks_pb2, webhooks_pb2_grpc
-from services.orchestrator.store import metadata
+from services.orchestrator.store import TZ, UUID, Tables
 from services.runtime import logs, netguard
 from services.runtime.clock import iso as _iso
 from services.runtime.config import env_float, env_int
+from services.runtime.db import column
 from services.runtime.errors import invalid, not_found, rpc_errors
 from services.runtime.signing import UrlSigner
 
 log = logging.getLogger(__name__)
 EVENTS = ("job.completed", "job.failed", "batch.completed", "project.created")
-UUID = postgresql.UUID(as_uuid=False)
-TZ = sa.DateTime(timezone=True)
+class Webhook(Tables, table=True):
+    __tablename__ = "webhooks"
+    id: str = column(UUID, primary_key=True)
+    owner_id: str = column(UUID, nullable=False)
+    url: str = column(sa.Text, nullable=False)
+    events: list[str] = column(postgresql.ARRAY(sa.Text), nullable=False)
+    secret: str = column(sa.Text, nullable=False)
+    active: bool = column(sa.Boolean, nullable=False, server_default=sa.true())
+    failures: int = column(sa.Integer, nullable=False, server_default="0")
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
 
-webhooks = sa.Table(
-    "webhooks",
-    metadata,
-    sa.Column("id", UUID, primary_key=True),
-    sa.Column("owner_id", UUID, nullable=False),
-    sa.Column("url", sa.Text, nullable=False),
-    sa.Column("events", postgresql.ARRAY(sa.Text), nullable=False),
-    sa.Column("secret", sa.Text, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
-    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-)
-deliveries = sa.Table(
-    "webhook_deliveries",
-    metadata,
-    sa.Column("id", UUID, primary_key=True),
-    sa.Column("webhook_id", UUID, nullable=False),
-    sa.Column("event_id", sa.Text, nullable=False),
-    sa.Column("event", sa.Text, nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("state", sa.Text, nullable=False, server_default="pending"),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("last_status_code", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("last_error", sa.Text, nullable=False, server_default=""),
-    sa.Column("next_attempt_at", TZ, nullable=False, server_default=sa.func.now()),
-    sa.Column("delivered_at", TZ),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-)
+
+class Delivery(Tables, table=True):
+    __tablename__ = "webhook_deliveries"
+    id: str = column(UUID, primary_key=True)
+    webhook_id: str = column(UUID, nullable=False)
+    event_id: str = column(sa.Text, nullable=False)
+    event: str = column(sa.Text, nullable=False)
+    payload: str = column(sa.Text, nullable=False)
+    state: str = column(sa.Text, nullable=False, server_default="pending")
+    attempts: int = column(sa.Integer, nullable=False, server_default="0")
+    last_status_code: int = column(sa.Integer, nullable=False, server_default="0")
+    last_error: str = column(sa.Text, nullable=False, server_default="")
+    next_attempt_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    delivered_at: dt.datetime | None = column(TZ)
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+
+
+webhooks = Webhook.__table__
+deliveries = Delivery.__table__
 
 
 def signing_key(secret: str) -> bytes:

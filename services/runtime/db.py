@@ -1,8 +1,10 @@
-"""PostgreSQL: the async engine and Alembic migrations of the calling service.
+"""PostgreSQL: the async engine, the tables' typed models and Alembic migrations of the calling service.
 
 DATABASE_URL may be any postgresql:// URL; each service owns its tables and
 migrates them at start-up under an advisory lock, so replicas starting
-together do not race.
+together do not race. The tables are SQLModel classes whose columns are
+exactly the sa.Column the migrations made (`column`), so the models type the
+rows but never decide the schema: the Alembic history does.
 """
 
 from __future__ import annotations
@@ -10,13 +12,40 @@ from __future__ import annotations
 import asyncio
 import pathlib
 import zlib
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
 
 from services.runtime.config import env_int, env_str
+
+
+Model = TypeVar("Model", bound=SQLModel)
+
+
+def tables() -> type[SQLModel]:
+    """A base class for one service's tables: their own metadata, so each service's
+    Alembic history sees only its own tables."""
+    return type("Tables", (SQLModel,), {}, registry=registry())
+
+
+def column(type_: Any, *args: Any, **kwargs: Any) -> Any:
+    """A model field whose column is exactly this sa.Column (type, nullability, server default)."""
+    return Field(sa_column=sa.Column(type_, *args, **kwargs))
+
+
+def record(model: type[Model], row: Any) -> Model | None:
+    """A Core result row as its table's typed model (None stays None)."""
+    return None if row is None else model.model_validate(row)
+
+
+def records(model: type[Model], rows: Any) -> list[Model]:
+    return [model.model_validate(row) for row in rows]
 
 
 def database_url() -> str:
