@@ -1,4 +1,4 @@
-"""The auth service's tables and every query on them (SQLAlchemy Core, parameterised).
+"""The auth service's tables and every query on them (typed SQLModel rows, SQLAlchemy Core queries, parameterised).
 
 Secrets are never stored: passwords as Argon2id hashes, refresh tokens and API
 keys as SHA-256 digests (they are long random strings, so a fast hash is
@@ -14,64 +14,73 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-metadata = sa.MetaData()
+from services.runtime.db import column, record, records, tables
+
+Tables = tables()
+metadata = Tables.metadata
 UUID = postgresql.UUID(as_uuid=False)
 TZ = sa.DateTime(timezone=True)
 
-users = sa.Table(
-    "users",
-    metadata,
-    sa.Column("id", UUID, primary_key=True),
-    sa.Column("email", sa.Text, nullable=False, unique=True),
-    sa.Column("password_hash", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("avatar", sa.Text, nullable=False, server_default=""),
-    sa.Column("role", sa.Text, nullable=False, server_default="user"),
-    sa.Column("plan", sa.Text, nullable=False, server_default="free"),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-    sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
-)
-refresh_tokens = sa.Table(
-    "refresh_tokens",
-    metadata,
-    sa.Column("id", UUID, primary_key=True),
-    sa.Column("user_id", UUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("family_id", UUID, nullable=False),
-    sa.Column("token_hash", postgresql.BYTEA, nullable=False, unique=True),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-    sa.Column("expires_at", TZ, nullable=False),
-    sa.Column("used_at", TZ),
-    sa.Column("revoked_at", TZ),
-)
-api_keys = sa.Table(
-    "api_keys",
-    metadata,
-    sa.Column("id", UUID, primary_key=True),
-    sa.Column("user_id", UUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("prefix", sa.Text, nullable=False),
-    sa.Column("key_hash", postgresql.BYTEA, nullable=False, unique=True),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-    sa.Column("last_used_at", TZ),
-    sa.Column("revoked_at", TZ),
-)
-signing_keys = sa.Table(
-    "signing_keys",
-    metadata,
-    sa.Column("kid", sa.Text, primary_key=True),
-    sa.Column("private_pem", postgresql.BYTEA, nullable=False),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-    sa.Column("retired_at", TZ),
-    sa.Column("verify_until", TZ),
-)
-login_failures = sa.Table(
-    "login_failures",
-    metadata,
-    sa.Column("subject", sa.Text, primary_key=True),
-    sa.Column("failures", sa.Integer, nullable=False),
-    sa.Column("blocked_until", TZ),
-    sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
-)
+
+class User(Tables, table=True):
+    __tablename__ = "users"
+    id: str = column(UUID, primary_key=True)
+    email: str = column(sa.Text, nullable=False, unique=True)
+    password_hash: str = column(sa.Text, nullable=False)
+    name: str = column(sa.Text, nullable=False)
+    avatar: str = column(sa.Text, nullable=False, server_default="")
+    role: str = column(sa.Text, nullable=False, server_default="user")
+    plan: str = column(sa.Text, nullable=False, server_default="free")
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    updated_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+
+
+class RefreshToken(Tables, table=True):
+    __tablename__ = "refresh_tokens"
+    id: str = column(UUID, primary_key=True)
+    user_id: str = column(UUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    family_id: str = column(UUID, nullable=False)
+    token_hash: bytes = column(postgresql.BYTEA, nullable=False, unique=True)
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    expires_at: dt.datetime = column(TZ, nullable=False)
+    used_at: dt.datetime | None = column(TZ)
+    revoked_at: dt.datetime | None = column(TZ)
+
+
+class ApiKey(Tables, table=True):
+    __tablename__ = "api_keys"
+    id: str = column(UUID, primary_key=True)
+    user_id: str = column(UUID, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    name: str = column(sa.Text, nullable=False)
+    prefix: str = column(sa.Text, nullable=False)
+    key_hash: bytes = column(postgresql.BYTEA, nullable=False, unique=True)
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    last_used_at: dt.datetime | None = column(TZ)
+    revoked_at: dt.datetime | None = column(TZ)
+
+
+class SigningKey(Tables, table=True):
+    __tablename__ = "signing_keys"
+    kid: str = column(sa.Text, primary_key=True)
+    private_pem: bytes = column(postgresql.BYTEA, nullable=False)
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    retired_at: dt.datetime | None = column(TZ)
+    verify_until: dt.datetime | None = column(TZ)
+
+
+class LoginFailure(Tables, table=True):
+    __tablename__ = "login_failures"
+    subject: str = column(sa.Text, primary_key=True)
+    failures: int = column(sa.Integer, nullable=False)
+    blocked_until: dt.datetime | None = column(TZ)
+    updated_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+
+
+users = User.__table__
+refresh_tokens = RefreshToken.__table__
+api_keys = ApiKey.__table__
+signing_keys = SigningKey.__table__
+login_failures = LoginFailure.__table__
 
 
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -87,8 +96,8 @@ class AuthStore:
 
     # --- users -------------------------------------------------------------
 
-    async def create_user(self, email: str, password_hash: str, name: str, avatar: str, role: str = "user"):
-        """Returns the new row, or None when the email is taken."""
+    async def create_user(self, email: str, password_hash: str, name: str, avatar: str, role: str = "user") -> User | None:
+        """Returns the new user, or None when the email is taken."""
         insert = (
             postgresql.insert(users)
             .values(id=str(uuid.uuid4()), email=email, password_hash=password_hash, name=name, avatar=avatar, role=role)
@@ -96,25 +105,25 @@ class AuthStore:
             .returning(*users.c)
         )
         async with self.db.begin() as conn:
-            return (await conn.execute(insert)).first()
+            return record(User, (await conn.execute(insert)).first())
 
-    async def user_by_email(self, email: str):
+    async def user_by_email(self, email: str) -> User | None:
         async with self.db.connect() as conn:
-            return (await conn.execute(sa.select(users).where(users.c.email == email))).first()
+            return record(User, (await conn.execute(sa.select(users).where(users.c.email == email))).first())
 
-    async def user_by_id(self, user_id: str):
+    async def user_by_id(self, user_id: str) -> User | None:
         async with self.db.connect() as conn:
-            return (await conn.execute(sa.select(users).where(users.c.id == user_id))).first()
+            return record(User, (await conn.execute(sa.select(users).where(users.c.id == user_id))).first())
 
-    async def update_user(self, user_id: str, **values):
+    async def update_user(self, user_id: str, **values) -> User | None:
         update = users.update().where(users.c.id == user_id).values(updated_at=sa.func.now(), **values).returning(*users.c)
         async with self.db.begin() as conn:
-            return (await conn.execute(update)).first()
+            return record(User, (await conn.execute(update)).first())
 
-    async def list_users(self, offset: int, limit: int):
+    async def list_users(self, offset: int, limit: int) -> tuple[list[User], int]:
         async with self.db.connect() as conn:
             total = (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
-            rows = (await conn.execute(sa.select(users).order_by(users.c.created_at).offset(offset).limit(limit))).all()
+            rows = records(User, await conn.execute(sa.select(users).order_by(users.c.created_at).offset(offset).limit(limit)))
         return rows, total
 
     # --- refresh tokens (sessions) -------------------------------------------
@@ -127,15 +136,16 @@ class AuthStore:
                 )
             )
 
-    async def use_refresh_token(self, token_hash: bytes):
+    async def use_refresh_token(self, token_hash: bytes) -> tuple[RefreshToken | None, str]:
         """Marks a live token used and returns its row; a reused token revokes its family.
 
         Returns (row, outcome): outcome is "ok", "unknown", "expired", "revoked" or "reused".
         """
         async with self.db.begin() as conn:
-            row = (
-                await conn.execute(sa.select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash).with_for_update())
-            ).first()
+            row = record(
+                RefreshToken,
+                (await conn.execute(sa.select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash).with_for_update())).first(),
+            )
             if row is None:
                 return None, "unknown"
             if row.revoked_at is not None:
@@ -187,23 +197,23 @@ class AuthStore:
 
     # --- API keys ------------------------------------------------------------
 
-    async def add_api_key(self, user_id: str, name: str, prefix: str, key_hash: bytes):
+    async def add_api_key(self, user_id: str, name: str, prefix: str, key_hash: bytes) -> ApiKey:
         insert = (
             api_keys.insert()
             .values(id=str(uuid.uuid4()), user_id=user_id, name=name, prefix=prefix, key_hash=key_hash)
             .returning(*api_keys.c)
         )
         async with self.db.begin() as conn:
-            return (await conn.execute(insert)).one()
+            return ApiKey.model_validate((await conn.execute(insert)).one())
 
-    async def list_api_keys(self, user_id: str):
+    async def list_api_keys(self, user_id: str) -> list[ApiKey]:
         query = (
             sa.select(api_keys)
             .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
             .order_by(api_keys.c.created_at)
         )
         async with self.db.connect() as conn:
-            return (await conn.execute(query)).all()
+            return records(ApiKey, await conn.execute(query))
 
     async def revoke_api_key(self, user_id: str, key_id: str) -> bool:
         update = (
@@ -223,7 +233,7 @@ class AuthStore:
         async with self.db.begin() as conn:
             return (await conn.execute(update)).rowcount
 
-    async def user_by_api_key(self, key_hash: bytes):
+    async def user_by_api_key(self, key_hash: bytes) -> User | None:
         """The owner of a live key, and marks the key used."""
         query = (
             sa.select(users, api_keys.c.id.label("key_id"))
@@ -234,11 +244,11 @@ class AuthStore:
             row = (await conn.execute(query)).first()
             if row is not None:
                 await conn.execute(api_keys.update().where(api_keys.c.id == row.key_id).values(last_used_at=sa.func.now()))
-            return row
+            return record(User, row)
 
     # --- signing keys --------------------------------------------------------
 
-    async def signing_keys(self):
+    async def signing_keys(self) -> list[SigningKey]:
         """Keys that still verify, newest first."""
         query = (
             sa.select(signing_keys)
@@ -246,7 +256,7 @@ class AuthStore:
             .order_by(signing_keys.c.created_at.desc())
         )
         async with self.db.connect() as conn:
-            return (await conn.execute(query)).all()
+            return records(SigningKey, await conn.execute(query))
 
     async def add_signing_key(self, kid: str, private_pem: bytes, keep_old_for: dt.timedelta) -> None:
         """Adds the key that signs from now on; older keys verify for `keep_old_for` more."""

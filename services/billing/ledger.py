@@ -17,65 +17,72 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backdrop.billing.v1 import billing_pb2
 from services.billing.catalog import Catalog
 from services.runtime.clock import iso
+from services.runtime.db import column, record, records, tables
 from services.runtime.errors import ServiceError
 
-metadata = sa.MetaData()
+Tables = tables()
+metadata = Tables.metadata
 UUID = postgresql.UUID(as_uuid=False)
 TZ = sa.DateTime(timezone=True)
 
-accounts = sa.Table(
-    "billing_accounts",
-    metadata,
-    sa.Column("user_id", UUID, primary_key=True),
-    sa.Column("plan", sa.Text, nullable=False),
-    sa.Column("balance", sa.Integer, nullable=False),
-    sa.Column("granted_period", sa.Text, nullable=False, server_default=""),
-    sa.Column("quota_day", sa.Date, nullable=False, server_default=sa.func.current_date()),
-    sa.Column("images_today", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-    sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
-)
-ledger = sa.Table(
-    "ledger",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("user_id", UUID, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("amount", sa.Integer, nullable=False),
-    sa.Column("balance_after", sa.Integer, nullable=False),
-    sa.Column("job_id", UUID),
-    sa.Column("period", sa.Text),
-    sa.Column("images", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("tier", sa.Text),
-    sa.Column("description", sa.Text, nullable=False, server_default=""),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
+
+class Account(Tables, table=True):
+    __tablename__ = "billing_accounts"
+    user_id: str = column(UUID, primary_key=True)
+    plan: str = column(sa.Text, nullable=False)
+    balance: int = column(sa.Integer, nullable=False)
+    granted_period: str = column(sa.Text, nullable=False, server_default="")
+    quota_day: dt.date = column(sa.Date, nullable=False, server_default=sa.func.current_date())
+    images_today: int = column(sa.Integer, nullable=False, server_default="0")
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    updated_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+
+
+class LedgerEntry(Tables, table=True):
+    __tablename__ = "ledger"
+    id: int = column(sa.BigInteger, sa.Identity(), primary_key=True)
+    user_id: str = column(UUID, nullable=False)
+    kind: str = column(sa.Text, nullable=False)
+    amount: int = column(sa.Integer, nullable=False)
+    balance_after: int = column(sa.Integer, nullable=False)
+    job_id: str | None = column(UUID)
+    period: str | None = column(sa.Text)
+    images: int = column(sa.Integer, nullable=False, server_default="0")
+    tier: str | None = column(sa.Text)
+    description: str = column(sa.Text, nullable=False, server_default="")
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
     # A batch's charges and refunds share its first job's id (L2).
-    sa.Column("batch", UUID),
+    batch: str | None = column(UUID)
     # False while the orchestrator has not confirmed the charge's job exists (M4).
-    sa.Column("settled", sa.Boolean, nullable=False, server_default=sa.false()),
-)
-payments = sa.Table(
-    "payments",
-    metadata,
-    sa.Column("reference", sa.Text, primary_key=True),
-    sa.Column("user_id", UUID, nullable=False),
-    sa.Column("plan", sa.Text, nullable=False),
-    sa.Column("amount", sa.Integer, nullable=False),
-    sa.Column("currency", sa.Text, nullable=False),
-    sa.Column("created_at", TZ, nullable=False, server_default=sa.func.now()),
-)
-subscriptions = sa.Table(
-    "subscriptions",
-    metadata,
-    sa.Column("user_id", UUID, primary_key=True),
-    sa.Column("id", sa.Text, nullable=False, unique=True),
-    sa.Column("plan", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("payment_reference", sa.Text, nullable=False),
-    sa.Column("subscribed_at", TZ, nullable=False, server_default=sa.func.now()),
-    sa.Column("period_end", TZ, nullable=False),
-    sa.Column("payment_method", sa.Text, nullable=False, server_default=""),
-)
+    settled: bool = column(sa.Boolean, nullable=False, server_default=sa.false())
+
+
+class Payment(Tables, table=True):
+    __tablename__ = "payments"
+    reference: str = column(sa.Text, primary_key=True)
+    user_id: str = column(UUID, nullable=False)
+    plan: str = column(sa.Text, nullable=False)
+    amount: int = column(sa.Integer, nullable=False)
+    currency: str = column(sa.Text, nullable=False)
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+
+
+class Subscription(Tables, table=True):
+    __tablename__ = "subscriptions"
+    user_id: str = column(UUID, primary_key=True)
+    id: str = column(sa.Text, nullable=False, unique=True)
+    plan: str = column(sa.Text, nullable=False)
+    status: str = column(sa.Text, nullable=False)
+    payment_reference: str = column(sa.Text, nullable=False)
+    subscribed_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    period_end: dt.datetime = column(TZ, nullable=False)
+    payment_method: str = column(sa.Text, nullable=False, server_default="")
+
+
+accounts = Account.__table__
+ledger = LedgerEntry.__table__
+payments = Payment.__table__
+subscriptions = Subscription.__table__
 
 
 def _period(now: dt.datetime | None = None) -> str:
@@ -99,10 +106,10 @@ class Ledger:
         self.db = db
         self.catalog = catalog
 
-    async def append(self, conn: AsyncConnection, account, kind: str, amount: int, images: int = 0, **fields):
+    async def append(self, conn: AsyncConnection, account: Account, kind: str, amount: int, images: int = 0, **fields) -> Account:
         """Changes the balance (and today's image count) and records why; returns the account row."""
         today = _today()
-        account = (
+        updated = (
             await conn.execute(
                 accounts.update()
                 .where(accounts.c.user_id == account.user_id)
@@ -117,6 +124,7 @@ class Ledger:
                 .returning(*accounts.c)
             )
         ).one()
+        account = Account.model_validate(updated)
         await conn.execute(
             ledger.insert().values(
                 user_id=account.user_id, kind=kind, amount=amount, balance_after=account.balance, images=images, **fields
@@ -124,7 +132,7 @@ class Ledger:
         )
         return account
 
-    async def open_account(self, conn: AsyncConnection, user_id: str, plan: str):
+    async def open_account(self, conn: AsyncConnection, user_id: str, plan: str) -> Account:
         """The caller's account, locked for this transaction, with this month's grant applied."""
         opened = (
             postgresql.insert(accounts)
@@ -132,7 +140,7 @@ class Ledger:
             .on_conflict_do_update(index_elements=[accounts.c.user_id], set_={"updated_at": accounts.c.updated_at})
             .returning(*accounts.c)  # the upsert both returns and locks the row
         )
-        account = (await conn.execute(opened)).one()
+        account = Account.model_validate((await conn.execute(opened)).one())
         period = _period()
         if account.granted_period != period:
             # A subscription's credits come with each of its payments (subscriptions.py), not by the calendar (H5).
@@ -143,7 +151,7 @@ class Ledger:
             await conn.execute(accounts.update().where(accounts.c.user_id == user_id).values(granted_period=period))
         return account
 
-    def images_today(self, account) -> int:
+    def images_today(self, account: Account) -> int:
         return account.images_today if account.quota_day == _today() else 0
 
     async def charge(self, request: billing_pb2.ChargeRequest) -> billing_pb2.ChargeResponse:
@@ -243,7 +251,7 @@ class Ledger:
                 http_status=409,
             )
 
-    def _check_daily_quota(self, account, image_count: int) -> None:
+    def _check_daily_quota(self, account: Account, image_count: int) -> None:
         limit = self.catalog.plan(account.plan)["daily_quota"]
         used = self.images_today(account)
         if used + image_count > limit:
@@ -260,14 +268,14 @@ class Ledger:
         """A job's charge back, once. A batch's image gets back what re-pricing the batch on its remaining
         images leaves over (L2): padding a batch with bad images does not buy the good ones a deeper discount."""
         async with self.db.begin() as conn:
-            charge = (
-                await conn.execute(sa.select(ledger).where(ledger.c.job_id == job_id, ledger.c.kind == "charge"))
-            ).first()
+            charge = record(
+                LedgerEntry, (await conn.execute(sa.select(ledger).where(ledger.c.job_id == job_id, ledger.c.kind == "charge"))).first()
+            )
             if charge is None:
                 return billing_pb2.RefundResponse(refunded=False)
-            account = (
-                await conn.execute(sa.select(accounts).where(accounts.c.user_id == charge.user_id).with_for_update())
-            ).one()
+            account = Account.model_validate(
+                (await conn.execute(sa.select(accounts).where(accounts.c.user_id == charge.user_id).with_for_update())).one()
+            )
             done = (
                 await conn.execute(sa.select(ledger.c.id).where(ledger.c.job_id == job_id, ledger.c.kind == "refund"))
             ).first()
@@ -283,7 +291,7 @@ class Ledger:
             await conn.execute(ledger.update().where(ledger.c.id == charge.id).values(settled=True))
         return billing_pb2.RefundResponse(refunded=True, credits=amount)
 
-    async def _batch_refund(self, conn: AsyncConnection, charge) -> int:
+    async def _batch_refund(self, conn: AsyncConnection, charge: LedgerEntry) -> int:
         """What was paid for the batch beyond the price of its images still standing: what the batch has
         paid stays min(its quote, the price of its remaining images), so a refund never exceeds the charge."""
         rows = (
@@ -327,15 +335,16 @@ class Ledger:
             total = (
                 await conn.execute(sa.select(sa.func.count()).select_from(ledger).where(ledger.c.user_id == user_id))
             ).scalar_one()
-            rows = (
+            rows = records(
+                LedgerEntry,
                 await conn.execute(
                     sa.select(ledger)
                     .where(ledger.c.user_id == user_id)
                     .order_by(ledger.c.id.desc())
                     .offset((page - 1) * limit)
                     .limit(limit)
-                )
-            ).all()
+                ),
+            )
         return billing_pb2.Credits(
             balance=account.balance,
             plan=account.plan,

@@ -37,21 +37,24 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.billing.catalog import Catalog
-from services.billing.ledger import accounts, metadata
+from services.billing.ledger import TZ, Tables, accounts
 from services.runtime.config import env_float, env_int, env_str
+from services.runtime.db import column
 
 log = logging.getLogger(__name__)
 Unit = rls_pb2.RateLimitResponse.RateLimit
 UNITS = {"minute": (Unit.MINUTE, 60), "hour": (Unit.HOUR, 3600), "day": (Unit.DAY, 86400)}
 WINDOW_NAMES = {60: "1 minute", 3600: "1 hour", 86400: "1 day"}
 
-counters = sa.Table(
-    "rate_counters",
-    metadata,
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("window_start", sa.DateTime(timezone=True), primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-)
+
+class Counter(Tables, table=True):
+    __tablename__ = "rate_counters"
+    key: str = column(sa.Text, primary_key=True)
+    window_start: dt.datetime = column(TZ, primary_key=True)
+    count: int = column(sa.Integer, nullable=False)
+
+
+counters = Counter.__table__
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
