@@ -14,6 +14,8 @@ import re
 import string
 import sys
 
+from services.runtime import aliases
+
 TEMPLATE = pathlib.Path(__file__).with_name("envoy.yaml.tmpl")
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -96,7 +98,10 @@ def upload_paths() -> tuple[str, ...]:
 
 
 def render(env: dict[str, str] | None = None) -> str:
-    values = {**DEFAULTS, **{k: v for k, v in (os.environ if env is None else env).items() if k in DEFAULTS}}
+    """The config for `env` (the process environment by default); seed 002's PORT and
+    CORS_ORIGINS count as their Backdrop settings (services/runtime/aliases.py)."""
+    source = aliases.resolve(os.environ if env is None else env).env
+    values = {**DEFAULTS, **{k: v for k, v in source.items() if k in DEFAULTS}}
     values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
     values["UPLOAD_PATHS"] = "|".join(upload_paths())
     return string.Template(TEMPLATE.read_text()).substitute(values)

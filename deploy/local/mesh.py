@@ -27,6 +27,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from services.runtime import aliases
+
 REPO = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 MLSERVER = pathlib.Path(os.environ.get("MLSERVER_BIN", REPO / ".venv-modelserver" / "bin" / "mlserver"))
@@ -102,9 +104,11 @@ class Ports:
     mlserver_metrics: int = 8002
 
     @classmethod
-    def from_env(cls) -> "Ports":
+    def from_env(cls, env: dict[str, str] | None = None) -> "Ports":
+        """BACKDROP_HTTP_PORT (or seed 002's PORT) of `env`, the process environment by default."""
         ports = cls()
-        ports.http = int(os.environ.get("BACKDROP_HTTP_PORT", ports.http))
+        resolved = aliases.resolve(os.environ if env is None else env).env
+        ports.http = int(resolved.get("BACKDROP_HTTP_PORT") or ports.http)
         return ports
 
     @classmethod
@@ -192,10 +196,18 @@ class Mesh:
             "BACKDROP_HTTP_PORT": str(p.http),
             "URL_SIGNING_KEY": self._signing_key(),
         }
-        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS", "ENVOY_")
-        env.update({k: v for k, v in os.environ.items() if k.startswith(passthrough)})
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS", "ENVOY_", "OBJECT_STORE_DIR", "REMBG_", "ENABLED_MODELS")
+        # Seed 002's and 003's names become Backdrop's here, once (services/runtime/aliases.py);
+        # the public port is the one the mesh listens on, from Ports.from_env.
+        operator = aliases.resolve({**os.environ, **self.env}).env
+        env.update({k: v for k, v in operator.items() if k.startswith(passthrough)})
         env.update(self.env)
         return env
+
+    def seed_settings(self) -> list[str]:
+        """One line for each seed 002/003 setting the operator's environment has: what it sets here,
+        or why it is ignored (make up prints them at start)."""
+        return aliases.resolve({**os.environ, **self.env}).lines
 
     # --- the children ------------------------------------------------------
 

@@ -18,6 +18,7 @@ import threading
 import time
 
 from deploy.local.mesh import REPO, Mesh
+from services.runtime.config import ConfigError
 
 COLOURS = ["36", "32", "35", "33", "34", "31", "96", "92"]
 
@@ -57,9 +58,50 @@ def auth_banner(env: dict[str, str]) -> str:
     return f"backdrop: auth required: send 'Authorization: Bearer <token>' or 'X-API-Key: <key>'{extra}"
 
 
+def read_env_file(path: pathlib.Path) -> dict[str, str]:
+    """KEY=VALUE lines, as seed 003's .env and `docker --env-file` have them: blank lines and
+    # comments skipped, an optional `export `, a value optionally in matching quotes."""
+    settings = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"{path}:{number}: not a KEY=VALUE line")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        settings[key] = value
+    return settings
+
+
+def operator_environment() -> list[str]:
+    """Adds the operator's environment file (BACKDROP_ENV_FILE, default .env in the checkout)
+    to this process's environment, which wins over it; the lines that say so."""
+    named = os.environ.get("BACKDROP_ENV_FILE")
+    path = pathlib.Path(named or REPO / ".env")
+    if not named and not path.is_file():
+        return []
+    settings = read_env_file(path)  # a named file that is missing stops the start
+    for key, value in settings.items():
+        os.environ.setdefault(key, value)
+    return [f"backdrop: read {len(settings)} settings from {path} (the environment wins over it)"]
+
+
 def main() -> int:
     data_dir = pathlib.Path(os.environ.get("BACKDROP_DATA_DIR", REPO / ".data"))
-    mesh = Mesh(data_dir, sink=make_sink(sys.stdout.isatty()))
+    try:
+        lines = operator_environment()
+        mesh = Mesh(data_dir, sink=make_sink(sys.stdout.isatty()))
+        lines += mesh.seed_settings()
+    except (ConfigError, OSError) as exc:
+        print(f"backdrop: could not start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    for line in lines:
+        print(line, flush=True)
     stopping: list[int] = []  # a plain flag: signal handlers must not take locks
 
     def on_signal(signum, _frame):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from services.inference.pipeline.segmentation import SegmentationSpec
 from services.inference.pipeline.upscale import UpscaleSpec
-from services.runtime.config import env_str
+from services.runtime.config import ConfigError, env_str
 from services.runtime.errors import invalid
 
 SEGMENTATION_MODELS = {
@@ -36,17 +36,34 @@ SEGMENTATION_MODELS = {
 QUALITIES = ("low", "medium", "high", "ultra")
 
 
+def enabled_models() -> dict[str, SegmentationSpec]:
+    """ENABLED_MODELS (seed 003's MODEL_NAMES): the segmentation models clients may ask for, each
+    named by its name or any alias (unset: all). A name that is no model here is skipped, so seed
+    003's list works as it is; a list that names none is refused at start-up."""
+    wanted = {n.strip().lower() for n in env_str("ENABLED_MODELS", "").split(",") if n.strip()}
+    if not wanted:
+        return SEGMENTATION_MODELS
+    chosen = {name: spec for name, spec in SEGMENTATION_MODELS.items() if wanted & {spec.name, *spec.aliases}}
+    if not chosen:
+        known = sorted(n for s in SEGMENTATION_MODELS.values() for n in (s.name, *s.aliases))
+        raise ConfigError(f"ENABLED_MODELS (or seed 003's MODEL_NAMES) names no model here; known: {', '.join(known)}")
+    return chosen
+
+
 def default_model() -> str:
-    return env_str("DEFAULT_MODEL", "u2netp")
+    """DEFAULT_MODEL, or u2netp; the first enabled model when u2netp is not enabled."""
+    enabled = enabled_models()
+    return env_str("DEFAULT_MODEL", "u2netp" if "u2netp" in enabled else next(iter(enabled)))
 
 
 def resolve(name: str) -> SegmentationSpec:
-    """Model name or alias -> spec; an unknown name lists the valid ones."""
+    """Model name or alias -> spec; an unknown or not enabled name lists the valid ones."""
     wanted = (name or default_model()).strip().lower()
-    for spec in SEGMENTATION_MODELS.values():
+    enabled = enabled_models()
+    for spec in enabled.values():
         if wanted == spec.name or wanted in spec.aliases:
             return spec
-    valid = sorted(n for s in SEGMENTATION_MODELS.values() for n in (s.name, *s.aliases))
+    valid = sorted(n for s in enabled.values() for n in (s.name, *s.aliases))
     raise invalid(
         "INVALID_MODEL",
         f"Unknown model {name!r}. Valid models: {', '.join(valid)}",

@@ -18,7 +18,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
 
     async def ListModels(self, request, context):
         listed = []
-        for spec in models.SEGMENTATION_MODELS.values():
+        for spec in models.enabled_models().values():
             ready = await self.server.is_ready(spec.name)
             listed.append(
                 inference_pb2.Model(
@@ -45,6 +45,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
 
 async def main() -> None:
     logs.setup("inference", env_str("LOG_LEVEL", "INFO"))
+    models.enabled_models()  # a bad ENABLED_MODELS (MODEL_NAMES) stops the service here, named
     nats_client, js = await messaging.connect("inference")
     store = objectstore.from_env()
     server = InferenceServer()

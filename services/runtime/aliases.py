@@ -93,7 +93,7 @@ ALIASES: tuple[Alias, ...] = (
     Alias("CORS_ORIGINS", "002", "CORS_ORIGINS", "the origins Envoy's CORS policy allows"),
     Alias(
         "REDIS_URL", "003", None,
-        "it has no meaning here: jobs queue on NATS JetStream (NATS_URL) and their state is in PostgreSQL",
+        "no meaning here (jobs queue on NATS JetStream, NATS_URL; their state is in PostgreSQL)",
     ),
     Alias("SMTP_SERVER", "003", "SMTP_SERVER", "the notification emails' SMTP server"),
     Alias("SMTP_PORT", "003", "SMTP_PORT", "its port (587: STARTTLS)"),
