@@ -10,7 +10,8 @@ A schema is a Python value describing the JSON the document shows:
 - a one-element list ``[schema]``: an array whose every item matches it;
 - ``Optional(schema)`` inside a dict: the key may be absent (or null), but if
   present it matches;
-- ``OneOf("a", "b")``: a string among the documented values.
+- ``OneOf("a", "b")``: a string among the documented values;
+- ``UUID``, ``URI``, ``DATETIME``, ``EMAIL``: a string in that OpenAPI format.
 
 ``float`` accepts JSON integers too (``1`` is a valid number), ``int`` refuses
 ``bool`` (Python's ``True`` is an int) and refuses ``1.5``.
@@ -18,6 +19,10 @@ A schema is a Python value describing the JSON the document shows:
 
 from __future__ import annotations
 
+import datetime
+import urllib.parse
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 
@@ -33,6 +38,35 @@ class OneOf:
 
     def __init__(self, *values: Any):
         self.values = values
+
+
+class Format:
+    """A string in a documented format (OpenAPI's ``format:``), checked by ``test``."""
+
+    def __init__(self, name: str, test: Callable[[str], bool]):
+        self.name, self.test = name, test
+
+
+def _parses(parse: Callable[[str], Any]) -> Callable[[str], bool]:
+    def test(text: str) -> bool:
+        try:
+            parse(text)
+        except ValueError:
+            return False
+        return True
+
+    return test
+
+
+def _absolute_uri(text: str) -> bool:
+    parts = urllib.parse.urlsplit(text)
+    return bool(parts.scheme and (parts.netloc or parts.path))
+
+
+UUID = Format("uuid", _parses(uuid.UUID))
+URI = Format("uri", _absolute_uri)
+DATETIME = Format("date-time", _parses(lambda text: datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))))
+EMAIL = Format("email", lambda text: text.count("@") == 1 and "." in text.rpartition("@")[2])
 
 
 def _name(schema: Any) -> str:
@@ -57,6 +91,10 @@ def shape_errors(value: Any, schema: Any, path: str = "$") -> list[str]:
         return [] if value is None else shape_errors(value, schema.schema, path)
     if isinstance(schema, OneOf):
         return [] if value in schema.values else [f"{path}: {value!r} not one of {schema.values!r}"]
+    if isinstance(schema, Format):
+        if isinstance(value, str) and schema.test(value):
+            return []
+        return [f"{path}: expected a {schema.name} string, got {value!r:.80}"]
     if isinstance(schema, dict):
         if not isinstance(value, dict):
             return [f"{path}: expected object, got {type(value).__name__} {value!r:.80}"]
