@@ -14,35 +14,35 @@ from services.runtime import envelopes, identity
 class AccountEndpoints:
     auth: auth_pb2_grpc.AuthServiceStub
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Register(self, request, context):
         response = await self.auth.Register(request)
         await rest.set_status(context, 201)
         return response
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Login(self, request, context):
         request.client_ip = identity.client_ip(context)
         return await self.auth.Login(request)
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Refresh(self, request, context):
         return await self.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=request.refresh_token))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Logout(self, request, context):
         caller = identity.required(context)
         return await self.auth.Logout(auth_pb2.LogoutRequest(user_id=caller.user_id, session_id=caller.session_id))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Jwks(self, request, context):
         return await self.auth.GetJwks(auth_pb2.GetJwksRequest())
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetMe(self, request, context):
         return await self.auth.GetUser(auth_pb2.GetUserRequest(user_id=identity.required(context).user_id))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def UpdateMe(self, request, context):
         caller = identity.required(context)
         update = auth_pb2.UpdateUserRequest(
@@ -57,23 +57,23 @@ class AccountEndpoints:
             update.avatar = request.avatar
         return await self.auth.UpdateUser(update)
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def CreateApiKey(self, request, context):
         caller = identity.required(context)
         created = await self.auth.CreateApiKey(auth_pb2.CreateApiKeyRequest(user_id=caller.user_id, name=request.name))
         await rest.set_status(context, 201)
         return created
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ListApiKeys(self, request, context):
         return await self.auth.ListApiKeys(auth_pb2.ListApiKeysRequest(user_id=identity.required(context).user_id))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def DeleteApiKey(self, request, context):
         caller = identity.required(context)
         return await self.auth.DeleteApiKey(auth_pb2.DeleteApiKeyRequest(user_id=caller.user_id, api_key_id=request.id))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ListUsers(self, request, context):
         identity.admin(context)
         return await self.auth.ListUsers(auth_pb2.ListUsersRequest(page=request.page, limit=request.limit))

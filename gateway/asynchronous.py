@@ -20,7 +20,7 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 class AsyncEndpoints:
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Process(self, request, context):
         caller = identity.required(context)
         fields = await multipart.parse_async(request.data, request.content_type)
@@ -50,13 +50,13 @@ class AsyncEndpoints:
         caller = identity.required(context)
         return await self.removal.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=processing_id, owner_id=caller.user_id))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetProcessingStatus(self, request, context):
         job = await self._own_job(context, request.processing_id)
         status = {jobs_pb2.JOB_STATUS_COMPLETED: "completed", jobs_pb2.JOB_STATUS_FAILED: "failed"}.get(job.status, "processing")
         return gateway_pb2.ProcessingStatus(processing_id=job.id, status=status)
 
-    @downloads.streaming(envelopes.v1)
+    @downloads.streaming(envelopes.BACKDROP)
     async def DownloadResult(self, request, context):
         """The result file, streamed in chunks (gateway/downloads.py); 423 while processing."""
         job = await self._own_job(context, request.processing_id)

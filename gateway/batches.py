@@ -58,17 +58,22 @@ FINISHED = (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
 
 
 class BatchEndpoints:
-    async def _submit_batch(self, context, parts: list[multipart.Part], options, tier: str, max_files: int):
+    async def _submit_batch(
+        self, context, parts: list[multipart.Part], options, tier: str, max_files: int,
+        stored: list[tuple[str, str]] = (),
+    ):
         """Checks every file, charges the batch, stores the files and queues one job per file.
+        `stored` instead of `parts`: (object key, filename) of images already stored and checked
+        (a project's images).
 
         With an Idempotency-Key, the key names the batch and its jobs: a retry gets the
         same batch back, charged once; the same key with other files is 422.
         """
         caller = identity.required(context)
         key = rest.idempotency_key(context)
-        if not parts or not all(part.data for part in parts):
+        if not (parts or stored) or not all(part.data for part in parts):
             raise invalid("NO_FILES", "No images provided")
-        if len(parts) > max_files:
+        if len(parts) + len(stored) > max_files:
             raise invalid("BATCH_TOO_LARGE", f"A batch takes at most {max_files} files", max_files=max_files)
         limit = env_int("V1_MAX_FILE_SIZE_MB", 50) * MB
         infos = []
@@ -89,14 +94,17 @@ class BatchEndpoints:
             digest = hashlib.sha256(options.SerializeToString(deterministic=True) + tier.encode())
             for part in parts:
                 digest.update(hashlib.sha256(part.data).digest() + (part.filename or "").encode())
+            for stored_key, _ in stored:
+                digest.update(stored_key.encode())
             request_hash = digest.hexdigest()
+        sources = [(f"uploads/{batch_id}/{n}.{info.format}", part.filename or f"image{n}") for n, (part, info) in enumerate(zip(parts, infos))]
         items = [
             jobs_pb2.BatchItem(
                 job_id=str(uuid.uuid5(uuid.UUID(batch_id), str(n))) if key else str(uuid.uuid4()),
-                input_key=f"uploads/{batch_id}/{n}.{info.format}",
-                filename=part.filename or f"image{n}",
+                input_key=input_key,
+                filename=filename,
             )
-            for n, (part, info) in enumerate(zip(parts, infos))
+            for n, (input_key, filename) in enumerate(sources or stored)
         ]
         # The tier decides model and quality; billing refuses more than the tier includes (H4).
         charge_request = billing_pb2.ChargeBatchRequest(
@@ -153,7 +161,7 @@ class BatchEndpoints:
             ],
         )
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def SubmitBatch(self, request, context):
         fields = await multipart.parse_async(request.data, request.content_type)
         try:
@@ -170,7 +178,7 @@ class BatchEndpoints:
         await rest.set_status(context, 202)
         return self._batch_job(batch)
 
-    @rest.endpoint(envelopes.rembg)
+    @rest.endpoint(envelopes.REMBG)
     async def RemoveBgBatch(self, request, context):
         fields = await multipart.parse_async(request.data, request.content_type)
         options = parse_options(env_str("MODEL", ""), "", "false", "0")
@@ -180,7 +188,7 @@ class BatchEndpoints:
         body = {"message": f"Added {len(names)} files to processing queue", "batch_id": batch.id, "queued_files": names}
         return httpbody_pb2.HttpBody(content_type="application/json", data=json.dumps(body).encode())
 
-    @rest.endpoint(envelopes.rembg)
+    @rest.endpoint(envelopes.REMBG)
     async def GetQueueStatus(self, request, context):
         caller = identity.required(context)
         batch = await self.removal.jobs.GetBatch(jobs_pb2.GetBatchRequest(batch_id=request.batch_id, owner_id=caller.user_id))
@@ -196,12 +204,16 @@ class BatchEndpoints:
             async for snapshot in self.removal.jobs.Watch(jobs_pb2.WatchRequest(id=request.id, owner_id=caller.user_id)):
                 yield self._batch_job(snapshot)
         except ServiceError as error:
-            await rest.abort(context, error, envelopes.v1)
+            await rest.abort(context, error, envelopes.BACKDROP)
         except grpc.aio.AioRpcError as failed:
-            await rest.abort(context, ServiceError.from_rpc_error(failed), envelopes.v1)
+            await rest.abort(context, ServiceError.from_rpc_error(failed), envelopes.BACKDROP)
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ListJobs(self, request, context):
+        return await self.job_history(context, request)
+
+    async def job_history(self, context, request: gateway_pb2.ListJobsRequest) -> gateway_pb2.JobHistory:
+        """Seed 001's history (also its dialect's, gateway/dialects/lumiku.py): filters, sort, pages."""
         caller = identity.required(context)
         query = jobs_pb2.ListJobsRequest(
             owner_id=caller.user_id, page=max(request.page, 1), limit=min(max(request.limit or 20, 1), 100), tier=request.tier

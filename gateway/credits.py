@@ -18,28 +18,44 @@ class CreditEndpoints:
     billing: billing_pb2_grpc.BillingServiceStub
     jobs: jobs_pb2_grpc.JobServiceStub
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetCredits(self, request, context):
         caller = identity.required(context)
         return await self.billing.GetCredits(
             billing_pb2.GetCreditsRequest(user_id=caller.user_id, plan=caller.plan, page=request.page, limit=request.limit)
         )
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def CalculatePricing(self, request, context):
         identity.required(context)
         return await self.billing.Quote(request)
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetSubscription(self, request, context):
+        return await self.subscription(context)
+
+    @rest.endpoint(envelopes.BACKDROP)
+    async def Subscribe(self, request, context):
+        return await self.subscribe(context, request.plan, request.paymentMethodId)
+
+    @rest.endpoint(envelopes.BACKDROP)
+    async def CancelSubscription(self, request, context):
+        return await self.cancel_subscription(context)
+
+    @rest.endpoint(envelopes.BACKDROP)
+    async def GetAdminStats(self, request, context):
+        return await self.admin_stats(context, request.period)
+
+    # The work of the endpoints above, shared with seed 001's dialect (gateway/dialects/lumiku.py).
+
+    async def subscription(self, context) -> billing_pb2.SubscriptionResponse:
         caller = identity.required(context)
         return await self.billing.GetSubscription(billing_pb2.GetSubscriptionRequest(user_id=caller.user_id, plan=caller.plan))
 
-    @rest.endpoint(envelopes.v1)
-    async def Subscribe(self, request, context):
+    async def subscribe(self, context, plan: str, payment_method: str) -> billing_pb2.SubscribeResponse:
         caller = identity.required(context)
         response = await self.billing.Subscribe(
-            billing_pb2.SubscribeRequest(user_id=caller.user_id, plan=request.plan, paymentMethodId=request.paymentMethodId)
+            billing_pb2.SubscribeRequest(user_id=caller.user_id, plan=plan, paymentMethodId=payment_method)
         )
         # New tokens show the plan; charges, tiers and rate limits go by billing's own record of it,
         # which also follows renewals and expiry (services/billing/ratelimit.py).
@@ -47,16 +63,14 @@ class CreditEndpoints:
         await rest.set_status(context, 201)
         return response
 
-    @rest.endpoint(envelopes.v1)
-    async def CancelSubscription(self, request, context):
+    async def cancel_subscription(self, context) -> billing_pb2.CancelSubscriptionResponse:
         return await self.billing.CancelSubscription(
             billing_pb2.CancelSubscriptionRequest(user_id=identity.required(context).user_id)
         )
 
-    @rest.endpoint(envelopes.v1)
-    async def GetAdminStats(self, request, context):
+    async def admin_stats(self, context, period: str) -> gateway_pb2.AdminStats:
         identity.admin(context)
-        period = request.period or "30d"
+        period = period or "30d"
         if not re.fullmatch(r"([1-9][0-9]{0,2})d", period) or int(period[:-1]) > 365:
             raise invalid("INVALID_PARAMETER", "period must be a number of days such as 30d (1d to 365d)", field="period")
         days = int(period[:-1])
@@ -69,7 +83,7 @@ class CreditEndpoints:
             ),
         )
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GrantCredits(self, request, context):
         identity.admin(context)
         return await self.billing.GrantCredits(

@@ -9,12 +9,13 @@ chunk carries the content type, the others only bytes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import grpc
 from google.api import httpbody_pb2
 
 from gateway import rest
+from services.runtime import envelopes
 from services.runtime.config import env_int
 from services.runtime.errors import ServiceError, not_found
 from services.runtime.objectstore import ObjectNotFound
@@ -40,7 +41,7 @@ async def open_object(store, key: str, content_type: str) -> AsyncIterator[httpb
     return stream()
 
 
-def streaming(body: Callable[[ServiceError], dict]):
+def streaming(dialect: envelopes.Dialect):
     """rest.endpoint for server-streaming RPCs: a ServiceError (or a failed peer call) becomes its REST error."""
 
     def wrap(handler):
@@ -49,9 +50,9 @@ def streaming(body: Callable[[ServiceError], dict]):
                 async for item in handler(self, request, context):
                     yield item
             except ServiceError as error:
-                await rest.abort(context, error, body)
+                await rest.abort(context, error, dialect)
             except grpc.aio.AioRpcError as failed:
-                await rest.abort(context, ServiceError.from_rpc_error(failed), body)
+                await rest.abort(context, ServiceError.from_rpc_error(failed), dialect)
 
         rpc.__name__ = handler.__name__
         rpc.__doc__ = handler.__doc__

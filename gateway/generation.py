@@ -119,7 +119,7 @@ class GenerationEndpoints:
 
     # --- seed 000 ----------------------------------------------------------------
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GenerateBackground(self, request, context):
         caller = identity.required(context)
         prompt = _prompt(request.prompt, minimum=3, maximum=500)
@@ -143,7 +143,7 @@ class GenerationEndpoints:
 
     # --- seed 004 ----------------------------------------------------------------
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GenerateImages(self, request, context):
         caller = identity.required(context)
         generate = _common(request)
@@ -168,18 +168,18 @@ class GenerationEndpoints:
             raise not_found("NOT_FOUND", "No such generation")
         return job
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetGeneration(self, request, context):
         job = await self._own_generation(context, request.id)
         return gateway_pb2.GenerationResponse(success=job.status != jobs_pb2.JOB_STATUS_FAILED, generation=self._generation(job))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def CancelGeneration(self, request, context):
         job = await self._own_generation(context, request.id)
         cancelled = await self.jobs.CancelJob(jobs_pb2.CancelJobRequest(job_id=job.id, owner_id=job.owner_id))
         return gateway_pb2.GenerationResponse(success=True, generation=self._generation(cancelled))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetGenerationProgress(self, request, context):
         job = await self._own_generation(context, request.id)
         status = STATUS.get(job.status, "pending")
@@ -190,7 +190,7 @@ class GenerationEndpoints:
         }.get(status, job.progress_message or "Starting")
         return gateway_pb2.GenerationProgress(success=status != "failed", progress=job.progress, status=status, message=message)
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def CreateVariations(self, request, context):
         caller = identity.required(context)
         generate = _common(request)
@@ -208,7 +208,7 @@ class GenerationEndpoints:
         generate.width, generate.height = info.width + grow[0], info.height + grow[1]
         return key
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Inpaint(self, request, context):
         caller = identity.required(context)
         generate = _common(request)
@@ -251,7 +251,7 @@ class GenerationEndpoints:
             result.completedAt = generation.completedAt
         return result
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Outpaint(self, request, context):
         caller = identity.required(context)
         generate = _common(request)

@@ -107,7 +107,7 @@ class ImagingEndpoints:
 
     # --- uploads -----------------------------------------------------------------
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def UploadImage(self, request, context):
         caller = identity.required(context)
         data, _ = await self._upload_or_url(request)
@@ -121,7 +121,7 @@ class ImagingEndpoints:
 
     # --- seed 000 ----------------------------------------------------------------
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ReplaceBackground(self, request, context):
         caller = identity.required(context)
         if not request.image_id:
@@ -143,7 +143,7 @@ class ImagingEndpoints:
         )
         return await self._processing_result(context, job, charge)
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ListBackgrounds(self, request, context):
         caller = identity.required(context)
         category = options.choice(request.category, backgrounds.CATEGORIES, "category")
@@ -172,7 +172,7 @@ class ImagingEndpoints:
             category=category, tags=tags,
         )
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def CreateBackground(self, request, context):
         caller = identity.required(context)
         data, _ = await self._upload_or_url(request)
@@ -236,7 +236,7 @@ class ImagingEndpoints:
             response.enhancement.enhancedImage.fileSize = len(await self.store.get(job.result.result_key))
         return response
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def EnhanceBackground(self, request, context):
         caller = identity.required(context)
         action = options.choice(request.action or "remove", ACTIONS, "action")
@@ -263,14 +263,14 @@ class ImagingEndpoints:
             return await self.background_key(caller, reference)
         return await self.image_key(caller, reference, "replacementBackground")
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def EnhanceQuality(self, request, context):
         caller = identity.required(context)
         enhancement = options.choice(request.enhancementType or "all", ENHANCEMENTS, "enhancementType")
         strength = options.number(str(request.strength) if request.strength else "", "strength", 0.1, 1, 0.5)
         return await self._submit_enhancement(context, caller, request.imageId, jobs_pb2.EnhanceOptions(enhancement=enhancement, strength=strength))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def Upscale(self, request, context):
         caller = identity.required(context)
         scale = request.scale or 2
@@ -293,7 +293,7 @@ class ImagingEndpoints:
             context, caller, request.imageId, upscale, input_key, output_pixels=info.width * info.height * work_scale * work_scale
         )
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetEnhancement(self, request, context):
         caller = identity.required(context)
         try:

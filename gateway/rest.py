@@ -16,6 +16,7 @@ import grpc
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from services.runtime import envelopes
 from services.runtime.errors import ServiceError, invalid
 
 STATUS_HEADER = "x-backdrop-status"
@@ -34,8 +35,10 @@ async def set_status(context: grpc.aio.ServicerContext, status: int) -> None:
     await context.send_initial_metadata(((STATUS_HEADER, str(status)),))
 
 
-async def abort(context: grpc.aio.ServicerContext, error: ServiceError, body: Callable[[ServiceError], dict]):
-    rest = [(STATUS_HEADER, str(error.http_status)), (ERROR_HEADER, json.dumps(body(error), ensure_ascii=True))]
+async def abort(context: grpc.aio.ServicerContext, error: ServiceError, dialect: envelopes.Dialect):
+    """Ends the RPC with `error`, and tells Envoy the REST status and body of `dialect`'s envelope."""
+    status, body = envelopes.body(dialect, error)
+    rest = [(STATUS_HEADER, str(status)), (ERROR_HEADER, json.dumps(body, ensure_ascii=True))]
     if "retry_after" in error.details:
         rest.append(("retry-after", error.details["retry_after"]))
     await error.abort(context, extra_metadata=rest)
@@ -60,8 +63,8 @@ def refuse_nul(message: Message, path: str = "") -> None:
                 refuse_nul(item, f"{name}.")
 
 
-def endpoint(body: Callable[[ServiceError], dict]):
-    """Decorates an RPC so a ServiceError (or a failed peer call) becomes its REST error."""
+def endpoint(dialect: envelopes.Dialect):
+    """Decorates an RPC so a ServiceError (or a failed peer call) becomes its REST error in `dialect`'s envelope."""
 
     def wrap(handler: Callable[..., Awaitable]):
         async def rpc(self, request, context):
@@ -69,9 +72,9 @@ def endpoint(body: Callable[[ServiceError], dict]):
                 refuse_nul(request)
                 return await handler(self, request, context)
             except ServiceError as error:
-                await abort(context, error, body)
+                await abort(context, error, dialect)
             except grpc.aio.AioRpcError as failed:
-                await abort(context, ServiceError.from_rpc_error(failed), body)
+                await abort(context, ServiceError.from_rpc_error(failed), dialect)
 
         rpc.__name__ = handler.__name__
         return rpc

@@ -15,6 +15,7 @@ from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
+from backdrop.lumiku.v1 import lumiku_pb2, lumiku_pb2_grpc
 from gateway import backgrounds, downloads, multipart, options, rest
 from gateway.accounts import AccountEndpoints
 from gateway.asynchronous import AsyncEndpoints
@@ -22,8 +23,9 @@ from gateway.batches import JOB_STATUS, BatchEndpoints
 from gateway.credits import CreditEndpoints
 from gateway.generation import GenerationEndpoints
 from gateway.imaging import ImagingEndpoints
-from gateway.remover import RemoverEndpoints
+from gateway.projects import ProjectImageEndpoints
 from gateway.webhooks import WebhookEndpoints
+from gateway.dialects.lumiku import BackgroundRemoverPro
 from gateway.websocket import ProgressSocket
 from services.runtime.signing import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
@@ -53,7 +55,7 @@ class GatewayServicer(
     CreditEndpoints,
     GenerationEndpoints,
     ImagingEndpoints,
-    RemoverEndpoints,
+    ProjectImageEndpoints,
     WebhookEndpoints,
     gateway_pb2_grpc.GatewayServicer,
 ):
@@ -104,7 +106,7 @@ class GatewayServicer(
             return gateway_pb2.HealthResponse(status="degraded", unhealthy=unhealthy)
         return gateway_pb2.HealthResponse(status="healthy")
 
-    @rest.endpoint(envelopes.rembg)
+    @rest.endpoint(envelopes.REMBG)
     async def RemoveBg(self, request: httpbody_pb2.HttpBody, context):
         """Seed 002: multipart `image` -> image/png."""
         fields = await multipart.parse_async(request.data, request.content_type)
@@ -122,7 +124,7 @@ class GatewayServicer(
         png = await self.store.get(job.result.result_key)
         return httpbody_pb2.HttpBody(content_type="image/png", data=png)
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def RemoveBackground(self, request: httpbody_pb2.HttpBody, context):
         """Seed 000: multipart `file` (or `image_url`) + options -> ProcessingResult.
 
@@ -177,7 +179,7 @@ class GatewayServicer(
             ),
         )
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def GetJob(self, request, context):
         caller = identity.required(context)
         batch = await self._batch_or_none(request.id, caller.user_id)
@@ -198,7 +200,7 @@ class GatewayServicer(
             message=job.error_message if job.status == jobs_pb2.JOB_STATUS_FAILED else "",
         )
 
-    @downloads.streaming(envelopes.v1)
+    @downloads.streaming(envelopes.BACKDROP)
     async def DownloadFile(self, request, context):
         """A signed file, streamed in chunks (gateway/downloads.py), never held whole."""
         self.signer.verify(request.key, request.expires, request.signature)
@@ -228,8 +230,13 @@ async def main() -> None:
     servicer = GatewayServicer(removal, store, UrlSigner(), backends)
 
     def register(server):
+        # One proto service per dialect (services/runtime/envelopes.py), all served here.
         gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
-        return [gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name]
+        lumiku_pb2_grpc.add_BackgroundRemoverProServicer_to_server(BackgroundRemoverPro(servicer), server)
+        return [
+            gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name,
+            lumiku_pb2.DESCRIPTOR.services_by_name["BackgroundRemoverPro"].full_name,
+        ]
 
     async def close():
         for channel in backends.values():

@@ -12,7 +12,7 @@ class WebhookEndpoints:
     webhooks: webhooks_pb2_grpc.WebhookServiceStub
     projects: webhooks_pb2_grpc.ProjectServiceStub
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def CreateProject(self, request, context):
         caller = identity.required(context)
         created = await self.projects.CreateProject(
@@ -23,14 +23,14 @@ class WebhookEndpoints:
         await rest.set_status(context, 201)
         return created
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ListProjects(self, request, context):
         caller = identity.required(context)
         return await self.projects.ListProjects(
             webhooks_pb2.ListProjectsRequest(owner_id=caller.user_id, page=request.page, limit=request.limit, search=request.search)
         )
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def CreateWebhook(self, request, context):
         caller = identity.required(context)
         created = await self.webhooks.CreateWebhook(
@@ -39,16 +39,16 @@ class WebhookEndpoints:
         await rest.set_status(context, 201)
         return created
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ListWebhooks(self, request, context):
         return await self.webhooks.ListWebhooks(webhooks_pb2.ListWebhooksRequest(owner_id=identity.required(context).user_id))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def DeleteWebhook(self, request, context):
         caller = identity.required(context)
         return await self.webhooks.DeleteWebhook(webhooks_pb2.DeleteWebhookRequest(owner_id=caller.user_id, webhook_id=request.id))
 
-    @rest.endpoint(envelopes.v1)
+    @rest.endpoint(envelopes.BACKDROP)
     async def ListWebhookDeliveries(self, request, context):
         caller = identity.required(context)
         return await self.webhooks.ListDeliveries(webhooks_pb2.ListDeliveriesRequest(owner_id=caller.user_id, webhook_id=request.id))

@@ -1,4 +1,4 @@
-"""Seed 001's WebSocket: /v1/background-remover/ws.
+"""Seed 001's WebSocket: /lumiku/v1/background-remover/ws (and its other base URLs).
 
 The client sends {"type": "auth", "token": ...} (a JWT or an API key, checked
 by the auth service, not here), then {"type": "subscribe", "batchId": ...};
@@ -24,7 +24,7 @@ from services.runtime import logs
 from services.runtime.config import env_int, env_str
 
 log = logging.getLogger(__name__)
-PATH = "/v1/background-remover/ws"
+PATHS = frozenset(base + "/background-remover/ws" for base in ("/lumiku/v1", "/lumiku/api", "/v1"))
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_SUBSCRIPTIONS = 20
 AUTH_TIMEOUT_S = 10
@@ -38,7 +38,7 @@ def progress_message(batch: jobs_pb2.Batch) -> dict:
         return {
             "type": "completed",
             "batchId": batch.id,
-            "zipUrl": f"/v1/background-remover/batch/{batch.id}/download",
+            "zipUrl": f"/lumiku/v1/background-remover/batch/{batch.id}/download",
             "processedImages": done - failed,
             "failedImages": failed,
         }
@@ -68,7 +68,7 @@ class ProgressSocket:
             await socket.send(json.dumps({"type": "error", "batchId": batch_id, "error": message}))
 
     async def handle(self, socket: ServerConnection) -> None:
-        if socket.request.path.split("?")[0] != PATH:
+        if socket.request.path.split("?")[0] not in PATHS:
             await socket.close(code=1008, reason="unknown path")
             return
         logs.request_id.set(socket.request.headers.get("x-request-id", ""))

@@ -111,6 +111,8 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
             # the open routes (their fixtures register hundreds of accounts); the tests of
             # those limits connect from other 127.x addresses (tests/e2e/test_edge.py).
             "BILLING_EXEMPT_ADDRESSES": "127.0.0.1",
+            # Operators can give a dialect a hostname of its own (tests/e2e/test_dialects.py).
+            "DIALECT_HOSTS": "lumiku=lumiku.localhost,fomi=fomi.localhost",
         },
     )
     instance.log = log

@@ -15,11 +15,11 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 from PIL import Image
 
+from deploy.envoy.render import PUBLIC_SERVICES
 from tests.conftest import REPO
 from tests.samples import png_claiming
 
 DESCRIPTORS = REPO / "protos" / "gen" / "backdrop.binpb"
-SERVICE = "backdrop.gateway.v1.Gateway"
 JUNK_QUERY = {"utm_source": "x", "_": "123", "page": "-1"}
 
 F = descriptor_pb2.FieldDescriptorProto
@@ -55,14 +55,14 @@ class Route:
 
 
 def routes() -> list[Route]:
-    """Every method of the Gateway service with a google.api.http binding."""
+    """Every binding of every public service's methods (one service per dialect)."""
     files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTORS.read_bytes()).file
     messages = {f".{f.package}.{m.name}": m for f in files for m in f.message_type}
     found = []
     for file in files:
         comments = {tuple(location.path): location.leading_comments for location in file.source_code_info.location}
         for s, service in enumerate(file.service):
-            if f"{file.package}.{service.name}" != SERVICE:
+            if f"{file.package}.{service.name}" not in PUBLIC_SERVICES:
                 continue
             for m, method in enumerate(service.method):
                 rule = method.options.Extensions[annotations_pb2.http]

@@ -14,7 +14,7 @@ import re
 import string
 import sys
 
-from services.runtime import aliases
+from services.runtime import aliases, envelopes
 
 TEMPLATE = pathlib.Path(__file__).with_name("envoy.yaml.tmpl")
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -47,6 +47,8 @@ DEFAULTS = {
     "ENVOY_MAX_HEAP_BYTES": str(768 * 1024 * 1024),
     "ENVOY_MAX_CONNECTIONS": "5000",
     "ENVOY_MAX_WEBSOCKETS": "1000",
+    # Hostnames that serve one dialect at their root, e.g. "lumiku=api.lumiku.example".
+    "DIALECT_HOSTS": "",
 }
 
 
@@ -63,7 +65,39 @@ K8S = {
     "ENVOY_XFF_TRUSTED_HOPS": "0",
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"
-GATEWAY_SERVICE = "backdrop.gateway.v1.Gateway"
+# The gateway's proto services, one per dialect (services/runtime/envelopes.py): Envoy transcodes these.
+PUBLIC_SERVICES = ("backdrop.gateway.v1.Gateway", "backdrop.lumiku.v1.BackgroundRemoverPro")
+# Seed 001's background-remover routes under each of its base URLs (and /v1).
+LUMIKU_ROUTES = "/(lumiku/(v1|api)|v1)/background-remover"
+
+
+def _lua_string(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9/_.:-]*", text):
+        raise ValueError(f"{text!r} cannot be written into the Lua filter")
+    return f'"{text}"'
+
+
+def dialects_lua() -> str:
+    """envelopes.DIALECTS as a Lua table for the filter's own errors: name, routes, prefixes, statuses."""
+    items = []
+    for dialect in envelopes.DIALECTS:
+        routes = ", ".join(f"[{_lua_string(r)}] = true" for r in dialect.routes)
+        prefixes = ", ".join(_lua_string(p) for p in dialect.prefixes)
+        statuses = ", ".join(f'[{_lua_string(code)}] = "{status}"' for code, status in dialect.statuses.items())
+        items.append(f"{{name = {_lua_string(dialect.name)}, routes = {{{routes}}}, prefixes = {{{prefixes}}}, statuses = {{{statuses}}}}}")
+    return "{" + ", ".join(items) + "}"
+
+
+def dialect_hosts_lua(spec: str) -> str:
+    """DIALECT_HOSTS ("lumiku=api.lumiku.example,fomi=api.fomi.example"): each hostname serves
+    one dialect at the root, its paths prefixed with the dialect's (/v1/x there is /lumiku/v1/x)."""
+    pairs = []
+    for item in filter(None, (i.strip() for i in spec.split(","))):
+        name, _, host = item.partition("=")
+        if name.strip() not in ("lumiku", "fomi") or not host.strip():
+            raise ValueError(f"DIALECT_HOSTS: {item!r} is not <lumiku|fomi>=<hostname>")
+        pairs.append(f"[{_lua_string(host.strip().lower())}] = {_lua_string('/' + name.strip())}")
+    return "{" + ", ".join(pairs) + "}"
 
 
 def cors_matchers(origins: str) -> str:
@@ -82,19 +116,34 @@ def upload_paths() -> tuple[str, ...]:
     from google.protobuf import descriptor_pb2
 
     files = descriptor_pb2.FileDescriptorSet.FromString(pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes())
+    messages = {f".{file.package}.{m.name}": m for file in files.file for m in file.message_type}
     paths = []
     for file in files.file:
         for service in file.service:
-            if f"{file.package}.{service.name}" != GATEWAY_SERVICE:
+            # The dialects' upload routes are routes of their own in the template (their rate-limit classes).
+            if f"{file.package}.{service.name}" != PUBLIC_SERVICES[0]:
                 continue
             for method in service.method:
-                rule = method.options.Extensions[annotations_pb2.http]
-                path = getattr(rule, rule.WhichOneof("pattern") or "get", "")
-                if method.input_type == ".google.api.HttpBody" and path:
-                    if not re.fullmatch(r"[A-Za-z0-9/_-]+", path):
-                        raise ValueError(f"{method.name}: upload path {path!r} needs a regex of its own")
-                    paths.append(path)
+                http = method.options.Extensions[annotations_pb2.http]
+                for rule in (http, *http.additional_bindings):
+                    if takes_upload(method.input_type, rule.body, messages):
+                        paths.append(path_regex(method.name, getattr(rule, rule.WhichOneof("pattern") or "get", "")))
     return tuple(sorted(paths))
+
+
+def takes_upload(input_type: str, body: str, messages: dict) -> bool:
+    """An upload takes a google.api.HttpBody: as its whole request, or as the request field
+    its rule's `body` names (POST /v1/projects/{id}/images: the id from the path)."""
+    fields = messages[input_type].field if input_type in messages else ()
+    return input_type == ".google.api.HttpBody" or any(f.name == body and f.type_name == ".google.api.HttpBody" for f in fields)
+
+
+def path_regex(method: str, template: str) -> str:
+    """An upload path template as a regex: each {variable} is one path segment."""
+    literals = re.split(r"\{[a-z_]+\}", template)
+    if not all(re.fullmatch(r"[A-Za-z0-9/_-]*", part) for part in literals) or not template:
+        raise ValueError(f"{method}: upload path {template!r} needs a regex of its own")
+    return "[^/]+".join(literals)
 
 
 def render(env: dict[str, str] | None = None) -> str:
@@ -104,6 +153,10 @@ def render(env: dict[str, str] | None = None) -> str:
     values = {**DEFAULTS, **{k: v for k, v in source.items() if k in DEFAULTS}}
     values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
     values["UPLOAD_PATHS"] = "|".join(upload_paths())
+    values["PUBLIC_SERVICES"] = json.dumps(list(PUBLIC_SERVICES))
+    values["LUMIKU"] = LUMIKU_ROUTES
+    values["DIALECTS_LUA"] = dialects_lua()
+    values["DIALECT_HOSTS_LUA"] = dialect_hosts_lua(values.pop("DIALECT_HOSTS"))
     return string.Template(TEMPLATE.read_text()).substitute(values)
 
 

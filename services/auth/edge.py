@@ -43,9 +43,13 @@ from services.runtime.errors import ServiceError
 
 log = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/health", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/.well-known/jwks.json",
-                        # Seed 001's WebSocket authenticates with its first message (gateway/websocket.py).
-                        "/v1/background-remover/ws"})
+OPEN_PATHS = frozenset({
+    "/health", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/.well-known/jwks.json",
+    # Seed 001's login, under both of its base URLs.
+    "/lumiku/v1/auth/login", "/lumiku/api/auth/login",
+    # Seed 001's WebSocket authenticates with its first message (gateway/websocket.py).
+    *(base + "/background-remover/ws" for base in ("/v1", "/lumiku/v1", "/lumiku/api")),
+})
 # Signed, expiring download links: the signature is the credential (services/runtime/signing.py).
 OPEN_PREFIXES = ("/v1/files/",)
 LOCAL_USER_ID = "00000000-0000-4000-8000-000000000001"
@@ -208,12 +212,12 @@ def allow(caller: Caller | None, client_ip: str) -> external_auth_pb2.CheckRespo
 
 
 def deny(path: str, reason: str, message: str) -> external_auth_pb2.CheckResponse:
-    envelope = envelopes.for_path(path)
-    error = ServiceError(grpc.StatusCode.UNAUTHENTICATED, reason, "Unauthorized" if envelope is envelopes.rembg else message)
+    dialect = envelopes.dialect_of(path)
+    error = ServiceError(grpc.StatusCode.UNAUTHENTICATED, reason, "Unauthorized" if dialect is envelopes.REMBG else message)
     denied = external_auth_pb2.DeniedHttpResponse(
         status=http_status_pb2.HttpStatus(code=http_status_pb2.Unauthorized),
         headers=[_header("content-type", "application/json"), _header("www-authenticate", 'Bearer realm="backdrop"')],
-        body=json.dumps(envelope(error)),
+        body=json.dumps(dialect.envelope(error)),
     )
     return external_auth_pb2.CheckResponse(
         status=status_pb2.Status(code=code_pb2.UNAUTHENTICATED), denied_response=denied

@@ -113,4 +113,9 @@ class Catalog:
             discountAmount=discount,
             finalTotal=final,
             creditsPerImageAfterDiscount=round(final / image_count, 4),
+            breakdown=billing_pb2.Pricing.Breakdown(
+                costInIDR=final * self.data["credit_price"],
+                costInUSD=round(final * self.data["credit_price"] / self.data["usd_rate"], 2),
+                savingsIDR=discount * self.data["credit_price"],
+            ),
         )

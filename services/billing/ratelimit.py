@@ -30,6 +30,7 @@ import logging
 import time
 import uuid
 
+import grpc
 import sqlalchemy as sa
 from envoy.config.core.v3 import base_pb2
 from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
@@ -37,6 +38,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.billing.catalog import Catalog
+from services.runtime import envelopes
+from services.runtime.errors import ServiceError
 from services.billing.ledger import TZ, Tables, accounts
 from services.runtime.config import env_float, env_int, env_str
 from services.runtime.db import column
@@ -201,13 +204,12 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
             message = f"Too many requests. Please try again in {reset} seconds"
             if api == "rembg":  # seed 002's body
                 body = {"error": f"Rate limit exceeded. Try again in {reset} seconds"}
-            else:  # the /v1 envelope with seed 001's details
-                body = {
-                    "error": "RATE_LIMIT_EXCEEDED",
-                    "message": message,
-                    "details": {"retryAfter": reset, "limit": requests, "window": WINDOW_NAMES[seconds]},
-                    "request_id": "",  # Envoy's Lua filter fills it in: only the edge knows it
-                }
+            else:  # the dialect's envelope with seed 001's details; Envoy's Lua fills in the request id
+                error = ServiceError(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMIT_EXCEEDED", message,
+                    details={"retryAfter": str(reset), "limit": str(requests), "window": WINDOW_NAMES[seconds]},
+                )
+                body = envelopes.BY_NAME.get(api, envelopes.BACKDROP).envelope(error)
             response.raw_body = json.dumps(body).encode()
             response.response_headers_to_add.extend(
                 [

@@ -15,3 +15,8 @@ def iso(value: dt.datetime | None) -> str:
 def iso_stamp(stamp: timestamp_pb2.Timestamp) -> str:
     """A protobuf Timestamp the same way ("" when unset)."""
     return iso(stamp.ToDatetime(dt.UTC)) if stamp.seconds or stamp.nanos else ""
+
+
+def now_iso() -> str:
+    """The current time, seconds precision (what error bodies stamp)."""
+    return iso(dt.datetime.now(dt.UTC).replace(microsecond=0))

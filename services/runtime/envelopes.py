@@ -1,24 +1,37 @@
-"""The public REST error bodies, one per API family.
+"""The API dialects: which seed's API a path belongs to, and its error envelope.
 
-Used by the gateway for its RPCs and by the auth service for the 401s that
-Envoy's ext_authz sends before a request reaches the gateway.
+Backdrop serves each replaced system's API under a base URL of its own (a
+dialect), so that its clients, configured by a base URL only, work unchanged:
+
+  backdrop  /v1, and seed 003's /process, /status, /download  (seed 000's envelope)
+  rembg     /remove-bg, /health, /queue-status                 (seed 002)
+  lumiku    /lumiku/v1, /lumiku/api, and /v1/background-remover (seed 001)
+  fomi      /fomi/v1                                           (seed 004)
+
+This is the one place that maps a path to its dialect: the gateway's RPCs name
+their envelope here, the auth service answers ext_authz's 401s with it, billing
+its 429s, and deploy/envoy/render.py hands the same prefixes to Envoy's Lua
+filter for the errors Envoy makes itself (unknown paths, body limits).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 from services.runtime import logs
+from services.runtime.clock import now_iso
 from services.runtime.errors import ServiceError
+
+
+def _details(error: ServiceError) -> dict:
+    # ErrorInfo carries strings; numbers go back out as JSON numbers (seed 001's {required, available}).
+    return {k: int(v) if v.isdigit() else v for k, v in error.details.items()}
 
 
 def v1(error: ServiceError) -> dict:
     """The /v1 envelope: seed 000's {error, message, details} plus the request id."""
-    return {
-        "error": error.reason,
-        "message": error.message,
-        # ErrorInfo carries strings; numbers go back out as JSON numbers (seed 001's {required, available}).
-        "details": {k: int(v) if v.isdigit() else v for k, v in error.details.items()},
-        "request_id": logs.request_id.get(),
-    }
+    return {"error": error.reason, "message": error.message, "details": _details(error), "request_id": logs.request_id.get()}
 
 
 def rembg(error: ServiceError) -> dict:
@@ -26,7 +39,59 @@ def rembg(error: ServiceError) -> dict:
     return {"error": error.message}
 
 
-def for_path(path: str):
-    """The envelope of the API a path belongs to: /v1 and the rest are v1, seed 002's are rembg."""
+def lumiku(error: ServiceError) -> dict:
+    """Seed 001's {success: false, error: {code, message, details, timestamp, requestId}}."""
+    return {
+        "success": False,
+        "error": {
+            "code": error.reason,
+            "message": error.message,
+            "details": _details(error),
+            "timestamp": now_iso(),
+            "requestId": logs.request_id.get(),
+        },
+    }
+
+
+def fomi(error: ServiceError) -> dict:
+    """Seed 004's {success: false, error: {code, message, details}}."""
+    return {"success": False, "error": {"code": error.reason, "message": error.message, "details": _details(error)}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Dialect:
+    name: str
+    envelope: Callable[[ServiceError], dict]
+    # Paths of the dialect: exact routes, and prefixes (ending in "/").
+    routes: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    # HTTP statuses this dialect's document gives some codes (seed 001: an upload over 10 MB is a 400).
+    statuses: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+BACKDROP = Dialect("backdrop", v1)
+DIALECTS = (
+    Dialect("rembg", rembg, routes=("/remove-bg", "/health"), prefixes=("/remove-bg/", "/queue-status/")),
+    Dialect(
+        "lumiku",
+        lumiku,
+        prefixes=("/lumiku/v1/", "/lumiku/api/", "/v1/background-remover/"),
+        statuses={"FILE_TOO_LARGE": 400, "PAYLOAD_TOO_LARGE": 400},
+    ),
+    Dialect("fomi", fomi, prefixes=("/fomi/v1/",)),
+)
+BY_NAME = {d.name: d for d in (BACKDROP, *DIALECTS)}
+REMBG, LUMIKU, FOMI = BY_NAME["rembg"], BY_NAME["lumiku"], BY_NAME["fomi"]
+
+
+def dialect_of(path: str) -> Dialect:
     route = path.split("?", 1)[0]
-    return rembg if route in ("/remove-bg", "/health") or route.startswith(("/remove-bg/", "/queue-status/")) else v1
+    for dialect in DIALECTS:
+        if route in dialect.routes or route.startswith(dialect.prefixes):
+            return dialect
+    return BACKDROP
+
+
+def body(dialect: Dialect, error: ServiceError) -> tuple[int, dict]:
+    """The HTTP status and JSON body `dialect`'s clients get for `error`."""
+    return dialect.statuses.get(error.reason, error.http_status), dialect.envelope(error)

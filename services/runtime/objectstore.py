@@ -37,6 +37,7 @@ class ObjectStore(Protocol):
     async def get(self, key: str) -> bytes: ...
     def chunks(self, key: str, size: int) -> AsyncIterator[bytes]: ...
     async def content_type(self, key: str) -> str: ...
+    async def size(self, key: str) -> int: ...
     async def delete(self, key: str) -> None: ...
     async def check(self) -> None: ...
     async def list(self, prefix: str) -> list[str]: ...
@@ -106,6 +107,12 @@ class LocalObjectStore:
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
 
+    async def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+
     async def delete(self, key: str) -> None:
         path = self._path(key)
         for target in (path, path.with_name(path.name + ".content-type")):
@@ -163,11 +170,11 @@ class S3ObjectStore:
             response.close()
             response.release_conn()
 
-    def _content_type(self, key: str) -> str:
+    def _stat(self, key: str):
         from minio.error import S3Error
 
         try:
-            return self.client.stat_object(self.bucket, check_key(key)).content_type
+            return self.client.stat_object(self.bucket, check_key(key))
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchBucket"):
                 raise ObjectNotFound(key) from None
@@ -190,7 +197,10 @@ class S3ObjectStore:
             response.release_conn()
 
     async def content_type(self, key: str) -> str:
-        return await asyncio.to_thread(self._content_type, key)
+        return (await asyncio.to_thread(self._stat, key)).content_type
+
+    async def size(self, key: str) -> int:
+        return (await asyncio.to_thread(self._stat, key)).size
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.client.remove_object, self.bucket, check_key(key))

@@ -33,7 +33,7 @@ def test_body_limits_fit_a_50_mb_image():
     filters = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"]
     (transcoder,) = [f for f in filters if f["name"] == "envoy.filters.http.grpc_json_transcoder"]
     assert transcoder["typed_config"]["max_request_body_size"] > 50 * 1024 * 1024
-    assert transcoder["typed_config"]["services"] == ["backdrop.gateway.v1.Gateway"]
+    assert transcoder["typed_config"]["services"] == list(render.PUBLIC_SERVICES)
     assert [f["name"] for f in filters][-1] == "envoy.filters.http.router"
 
 
@@ -78,19 +78,21 @@ ROUTES = HCM["route_config"]["virtual_hosts"][0]["routes"]
 
 
 def rest_paths() -> list[tuple[str, str, bool]]:
-    """(method name, a concrete REST path, takes an upload) for every gateway RPC."""
+    """(method name, a concrete REST path, takes an upload) for every binding of every public RPC."""
     files = descriptor_pb2.FileDescriptorSet.FromString(pathlib.Path(render.DEFAULTS["DESCRIPTOR_SET"]).read_bytes())
+    messages = {f".{file.package}.{m.name}": m for file in files.file for m in file.message_type}
     found = []
     for file in files.file:
         for service in file.service:
-            if f"{file.package}.{service.name}" != render.GATEWAY_SERVICE:
+            if f"{file.package}.{service.name}" not in render.PUBLIC_SERVICES:
                 continue
             for method in service.method:
-                rule = method.options.Extensions[annotations_pb2.http]
-                template = getattr(rule, rule.WhichOneof("pattern"))
-                path = re.sub(r"\{[^}=]+=\*\*\}", "a/b.png", template)
-                path = re.sub(r"\{[^}]+\}", "id-1", path)
-                found.append((method.name, path, method.input_type == ".google.api.HttpBody"))
+                http = method.options.Extensions[annotations_pb2.http]
+                for rule in (http, *http.additional_bindings):
+                    template = getattr(rule, rule.WhichOneof("pattern"))
+                    path = re.sub(r"\{[^}=]+=\*\*\}", "a/b.png", template)
+                    path = re.sub(r"\{[^}]+\}", "id-1", path)
+                    found.append((method.name, path, render.takes_upload(method.input_type, rule.body, messages)))
     return found
 
 

@@ -7,7 +7,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Pricing(_message.Message):
-    __slots__ = ("imageCount", "tier", "baseCreditsPerImage", "baseTotal", "discountPercentage", "discountAmount", "finalTotal", "creditsPerImageAfterDiscount")
+    __slots__ = ("imageCount", "tier", "baseCreditsPerImage", "baseTotal", "discountPercentage", "discountAmount", "finalTotal", "creditsPerImageAfterDiscount", "breakdown")
+    class Breakdown(_message.Message):
+        __slots__ = ("costInIDR", "costInUSD", "savingsIDR")
+        COSTINIDR_FIELD_NUMBER: _ClassVar[int]
+        COSTINUSD_FIELD_NUMBER: _ClassVar[int]
+        SAVINGSIDR_FIELD_NUMBER: _ClassVar[int]
+        costInIDR: int
+        costInUSD: float
+        savingsIDR: int
+        def __init__(self, costInIDR: _Optional[int] = ..., costInUSD: _Optional[float] = ..., savingsIDR: _Optional[int] = ...) -> None: ...
     IMAGECOUNT_FIELD_NUMBER: _ClassVar[int]
     TIER_FIELD_NUMBER: _ClassVar[int]
     BASECREDITSPERIMAGE_FIELD_NUMBER: _ClassVar[int]
@@ -16,6 +25,7 @@ class Pricing(_message.Message):
     DISCOUNTAMOUNT_FIELD_NUMBER: _ClassVar[int]
     FINALTOTAL_FIELD_NUMBER: _ClassVar[int]
     CREDITSPERIMAGEAFTERDISCOUNT_FIELD_NUMBER: _ClassVar[int]
+    BREAKDOWN_FIELD_NUMBER: _ClassVar[int]
     imageCount: int
     tier: str
     baseCreditsPerImage: int
@@ -24,7 +34,8 @@ class Pricing(_message.Message):
     discountAmount: int
     finalTotal: int
     creditsPerImageAfterDiscount: float
-    def __init__(self, imageCount: _Optional[int] = ..., tier: _Optional[str] = ..., baseCreditsPerImage: _Optional[int] = ..., baseTotal: _Optional[int] = ..., discountPercentage: _Optional[int] = ..., discountAmount: _Optional[int] = ..., finalTotal: _Optional[int] = ..., creditsPerImageAfterDiscount: _Optional[float] = ...) -> None: ...
+    breakdown: Pricing.Breakdown
+    def __init__(self, imageCount: _Optional[int] = ..., tier: _Optional[str] = ..., baseCreditsPerImage: _Optional[int] = ..., baseTotal: _Optional[int] = ..., discountPercentage: _Optional[int] = ..., discountAmount: _Optional[int] = ..., finalTotal: _Optional[int] = ..., creditsPerImageAfterDiscount: _Optional[float] = ..., breakdown: _Optional[_Union[Pricing.Breakdown, _Mapping]] = ...) -> None: ...
 
 class QuoteRequest(_message.Message):
     __slots__ = ("imageCount", "tier")

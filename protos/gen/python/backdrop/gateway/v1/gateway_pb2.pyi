@@ -225,124 +225,6 @@ class QueueStatus(_message.Message):
     completed: bool
     def __init__(self, batch_id: _Optional[str] = ..., files: _Optional[_Iterable[_Union[QueueStatus.File, _Mapping]]] = ..., completed: _Optional[bool] = ...) -> None: ...
 
-class RemoverBatch(_message.Message):
-    __slots__ = ("success", "data")
-    class Data(_message.Message):
-        __slots__ = ("batchId", "totalImages", "tier", "pricing", "estimatedCompletionMinutes", "status", "createdAt")
-        BATCHID_FIELD_NUMBER: _ClassVar[int]
-        TOTALIMAGES_FIELD_NUMBER: _ClassVar[int]
-        TIER_FIELD_NUMBER: _ClassVar[int]
-        PRICING_FIELD_NUMBER: _ClassVar[int]
-        ESTIMATEDCOMPLETIONMINUTES_FIELD_NUMBER: _ClassVar[int]
-        STATUS_FIELD_NUMBER: _ClassVar[int]
-        CREATEDAT_FIELD_NUMBER: _ClassVar[int]
-        batchId: str
-        totalImages: int
-        tier: str
-        pricing: _billing_pb2.Pricing
-        estimatedCompletionMinutes: int
-        status: str
-        createdAt: str
-        def __init__(self, batchId: _Optional[str] = ..., totalImages: _Optional[int] = ..., tier: _Optional[str] = ..., pricing: _Optional[_Union[_billing_pb2.Pricing, _Mapping]] = ..., estimatedCompletionMinutes: _Optional[int] = ..., status: _Optional[str] = ..., createdAt: _Optional[str] = ...) -> None: ...
-    SUCCESS_FIELD_NUMBER: _ClassVar[int]
-    DATA_FIELD_NUMBER: _ClassVar[int]
-    success: bool
-    data: RemoverBatch.Data
-    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[RemoverBatch.Data, _Mapping]] = ...) -> None: ...
-
-class RemoverBatchStatus(_message.Message):
-    __slots__ = ("success", "data")
-    class Progress(_message.Message):
-        __slots__ = ("totalImages", "processedImages", "failedImages", "percentage")
-        TOTALIMAGES_FIELD_NUMBER: _ClassVar[int]
-        PROCESSEDIMAGES_FIELD_NUMBER: _ClassVar[int]
-        FAILEDIMAGES_FIELD_NUMBER: _ClassVar[int]
-        PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
-        totalImages: int
-        processedImages: int
-        failedImages: int
-        percentage: int
-        def __init__(self, totalImages: _Optional[int] = ..., processedImages: _Optional[int] = ..., failedImages: _Optional[int] = ..., percentage: _Optional[int] = ...) -> None: ...
-    class Pricing(_message.Message):
-        __slots__ = ("totalCredits", "discountPercentage")
-        TOTALCREDITS_FIELD_NUMBER: _ClassVar[int]
-        DISCOUNTPERCENTAGE_FIELD_NUMBER: _ClassVar[int]
-        totalCredits: int
-        discountPercentage: int
-        def __init__(self, totalCredits: _Optional[int] = ..., discountPercentage: _Optional[int] = ...) -> None: ...
-    class Data(_message.Message):
-        __slots__ = ("batchId", "status", "progress", "pricing", "zipUrl", "createdAt", "completedAt")
-        BATCHID_FIELD_NUMBER: _ClassVar[int]
-        STATUS_FIELD_NUMBER: _ClassVar[int]
-        PROGRESS_FIELD_NUMBER: _ClassVar[int]
-        PRICING_FIELD_NUMBER: _ClassVar[int]
-        ZIPURL_FIELD_NUMBER: _ClassVar[int]
-        CREATEDAT_FIELD_NUMBER: _ClassVar[int]
-        COMPLETEDAT_FIELD_NUMBER: _ClassVar[int]
-        batchId: str
-        status: str
-        progress: RemoverBatchStatus.Progress
-        pricing: RemoverBatchStatus.Pricing
-        zipUrl: str
-        createdAt: str
-        completedAt: str
-        def __init__(self, batchId: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[_Union[RemoverBatchStatus.Progress, _Mapping]] = ..., pricing: _Optional[_Union[RemoverBatchStatus.Pricing, _Mapping]] = ..., zipUrl: _Optional[str] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ...) -> None: ...
-    SUCCESS_FIELD_NUMBER: _ClassVar[int]
-    DATA_FIELD_NUMBER: _ClassVar[int]
-    success: bool
-    data: RemoverBatchStatus.Data
-    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[RemoverBatchStatus.Data, _Mapping]] = ...) -> None: ...
-
-class RemoverJob(_message.Message):
-    __slots__ = ("success", "data")
-    class Metadata(_message.Message):
-        __slots__ = ("width", "height", "format")
-        WIDTH_FIELD_NUMBER: _ClassVar[int]
-        HEIGHT_FIELD_NUMBER: _ClassVar[int]
-        FORMAT_FIELD_NUMBER: _ClassVar[int]
-        width: int
-        height: int
-        format: str
-        def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ...) -> None: ...
-    class Data(_message.Message):
-        __slots__ = ("id", "status", "tier", "processedUrl", "creditsUsed", "pricingType", "processingTimeMs", "modelName", "metadata", "createdAt", "completedAt", "error")
-        ID_FIELD_NUMBER: _ClassVar[int]
-        STATUS_FIELD_NUMBER: _ClassVar[int]
-        TIER_FIELD_NUMBER: _ClassVar[int]
-        PROCESSEDURL_FIELD_NUMBER: _ClassVar[int]
-        CREDITSUSED_FIELD_NUMBER: _ClassVar[int]
-        PRICINGTYPE_FIELD_NUMBER: _ClassVar[int]
-        PROCESSINGTIMEMS_FIELD_NUMBER: _ClassVar[int]
-        MODELNAME_FIELD_NUMBER: _ClassVar[int]
-        METADATA_FIELD_NUMBER: _ClassVar[int]
-        CREATEDAT_FIELD_NUMBER: _ClassVar[int]
-        COMPLETEDAT_FIELD_NUMBER: _ClassVar[int]
-        ERROR_FIELD_NUMBER: _ClassVar[int]
-        id: str
-        status: str
-        tier: str
-        processedUrl: str
-        creditsUsed: int
-        pricingType: str
-        processingTimeMs: int
-        modelName: str
-        metadata: RemoverJob.Metadata
-        createdAt: str
-        completedAt: str
-        error: str
-        def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., tier: _Optional[str] = ..., processedUrl: _Optional[str] = ..., creditsUsed: _Optional[int] = ..., pricingType: _Optional[str] = ..., processingTimeMs: _Optional[int] = ..., modelName: _Optional[str] = ..., metadata: _Optional[_Union[RemoverJob.Metadata, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
-    SUCCESS_FIELD_NUMBER: _ClassVar[int]
-    DATA_FIELD_NUMBER: _ClassVar[int]
-    success: bool
-    data: RemoverJob.Data
-    def __init__(self, success: _Optional[bool] = ..., data: _Optional[_Union[RemoverJob.Data, _Mapping]] = ...) -> None: ...
-
-class RemoverBatchRequest(_message.Message):
-    __slots__ = ("id",)
-    ID_FIELD_NUMBER: _ClassVar[int]
-    id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
-
 class ProcessAccepted(_message.Message):
     __slots__ = ("processing_id", "status_url", "message")
     PROCESSING_ID_FIELD_NUMBER: _ClassVar[int]
@@ -386,6 +268,70 @@ class ListProjectsRequest(_message.Message):
     limit: int
     search: str
     def __init__(self, page: _Optional[int] = ..., limit: _Optional[int] = ..., search: _Optional[str] = ...) -> None: ...
+
+class AddProjectImageRequest(_message.Message):
+    __slots__ = ("id", "body")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    body: _httpbody_pb2.HttpBody
+    def __init__(self, id: _Optional[str] = ..., body: _Optional[_Union[_httpbody_pb2.HttpBody, _Mapping]] = ...) -> None: ...
+
+class ProjectImage(_message.Message):
+    __slots__ = ("id", "project_id", "filename", "content_type", "size_bytes", "width", "height", "created_at", "url")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    project_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+    created_at: str
+    url: str
+    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., created_at: _Optional[str] = ..., url: _Optional[str] = ...) -> None: ...
+
+class ListProjectImagesRequest(_message.Message):
+    __slots__ = ("id", "page", "limit")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    page: int
+    limit: int
+    def __init__(self, id: _Optional[str] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListProjectImagesResponse(_message.Message):
+    __slots__ = ("images", "total")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    images: _containers.RepeatedCompositeFieldContainer[ProjectImage]
+    total: int
+    def __init__(self, images: _Optional[_Iterable[_Union[ProjectImage, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+
+class ProjectImageRequest(_message.Message):
+    __slots__ = ("id", "image_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    image_id: str
+    def __init__(self, id: _Optional[str] = ..., image_id: _Optional[str] = ...) -> None: ...
+
+class DeleteProjectImageResponse(_message.Message):
+    __slots__ = ("success", "id")
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    success: bool
+    id: str
+    def __init__(self, success: _Optional[bool] = ..., id: _Optional[str] = ...) -> None: ...
 
 class CreateWebhookRequest(_message.Message):
     __slots__ = ("url", "events", "secret")

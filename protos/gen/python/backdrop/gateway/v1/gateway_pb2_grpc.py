@@ -174,6 +174,21 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
                 _registered_method=True)
+        self.AddProjectImage = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/AddProjectImage',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AddProjectImageRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProjectImage.FromString,
+                _registered_method=True)
+        self.ListProjectImages = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/ListProjectImages',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectImagesRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectImagesResponse.FromString,
+                _registered_method=True)
+        self.DeleteProjectImage = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/DeleteProjectImage',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProjectImageRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DeleteProjectImageResponse.FromString,
+                _registered_method=True)
         self.CreateWebhook = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/CreateWebhook',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateWebhookRequest.SerializeToString,
@@ -208,26 +223,6 @@ class GatewayStub:
                 '/backdrop.gateway.v1.Gateway/DownloadResult',
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
                 response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
-                _registered_method=True)
-        self.CreateRemoverBatch = channel.unary_unary(
-                '/backdrop.gateway.v1.Gateway/CreateRemoverBatch',
-                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
-                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatch.FromString,
-                _registered_method=True)
-        self.GetRemoverBatch = channel.unary_unary(
-                '/backdrop.gateway.v1.Gateway/GetRemoverBatch',
-                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
-                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchStatus.FromString,
-                _registered_method=True)
-        self.DownloadRemoverBatch = channel.unary_stream(
-                '/backdrop.gateway.v1.Gateway/DownloadRemoverBatch',
-                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
-                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
-                _registered_method=True)
-        self.GetRemoverJob = channel.unary_unary(
-                '/backdrop.gateway.v1.Gateway/GetRemoverJob',
-                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
-                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverJob.FromString,
                 _registered_method=True)
         self.ListJobs = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/ListJobs',
@@ -511,6 +506,25 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddProjectImage(self, request, context):
+        """A project's images: multipart `file` (one PNG, JPEG or WebP) -> 201; at most PROJECT_MAX_IMAGES.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjectImages(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteProjectImage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateWebhook(self, request, context):
         """Seed 000's webhooks, and every delivery attempt.
         """
@@ -552,32 +566,6 @@ class GatewayServicer:
     def DownloadResult(self, request, context):
         """The result as an attachment, streamed in chunks; 423 while it is still processing.
         """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def CreateRemoverBatch(self, request, context):
-        """Seed 001: multipart `images` (2-500) and `tier` -> 201 with the pricing it was charged.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetRemoverBatch(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def DownloadRemoverBatch(self, request, context):
-        """A ZIP of every result (removed-<name>.png), streamed as it is built.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetRemoverJob(self, request, context):
-        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -847,6 +835,21 @@ def add_GatewayServicer_to_server(servicer, server):
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectsRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.SerializeToString,
             ),
+            'AddProjectImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddProjectImage,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AddProjectImageRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProjectImage.SerializeToString,
+            ),
+            'ListProjectImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjectImages,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectImagesRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectImagesResponse.SerializeToString,
+            ),
+            'DeleteProjectImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProjectImage,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProjectImageRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DeleteProjectImageResponse.SerializeToString,
+            ),
             'CreateWebhook': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateWebhook,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.CreateWebhookRequest.FromString,
@@ -881,26 +884,6 @@ def add_GatewayServicer_to_server(servicer, server):
                     servicer.DownloadResult,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.FromString,
                     response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
-            ),
-            'CreateRemoverBatch': grpc.unary_unary_rpc_method_handler(
-                    servicer.CreateRemoverBatch,
-                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
-                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatch.SerializeToString,
-            ),
-            'GetRemoverBatch': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetRemoverBatch,
-                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.FromString,
-                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchStatus.SerializeToString,
-            ),
-            'DownloadRemoverBatch': grpc.unary_stream_rpc_method_handler(
-                    servicer.DownloadRemoverBatch,
-                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.FromString,
-                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
-            ),
-            'GetRemoverJob': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetRemoverJob,
-                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.FromString,
-                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverJob.SerializeToString,
             ),
             'ListJobs': grpc.unary_unary_rpc_method_handler(
                     servicer.ListJobs,
@@ -1738,6 +1721,87 @@ class Gateway:
             _registered_method=True)
 
     @staticmethod
+    def AddProjectImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/AddProjectImage',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.AddProjectImageRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProjectImage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjectImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/ListProjectImages',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectImagesRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ListProjectImagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProjectImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/DeleteProjectImage',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProjectImageRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.DeleteProjectImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CreateWebhook(request,
             target,
             options=(),
@@ -1916,114 +1980,6 @@ class Gateway:
             '/backdrop.gateway.v1.Gateway/DownloadResult',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.ProcessingRequest.SerializeToString,
             google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CreateRemoverBatch(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/backdrop.gateway.v1.Gateway/CreateRemoverBatch',
-            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
-            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatch.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetRemoverBatch(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/backdrop.gateway.v1.Gateway/GetRemoverBatch',
-            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
-            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchStatus.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def DownloadRemoverBatch(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_stream(
-            request,
-            target,
-            '/backdrop.gateway.v1.Gateway/DownloadRemoverBatch',
-            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
-            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetRemoverJob(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/backdrop.gateway.v1.Gateway/GetRemoverJob',
-            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverBatchRequest.SerializeToString,
-            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.RemoverJob.FromString,
             options,
             channel_credentials,
             insecure,

@@ -145,3 +145,63 @@ class ListProjectsResponse(_message.Message):
     items: _containers.RepeatedCompositeFieldContainer[Project]
     total: int
     def __init__(self, items: _Optional[_Iterable[_Union[Project, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+
+class ProjectImage(_message.Message):
+    __slots__ = ("id", "project_id", "key", "filename", "content_type", "size_bytes", "width", "height", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    project_id: str
+    key: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    width: int
+    height: int
+    created_at: str
+    def __init__(self, id: _Optional[str] = ..., project_id: _Optional[str] = ..., key: _Optional[str] = ..., filename: _Optional[str] = ..., content_type: _Optional[str] = ..., size_bytes: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., created_at: _Optional[str] = ...) -> None: ...
+
+class AddProjectImageRequest(_message.Message):
+    __slots__ = ("owner_id", "image")
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    owner_id: str
+    image: ProjectImage
+    def __init__(self, owner_id: _Optional[str] = ..., image: _Optional[_Union[ProjectImage, _Mapping]] = ...) -> None: ...
+
+class ListProjectImagesRequest(_message.Message):
+    __slots__ = ("project_id", "owner_id", "page", "limit")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    owner_id: str
+    page: int
+    limit: int
+    def __init__(self, project_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListProjectImagesResponse(_message.Message):
+    __slots__ = ("images", "total")
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    images: _containers.RepeatedCompositeFieldContainer[ProjectImage]
+    total: int
+    def __init__(self, images: _Optional[_Iterable[_Union[ProjectImage, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
+
+class DeleteProjectImageRequest(_message.Message):
+    __slots__ = ("project_id", "owner_id", "image_id")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    owner_id: str
+    image_id: str
+    def __init__(self, project_id: _Optional[str] = ..., owner_id: _Optional[str] = ..., image_id: _Optional[str] = ...) -> None: ...

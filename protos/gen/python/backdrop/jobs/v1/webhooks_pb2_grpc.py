@@ -44,6 +44,21 @@ class ProjectServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
                 _registered_method=True)
+        self.AddProjectImage = channel.unary_unary(
+                '/backdrop.jobs.v1.ProjectService/AddProjectImage',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.AddProjectImageRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ProjectImage.FromString,
+                _registered_method=True)
+        self.ListProjectImages = channel.unary_unary(
+                '/backdrop.jobs.v1.ProjectService/ListProjectImages',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectImagesRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectImagesResponse.FromString,
+                _registered_method=True)
+        self.DeleteProjectImage = channel.unary_unary(
+                '/backdrop.jobs.v1.ProjectService/DeleteProjectImage',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.DeleteProjectImageRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ProjectImage.FromString,
+                _registered_method=True)
 
 
 class ProjectServiceServicer:
@@ -62,6 +77,27 @@ class ProjectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddProjectImage(self, request, context):
+        """Records an image the caller has stored; PROJECT_FULL past PROJECT_MAX_IMAGES,
+        PROJECT_NOT_FOUND for another user's project.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjectImages(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteProjectImage(self, request, context):
+        """Deletes the image's file and row; returns what was deleted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProjectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -74,6 +110,21 @@ def add_ProjectServiceServicer_to_server(servicer, server):
                     servicer.ListProjects,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'AddProjectImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddProjectImage,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.AddProjectImageRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ProjectImage.SerializeToString,
+            ),
+            'ListProjectImages': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjectImages,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectImagesRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectImagesResponse.SerializeToString,
+            ),
+            'DeleteProjectImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProjectImage,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.DeleteProjectImageRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ProjectImage.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -130,6 +181,87 @@ class ProjectService:
             '/backdrop.jobs.v1.ProjectService/ListProjects',
             backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddProjectImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.ProjectService/AddProjectImage',
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.AddProjectImageRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ProjectImage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjectImages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.ProjectService/ListProjectImages',
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectImagesRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectImagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProjectImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.ProjectService/DeleteProjectImage',
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.DeleteProjectImageRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ProjectImage.FromString,
             options,
             channel_credentials,
             insecure,
