@@ -15,6 +15,7 @@ from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
+from backdrop.fomi.v1 import fomi_pb2, fomi_pb2_grpc
 from backdrop.lumiku.v1 import lumiku_pb2, lumiku_pb2_grpc
 from gateway import backgrounds, downloads, multipart, options, rest
 from gateway.accounts import AccountEndpoints
@@ -25,6 +26,7 @@ from gateway.generation import GenerationEndpoints
 from gateway.imaging import ImagingEndpoints
 from gateway.projects import ProjectImageEndpoints
 from gateway.webhooks import WebhookEndpoints
+from gateway.dialects.fomi import Fomi
 from gateway.dialects.lumiku import BackgroundRemoverPro
 from gateway.websocket import ProgressSocket
 from services.runtime.signing import UrlSigner
@@ -233,9 +235,11 @@ async def main() -> None:
         # One proto service per dialect (services/runtime/envelopes.py), all served here.
         gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
         lumiku_pb2_grpc.add_BackgroundRemoverProServicer_to_server(BackgroundRemoverPro(servicer), server)
+        fomi_pb2_grpc.add_FomiServicer_to_server(Fomi(servicer), server)
         return [
             gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name,
             lumiku_pb2.DESCRIPTOR.services_by_name["BackgroundRemoverPro"].full_name,
+            fomi_pb2.DESCRIPTOR.services_by_name["Fomi"].full_name,
         ]
 
     async def close():

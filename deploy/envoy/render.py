@@ -66,7 +66,7 @@ K8S = {
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"
 # The gateway's proto services, one per dialect (services/runtime/envelopes.py): Envoy transcodes these.
-PUBLIC_SERVICES = ("backdrop.gateway.v1.Gateway", "backdrop.lumiku.v1.BackgroundRemoverPro")
+PUBLIC_SERVICES = ("backdrop.gateway.v1.Gateway", "backdrop.lumiku.v1.BackgroundRemoverPro", "backdrop.fomi.v1.Fomi")
 # Seed 001's background-remover routes under each of its base URLs (and /v1).
 LUMIKU_ROUTES = "/(lumiku/(v1|api)|v1)/background-remover"
 
@@ -78,13 +78,17 @@ def _lua_string(text: str) -> str:
 
 
 def dialects_lua() -> str:
-    """envelopes.DIALECTS as a Lua table for the filter's own errors: name, routes, prefixes, statuses."""
+    """envelopes.DIALECTS as a Lua table for the filter's own errors: name, routes, prefixes, statuses, codes."""
     items = []
     for dialect in envelopes.DIALECTS:
         routes = ", ".join(f"[{_lua_string(r)}] = true" for r in dialect.routes)
         prefixes = ", ".join(_lua_string(p) for p in dialect.prefixes)
         statuses = ", ".join(f'[{_lua_string(code)}] = "{status}"' for code, status in dialect.statuses.items())
-        items.append(f"{{name = {_lua_string(dialect.name)}, routes = {{{routes}}}, prefixes = {{{prefixes}}}, statuses = {{{statuses}}}}}")
+        codes = ", ".join(f"[{_lua_string(ours)}] = {_lua_string(theirs)}" for ours, theirs in dialect.codes.items())
+        items.append(
+            f"{{name = {_lua_string(dialect.name)}, routes = {{{routes}}}, prefixes = {{{prefixes}}}, "
+            f"statuses = {{{statuses}}}, codes = {{{codes}}}}}"
+        )
     return "{" + ", ".join(items) + "}"
 
 

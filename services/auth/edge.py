@@ -45,8 +45,8 @@ log = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({
     "/health", "/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/.well-known/jwks.json",
-    # Seed 001's login, under both of its base URLs.
-    "/lumiku/v1/auth/login", "/lumiku/api/auth/login",
+    # Seed 001's login, under both of its base URLs; seed 004's account entry points.
+    "/lumiku/v1/auth/login", "/lumiku/api/auth/login", "/fomi/v1/auth/register", "/fomi/v1/auth/login", "/fomi/v1/auth/refresh",
     # Seed 001's WebSocket authenticates with its first message (gateway/websocket.py).
     *(base + "/background-remover/ws" for base in ("/v1", "/lumiku/v1", "/lumiku/api")),
 })
@@ -217,7 +217,7 @@ def deny(path: str, reason: str, message: str) -> external_auth_pb2.CheckRespons
     denied = external_auth_pb2.DeniedHttpResponse(
         status=http_status_pb2.HttpStatus(code=http_status_pb2.Unauthorized),
         headers=[_header("content-type", "application/json"), _header("www-authenticate", 'Bearer realm="backdrop"')],
-        body=json.dumps(dialect.envelope(error)),
+        body=json.dumps(envelopes.body(dialect, error)[1]),
     )
     return external_auth_pb2.CheckResponse(
         status=status_pb2.Status(code=code_pb2.UNAUTHENTICATED), denied_response=denied

@@ -209,7 +209,7 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
                     grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMIT_EXCEEDED", message,
                     details={"retryAfter": str(reset), "limit": str(requests), "window": WINDOW_NAMES[seconds]},
                 )
-                body = envelopes.BY_NAME.get(api, envelopes.BACKDROP).envelope(error)
+                body = envelopes.body(envelopes.BY_NAME.get(api, envelopes.BACKDROP), error)[1]
             response.raw_body = json.dumps(body).encode()
             response.response_headers_to_add.extend(
                 [

@@ -67,6 +67,8 @@ class Dialect:
     prefixes: tuple[str, ...] = ()
     # HTTP statuses this dialect's document gives some codes (seed 001: an upload over 10 MB is a 400).
     statuses: dict[str, int] = dataclasses.field(default_factory=dict)
+    # Backdrop's codes as this dialect's document names them (seed 004: AUTHENTICATION_FAILED).
+    codes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 BACKDROP = Dialect("backdrop", v1)
@@ -77,8 +79,26 @@ DIALECTS = (
         lumiku,
         prefixes=("/lumiku/v1/", "/lumiku/api/", "/v1/background-remover/"),
         statuses={"FILE_TOO_LARGE": 400, "PAYLOAD_TOO_LARGE": 400},
+        # Seed 001's ErrorCode enum.
+        codes={
+            "INVALID_CREDENTIALS": "UNAUTHORIZED", "INVALID_PARAMETER": "INVALID_INPUT", "INVALID_TIER": "INVALID_INPUT",
+            "BATCH_TOO_SMALL": "INVALID_INPUT", "NO_FILES": "MISSING_REQUIRED_FIELD", "NO_IMAGE": "MISSING_REQUIRED_FIELD",
+            "PAYLOAD_TOO_LARGE": "FILE_TOO_LARGE", "INVALID_IMAGE": "INVALID_FILE_TYPE", "ADMIN_REQUIRED": "INSUFFICIENT_PERMISSIONS",
+            "INVALID_REQUEST": "INVALID_INPUT", "AUTH_BUSY": "SERVICE_UNAVAILABLE", "TIMEOUT": "SERVICE_UNAVAILABLE",
+        },
     ),
-    Dialect("fomi", fomi, prefixes=("/fomi/v1/",)),
+    Dialect(
+        "fomi",
+        fomi,
+        prefixes=("/fomi/v1/",),
+        # Seed 004's error codes.
+        codes={
+            "INVALID_CREDENTIALS": "AUTHENTICATION_FAILED", "UNAUTHORIZED": "AUTHENTICATION_FAILED",
+            "INVALID_TOKEN": "AUTHENTICATION_FAILED", "TOKEN_EXPIRED": "AUTHENTICATION_FAILED",
+            "ADMIN_REQUIRED": "PERMISSION_DENIED", "FORBIDDEN": "PERMISSION_DENIED", "PAYLOAD_TOO_LARGE": "FILE_TOO_LARGE",
+            "RATE_LIMIT_EXCEEDED": "RATE_LIMITED",
+        },
+    ),
 )
 BY_NAME = {d.name: d for d in (BACKDROP, *DIALECTS)}
 REMBG, LUMIKU, FOMI = BY_NAME["rembg"], BY_NAME["lumiku"], BY_NAME["fomi"]
@@ -93,5 +113,8 @@ def dialect_of(path: str) -> Dialect:
 
 
 def body(dialect: Dialect, error: ServiceError) -> tuple[int, dict]:
-    """The HTTP status and JSON body `dialect`'s clients get for `error`."""
-    return dialect.statuses.get(error.reason, error.http_status), dialect.envelope(error)
+    """The HTTP status and JSON body `dialect`'s clients get for `error`, in its own codes."""
+    status = dialect.statuses.get(error.reason, error.http_status)
+    code = dialect.codes.get(error.reason, error.reason)
+    named = ServiceError(error.code, code, error.message, details=error.details, http_status=status)
+    return status, dialect.envelope(named)

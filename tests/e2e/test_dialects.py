@@ -6,6 +6,7 @@ dialect mechanics: which envelope answers where, and that base URLs and hosts ag
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 import requests
@@ -42,7 +43,34 @@ def test_the_same_failed_login_answers_in_each_dialects_envelope(base_url, accou
     wrong = {"email": account["user"]["email"], "password": "not the password"}
     _assert_v1(requests.post(f"{base_url}/v1/auth/login", json=wrong, timeout=30), 401, "INVALID_CREDENTIALS")
     for base in ("/lumiku/v1", "/lumiku/api"):
-        _assert_lumiku(requests.post(f"{base_url}{base}/auth/login", json=wrong, timeout=30), 401, "INVALID_CREDENTIALS")
+        _assert_lumiku(requests.post(f"{base_url}{base}/auth/login", json=wrong, timeout=30), 401, "UNAUTHORIZED")
+    fomi = requests.post(f"{base_url}/fomi/v1/auth/login", json=wrong, timeout=30)
+    assert fomi.status_code == 401, fomi.text
+    assert fomi.json() == {"success": False, "error": {"code": "AUTHENTICATION_FAILED", "message": fomi.json()["error"]["message"], "details": {}}}
+
+
+def test_seed_004_accounts_in_its_shapes(base_url):
+    email = f"fomi-{uuid.uuid4().hex[:10]}@example.com"
+    made = requests.post(f"{base_url}/fomi/v1/auth/register", json={
+        "email": email, "password": "securepassword123", "displayName": "John Doe", "avatar": "https://example.com/avatar.jpg",
+    }, timeout=30)
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["success"] is True and isinstance(body["token"], str) and body["token"]
+    user = body["user"]
+    assert (user["email"], user["displayName"], user["avatar"]) == (email, "John Doe", "https://example.com/avatar.jpg")
+    assert user["subscription"]["plan"] == "free" and user["subscription"]["credits"] == 100
+    assert user["createdAt"].endswith("Z") and set(user["subscription"]) == {"plan", "credits", "expiresAt"}
+    login = requests.post(f"{base_url}/fomi/v1/auth/login", json={"email": email, "password": "securepassword123"}, timeout=30)
+    assert login.status_code == 200 and login.json()["user"]["id"] == user["id"], login.text
+    refreshed = requests.post(f"{base_url}/fomi/v1/auth/refresh", json={"refreshToken": login.json()["refreshToken"]}, timeout=30)
+    assert refreshed.status_code == 200 and refreshed.json()["token"], refreshed.text
+    bearer = {"Authorization": f"Bearer {refreshed.json()['token']}"}
+    out = requests.post(f"{base_url}/fomi/v1/auth/logout", headers=bearer, json={}, timeout=30)
+    assert out.status_code == 200 and out.json() == {"success": True}, out.text
+    # The logged-out session's refresh token is dead.
+    again = requests.post(f"{base_url}/fomi/v1/auth/refresh", json={"refreshToken": refreshed.json()["refreshToken"]}, timeout=30)
+    assert again.status_code == 401 and again.json()["error"]["code"] == "AUTHENTICATION_FAILED", again.text
 
 
 def test_seed_001_login_gives_the_token_its_flow_reads(base_url, account):
@@ -111,7 +139,7 @@ def test_a_dialect_hostname_serves_the_dialect_at_its_own_base_path(base_url, ac
     assert login.status_code == 200 and login.json()["success"] is True and "token" in login.json(), login.text
     assert "refresh_token" not in login.json()  # seed 001's body, not /v1's
     wrong = requests.post(f"{base_url}/v1/auth/login", headers=host, json={"email": "x@example.com", "password": "nope"}, timeout=30)
-    _assert_lumiku(wrong, 401, "INVALID_CREDENTIALS")
+    _assert_lumiku(wrong, 401, "UNAUTHORIZED")
     for path in ("/v1/background-remover/jobs", "/api/background-remover/jobs"):
         jobs = requests.get(f"{base_url}{path}", headers={**host, **bearer}, timeout=30)
         assert jobs.status_code == 200 and jobs.json()["success"] is True, (path, jobs.text)

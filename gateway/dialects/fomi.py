@@ -1,0 +1,70 @@
+"""Seed 004's API (FOMI): the code of protos/backdrop/fomi/v1, so far its accounts.
+
+The account work is the auth service's; a user as seed 004 shows it carries its
+plan, credit balance and subscription end from billing.
+"""
+
+from __future__ import annotations
+
+from backdrop.auth.v1 import auth_pb2
+from backdrop.billing.v1 import billing_pb2
+from backdrop.fomi.v1 import fomi_pb2, fomi_pb2_grpc
+from gateway import rest
+from services.runtime import envelopes, identity
+
+FOMI = envelopes.FOMI
+
+
+class Fomi(fomi_pb2_grpc.FomiServicer):
+    def __init__(self, gateway):
+        # The GatewayServicer: its peers (auth, billing) and shared work.
+        self.gateway = gateway
+
+    async def _answer(self, auth: auth_pb2.AuthResponse) -> fomi_pb2.AuthResponse:
+        user = auth.user
+        credits = await self.gateway.billing.GetCredits(
+            billing_pb2.GetCreditsRequest(user_id=user.id, plan=user.plan, page=1, limit=1)
+        )
+        subscription = await self.gateway.billing.GetSubscription(
+            billing_pb2.GetSubscriptionRequest(user_id=user.id, plan=user.plan)
+        )
+        dates = subscription.data.billing
+        return fomi_pb2.AuthResponse(
+            success=True,
+            token=auth.token,
+            refreshToken=auth.refresh_token,
+            expiresIn=auth.expires_in,
+            user=fomi_pb2.User(
+                id=user.id, email=user.email, displayName=user.name, avatar=user.avatar, createdAt=user.created_at,
+                subscription=fomi_pb2.Subscription(
+                    plan=credits.plan or user.plan, credits=credits.balance, expiresAt=dates.expiresAt or dates.nextBillingDate,
+                ),
+            ),
+        )
+
+    @rest.endpoint(FOMI)
+    async def Register(self, request, context):
+        auth = await self.gateway.auth.Register(
+            auth_pb2.RegisterRequest(
+                email=request.email, password=request.password, display_name=request.displayName, avatar=request.avatar
+            )
+        )
+        await rest.set_status(context, 201)
+        return await self._answer(auth)
+
+    @rest.endpoint(FOMI)
+    async def Login(self, request, context):
+        auth = await self.gateway.auth.Login(
+            auth_pb2.LoginRequest(email=request.email, password=request.password, client_ip=identity.client_ip(context))
+        )
+        return await self._answer(auth)
+
+    @rest.endpoint(FOMI)
+    async def Refresh(self, request, context):
+        return await self._answer(await self.gateway.auth.Refresh(auth_pb2.RefreshRequest(refresh_token=request.refreshToken)))
+
+    @rest.endpoint(FOMI)
+    async def Logout(self, request, context):
+        caller = identity.required(context)
+        await self.gateway.auth.Logout(auth_pb2.LogoutRequest(user_id=caller.user_id, session_id=caller.session_id))
+        return fomi_pb2.LogoutResponse(success=True)
