@@ -1,9 +1,13 @@
 """Seed 000's projects: a user's named places for work; creating one tells the
-owner's `project.created` webhooks."""
+owner's `project.created` webhooks. A project holds up to PROJECT_MAX_IMAGES
+images: the user's own files (stored by the gateway at
+projects/{project_id}/{image_id}.{ext}), kept until deleted; retention, which
+deletes job files, never matches that prefix."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import sqlalchemy as sa
@@ -13,10 +17,15 @@ from backdrop.jobs.v1 import webhooks_pb2, webhooks_pb2_grpc
 from services.orchestrator.store import TZ, UUID, Tables
 from services.orchestrator.webhooks import Webhooks
 from services.runtime.clock import iso
-from services.runtime.db import column, record
-from services.runtime.errors import invalid, rpc_errors
+from services.runtime.config import env_int
+from services.runtime.db import column, record, records
+from services.runtime.errors import invalid, not_found, rpc_errors, uuid_or_not_found
+from services.runtime.objectstore import ObjectStore
 
 TYPES = ("image", "video", "batch")
+# Where the gateway stores a project's image: outside every prefix retention deletes (results/, uploads/).
+_UUID = "[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+IMAGE_KEY = re.compile(rf"^projects/({_UUID})/({_UUID})\.(?:png|jpeg|webp)$")
 
 
 class Project(Tables, table=True):
@@ -30,20 +39,53 @@ class Project(Tables, table=True):
     created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
 
 
+class ProjectImage(Tables, table=True):
+    __tablename__ = "project_images"
+    id: str = column(UUID, primary_key=True)
+    project_id: str = column(UUID, sa.ForeignKey("projects.id", ondelete="CASCADE"), nullable=False)
+    key: str = column(sa.Text, nullable=False, unique=True)
+    filename: str = column(sa.Text, nullable=False)
+    content_type: str = column(sa.Text, nullable=False)
+    size_bytes: int = column(sa.Integer, nullable=False)
+    width: int = column(sa.Integer, nullable=False)
+    height: int = column(sa.Integer, nullable=False)
+    created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+
+
 projects = Project.__table__
+project_images = ProjectImage.__table__
+# Seed 000's files_count: the project's images.
+files_count = (
+    sa.select(sa.func.count()).where(project_images.c.project_id == projects.c.id).scalar_subquery().label("files_count")
+)
 
 
-def _message(project: Project) -> webhooks_pb2.Project:
+def _message(project: Project, count: int = 0) -> webhooks_pb2.Project:
     return webhooks_pb2.Project(
-        id=project.id, name=project.name, type=project.type, status=project.status, files_count=0,
+        id=project.id, name=project.name, type=project.type, status=project.status, files_count=count,
         created_at=iso(project.created_at), description=project.description,
     )
 
 
+def _image_message(image: ProjectImage) -> webhooks_pb2.ProjectImage:
+    return webhooks_pb2.ProjectImage(
+        id=image.id, project_id=image.project_id, key=image.key, filename=image.filename, content_type=image.content_type,
+        size_bytes=image.size_bytes, width=image.width, height=image.height, created_at=iso(image.created_at),
+    )
+
+
+def check_capacity(count: int, most: int) -> None:
+    """PROJECT_FULL (400) once a project holds `most` images."""
+    if count >= most:
+        raise invalid("PROJECT_FULL", f"The project already holds {most} images, the most it may; delete some first", max_images=most)
+
+
 class Projects(webhooks_pb2_grpc.ProjectServiceServicer):
-    def __init__(self, db: AsyncEngine, webhooks: Webhooks):
+    def __init__(self, db: AsyncEngine, webhooks: Webhooks, objects: ObjectStore):
         self.db = db
         self.webhooks = webhooks
+        self.objects = objects
+        self.max_images = env_int("PROJECT_MAX_IMAGES", 500)
 
     @rpc_errors
     async def CreateProject(self, request, context):
@@ -79,7 +121,85 @@ class Projects(webhooks_pb2_grpc.ProjectServiceServicer):
             total = (await conn.execute(sa.select(sa.func.count()).select_from(projects).where(*where))).scalar_one()
             rows = (
                 await conn.execute(
-                    sa.select(projects).where(*where).order_by(projects.c.created_at.desc()).offset((page - 1) * limit).limit(limit)
+                    sa.select(projects, files_count)
+                    .where(*where)
+                    .order_by(projects.c.created_at.desc())
+                    .offset((page - 1) * limit)
+                    .limit(limit)
                 )
             ).all()
-        return webhooks_pb2.ListProjectsResponse(items=[_message(record(Project, r)) for r in rows], total=total)
+        return webhooks_pb2.ListProjectsResponse(items=[_message(record(Project, r), r.files_count) for r in rows], total=total)
+
+    # --- images ---------------------------------------------------------------------
+
+    @staticmethod
+    async def _owned_project(conn, project_id: str, owner_id: str, lock: bool = False) -> str:
+        """The id of the owner's project; PROJECT_NOT_FOUND for any other (another user's is not found either)."""
+        project_id = uuid_or_not_found(project_id, "PROJECT_NOT_FOUND", "No such project")
+        query = sa.select(projects.c.id).where(projects.c.id == project_id, projects.c.owner_id == owner_id)
+        if (await conn.execute(query.with_for_update() if lock else query)).first() is None:
+            raise not_found("PROJECT_NOT_FOUND", "No such project")
+        return project_id
+
+    @rpc_errors
+    async def AddProjectImage(self, request, context):
+        image = request.image
+        if not (key := IMAGE_KEY.match(image.key)) or key.groups() != (image.project_id, image.id):
+            raise invalid("INVALID_PARAMETER", "key must be projects/{project_id}/{id}.{png|jpeg|webp}", field="key")
+        async with self.db.begin() as conn:
+            # The project's row lock serialises concurrent adds, so the cap holds under a burst.
+            project_id = await self._owned_project(conn, image.project_id, request.owner_id, lock=True)
+            count = (
+                await conn.execute(sa.select(sa.func.count()).where(project_images.c.project_id == project_id))
+            ).scalar_one()
+            check_capacity(count, self.max_images)
+            row = (
+                await conn.execute(
+                    project_images.insert()
+                    .values(
+                        id=image.id, project_id=project_id, key=image.key, filename=image.filename,
+                        content_type=image.content_type, size_bytes=image.size_bytes, width=image.width, height=image.height,
+                    )
+                    .returning(*project_images.c)
+                )
+            ).one()
+        return _image_message(record(ProjectImage, row))
+
+    @rpc_errors
+    async def ListProjectImages(self, request, context):
+        limit = min(max(request.limit or 20, 1), 500)
+        page = max(request.page or 1, 1)
+        async with self.db.connect() as conn:
+            project_id = await self._owned_project(conn, request.project_id, request.owner_id)
+            where = project_images.c.project_id == project_id
+            total = (await conn.execute(sa.select(sa.func.count()).where(where))).scalar_one()
+            rows = (
+                await conn.execute(
+                    sa.select(project_images)
+                    .where(where)
+                    .order_by(project_images.c.created_at.desc(), project_images.c.id.desc())
+                    .offset((page - 1) * limit)
+                    .limit(limit)
+                )
+            ).all()
+        return webhooks_pb2.ListProjectImagesResponse(images=[_image_message(i) for i in records(ProjectImage, rows)], total=total)
+
+    @rpc_errors
+    async def DeleteProjectImage(self, request, context):
+        """The file first, then the row: a failure in between leaves a row whose delete is retried."""
+        async with self.db.begin() as conn:
+            project_id = await self._owned_project(conn, request.project_id, request.owner_id)
+            image_id = uuid_or_not_found(request.image_id, "IMAGE_NOT_FOUND", "No such image")
+            row = (
+                await conn.execute(
+                    sa.select(project_images)
+                    .where(project_images.c.id == image_id, project_images.c.project_id == project_id)
+                    .with_for_update()
+                )
+            ).first()
+            if row is None:
+                raise not_found("IMAGE_NOT_FOUND", "No such image in this project")
+            image = record(ProjectImage, row)
+            await self.objects.delete(image.key)
+            await conn.execute(project_images.delete().where(project_images.c.id == image.id))
+        return _image_message(image)

@@ -27,11 +27,12 @@ async def main() -> None:
     publisher = Publisher(js, store)
 
     webhooks = Webhooks(engine, UrlSigner())
+    objects = objectstore.from_env()
 
     def register(server):
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(store, publisher, nats_client), server)
         webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(webhooks, server)
-        webhooks_pb2_grpc.add_ProjectServiceServicer_to_server(Projects(engine, webhooks), server)
+        webhooks_pb2_grpc.add_ProjectServiceServicer_to_server(Projects(engine, webhooks, objects), server)
         return [
             jobs_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
@@ -43,8 +44,6 @@ async def main() -> None:
 
     async def send_emails():
         await notifications.consume(js, store)
-
-    objects = objectstore.from_env()
 
     async def expire_files():
         await retention.run(store, objects, webhooks, publisher.fail)

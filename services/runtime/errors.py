@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import uuid
 
 import grpc
 from google.protobuf import any_pb2
@@ -102,6 +103,15 @@ def invalid(reason: str, message: str, **details) -> ServiceError:
 
 def not_found(reason: str, message: str, **details) -> ServiceError:
     return ServiceError(grpc.StatusCode.NOT_FOUND, reason, message, details=details)
+
+
+def uuid_or_not_found(value: str, reason: str, message: str) -> str:
+    """`value` as a canonical UUID; anything else names nothing, so it is not found (never a
+    500 from PostgreSQL's uuid type, nor an odd string inside an object key)."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise not_found(reason, message) from None
 
 
 def unavailable(reason: str, message: str, **details) -> ServiceError:
