@@ -97,6 +97,8 @@ def test_the_quoted_batch_price_is_what_is_charged(base_url, bearer, account, bi
     assert quote.json() == {
         "imageCount": 100, "tier": "standard", "baseCreditsPerImage": 8, "baseTotal": 800,
         "discountPercentage": 10, "discountAmount": 80, "finalTotal": 720, "creditsPerImageAfterDiscount": 7.2,
+        # Seed 001's money figures: 100 IDR a credit, 15000 IDR a dollar (plans.json).
+        "breakdown": {"costInIDR": 72000, "costInUSD": 4.8, "savingsIDR": 8000},
     }
     user_id = account["user"]["id"]
     # 100 images a day is over the free plan's quota: the starter plan allows it (and grants 1000 credits).
