@@ -24,6 +24,8 @@ Tables = tables()
 metadata = Tables.metadata
 UUID = postgresql.UUID(as_uuid=False)
 TZ = sa.DateTime(timezone=True)
+# The tier seed 001's plans ration on their own (plans.json professional_daily_quota).
+PROFESSIONAL = "professional"
 
 
 class Account(Tables, table=True):
@@ -184,6 +186,8 @@ class Ledger:
             try:
                 self.catalog.check_allowed(account.plan, pricing.tier)
                 self._check_daily_quota(account, pricing.imageCount)
+                if pricing.tier == PROFESSIONAL:
+                    await self._check_professional_quota(conn, account, pricing.imageCount)
                 if account.balance < pricing.finalTotal:
                     raise ServiceError(
                         grpc.StatusCode.FAILED_PRECONDITION,
@@ -262,6 +266,33 @@ class Ledger:
                 "QUOTA_EXCEEDED",
                 f"The {account.plan} plan allows {limit} images a day; {used} used. The quota resets at {iso(reset)}",
                 details={"limit": limit, "used": used, "resetsAt": iso(reset), "retry_after": retry_after},
+            )
+
+    async def professional_images_today(self, conn: AsyncConnection, user_id: str) -> int:
+        """Professional-tier images charged since midnight UTC and not refunded (seed 001's professionalTier quota)."""
+        midnight = next_midnight() - dt.timedelta(days=1)
+        refunded = sa.select(ledger.c.job_id).where(ledger.c.user_id == user_id, ledger.c.kind == "refund", ledger.c.job_id.is_not(None))
+        used = await conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(ledger.c.images), 0)).where(
+                ledger.c.user_id == user_id, ledger.c.kind == "charge", ledger.c.tier == PROFESSIONAL,
+                ledger.c.created_at >= midnight, ledger.c.job_id.not_in(refunded),
+            )
+        )
+        return int(used.scalar_one())
+
+    async def _check_professional_quota(self, conn: AsyncConnection, account: Account, image_count: int) -> None:
+        limit = self.catalog.plan(account.plan).get("professional_daily_quota")
+        if limit is None:
+            return
+        used = await self.professional_images_today(conn, account.user_id)
+        if used + image_count > limit:
+            reset = next_midnight()
+            raise ServiceError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "QUOTA_EXCEEDED",
+                f"The {account.plan} plan allows {limit} professional-tier images a day; {used} used. The quota resets at {iso(reset)}",
+                details={"limit": limit, "used": used, "tier": PROFESSIONAL, "resetsAt": iso(reset),
+                         "retry_after": int((reset - dt.datetime.now(dt.UTC)).total_seconds()) + 1},
             )
 
     async def refund(self, job_id: str, reason: str = "job failed") -> billing_pb2.RefundResponse:

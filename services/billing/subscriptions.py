@@ -30,6 +30,7 @@ class Subscriptions:
             billing_pb2.AvailablePlan(
                 name=name, price=plan["monthly_price"], dailyQuota=plan["daily_quota"],
                 allowedTiers=plan["allowed_tiers"], monthlyCredits=plan["monthly_credits"],
+                professionalQuota=plan.get("professional_daily_quota") or 0,
             )
             for name, plan in self.catalog.data["plans"].items()
             if plan["monthly_price"] > 0
@@ -116,6 +117,7 @@ class Subscriptions:
         async with self.ledger.db.begin() as conn:
             account = await self.ledger.open_account(conn, user_id, token_plan)
             used = self.ledger.images_today(account)
+            professional = await self.ledger.professional_images_today(conn, user_id)
             row = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == user_id))).first()
         plan = self.catalog.plan(account.plan)
         if row is None:
@@ -132,7 +134,8 @@ class Subscriptions:
             status=row.status,
             pricing=billing_pb2.PlanPrice(monthlyPrice=plan["monthly_price"], currency=self.catalog.data["currency"]),
             quotas=billing_pb2.Quotas(
-                daily=billing_pb2.Quota(limit=limit, used=used, remaining=max(0, limit - used), resetsAt=iso(next_midnight()))
+                daily=billing_pb2.Quota(limit=limit, used=used, remaining=max(0, limit - used), resetsAt=iso(next_midnight())),
+                professionalTier=_professional(plan, professional),
             ),
             allowedTiers=plan["allowed_tiers"],
             billing=billing_pb2.BillingDates(
@@ -250,3 +253,8 @@ class Subscriptions:
                 mrr=sum(prices.get(plan, 0) * count for plan, count in active.items()),
             ),
         )
+
+
+def _professional(plan: dict, used: int) -> billing_pb2.Quota | None:
+    limit = plan.get("professional_daily_quota")
+    return None if limit is None else billing_pb2.Quota(limit=limit, used=used, remaining=max(0, limit - used))

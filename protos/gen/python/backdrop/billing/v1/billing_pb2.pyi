@@ -184,10 +184,12 @@ class Quota(_message.Message):
     def __init__(self, limit: _Optional[int] = ..., used: _Optional[int] = ..., remaining: _Optional[int] = ..., resetsAt: _Optional[str] = ...) -> None: ...
 
 class Quotas(_message.Message):
-    __slots__ = ("daily",)
+    __slots__ = ("daily", "professionalTier")
     DAILY_FIELD_NUMBER: _ClassVar[int]
+    PROFESSIONALTIER_FIELD_NUMBER: _ClassVar[int]
     daily: Quota
-    def __init__(self, daily: _Optional[_Union[Quota, _Mapping]] = ...) -> None: ...
+    professionalTier: Quota
+    def __init__(self, daily: _Optional[_Union[Quota, _Mapping]] = ..., professionalTier: _Optional[_Union[Quota, _Mapping]] = ...) -> None: ...
 
 class PlanPrice(_message.Message):
     __slots__ = ("monthlyPrice", "currency")
@@ -208,18 +210,20 @@ class BillingDates(_message.Message):
     def __init__(self, nextBillingDate: _Optional[str] = ..., subscribedAt: _Optional[str] = ..., expiresAt: _Optional[str] = ...) -> None: ...
 
 class AvailablePlan(_message.Message):
-    __slots__ = ("name", "price", "dailyQuota", "allowedTiers", "monthlyCredits")
+    __slots__ = ("name", "price", "dailyQuota", "allowedTiers", "monthlyCredits", "professionalQuota")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRICE_FIELD_NUMBER: _ClassVar[int]
     DAILYQUOTA_FIELD_NUMBER: _ClassVar[int]
     ALLOWEDTIERS_FIELD_NUMBER: _ClassVar[int]
     MONTHLYCREDITS_FIELD_NUMBER: _ClassVar[int]
+    PROFESSIONALQUOTA_FIELD_NUMBER: _ClassVar[int]
     name: str
     price: int
     dailyQuota: int
     allowedTiers: _containers.RepeatedScalarFieldContainer[str]
     monthlyCredits: int
-    def __init__(self, name: _Optional[str] = ..., price: _Optional[int] = ..., dailyQuota: _Optional[int] = ..., allowedTiers: _Optional[_Iterable[str]] = ..., monthlyCredits: _Optional[int] = ...) -> None: ...
+    professionalQuota: int
+    def __init__(self, name: _Optional[str] = ..., price: _Optional[int] = ..., dailyQuota: _Optional[int] = ..., allowedTiers: _Optional[_Iterable[str]] = ..., monthlyCredits: _Optional[int] = ..., professionalQuota: _Optional[int] = ...) -> None: ...
 
 class SubscriptionData(_message.Message):
     __slots__ = ("hasSubscription", "plan", "status", "pricing", "quotas", "allowedTiers", "billing", "availablePlans")
