@@ -304,7 +304,8 @@ BACKGROUND_LIST = {"items": [BACKGROUND], "total": int, "page": int, "pages": in
 
 @pytest.mark.parametrize("category", ["solid", "gradient", "pattern", "nature", "abstract", "custom"])
 def test_list_backgrounds_each_category(base_url, pro, category):
-    response = requests.get(f"{base_url}/v1/backgrounds", params={"category": category, "page": 1, "limit": 20}, headers=pro["headers"], timeout=60)
+    query = {"category": category, "page": 1, "limit": 20}
+    response = requests.get(f"{base_url}/v1/backgrounds", params=query, headers=pro["headers"], timeout=60)
     assert response.status_code == 200, response.text
     listing = response.json()
     assert_shape(listing, BACKGROUND_LIST)
