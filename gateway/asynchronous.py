@@ -47,8 +47,12 @@ class AsyncEndpoints:
         )
 
     async def _own_job(self, context, processing_id: str) -> jobs_pb2.Job:
+        """The caller's job; an expired one (its files deleted) is 404, as seed 003 says."""
         caller = identity.required(context)
-        return await self.removal.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=processing_id, owner_id=caller.user_id))
+        job = await self.removal.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=processing_id, owner_id=caller.user_id))
+        if job.expired:
+            raise ServiceError(grpc.StatusCode.NOT_FOUND, "EXPIRED", "The result has expired and was deleted")
+        return job
 
     @rest.endpoint(envelopes.BACKDROP)
     async def GetProcessingStatus(self, request, context):
@@ -60,8 +64,6 @@ class AsyncEndpoints:
     async def DownloadResult(self, request, context):
         """The result file, streamed in chunks (gateway/downloads.py); 423 while processing."""
         job = await self._own_job(context, request.processing_id)
-        if job.expired:
-            raise ServiceError(grpc.StatusCode.NOT_FOUND, "EXPIRED", "The result has expired and was deleted", http_status=410)
         if job.status == jobs_pb2.JOB_STATUS_FAILED:
             raise ServiceError(grpc.StatusCode.NOT_FOUND, "PROCESSING_FAILED", "Processing failed; there is nothing to download")
         if job.status != jobs_pb2.JOB_STATUS_COMPLETED:

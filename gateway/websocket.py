@@ -38,7 +38,7 @@ def progress_message(batch: jobs_pb2.Batch) -> dict:
         return {
             "type": "completed",
             "batchId": batch.id,
-            "zipUrl": f"/lumiku/v1/background-remover/batch/{batch.id}/download",
+            "zipUrl": f"/v1/background-remover/batch/{batch.id}/download",
             "processedImages": done - failed,
             "failedImages": failed,
         }

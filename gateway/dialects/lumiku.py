@@ -28,7 +28,8 @@ from services.runtime.config import env_float, env_int
 from services.runtime.errors import ServiceError, invalid, not_found
 
 LUMIKU = envelopes.LUMIKU
-BASE = "/lumiku/v1/background-remover"
+# Links in bodies: /v1/background-remover works at the root host and on a dialect hostname alike.
+BASE = "/v1/background-remover"
 MIN_IMAGES, MAX_IMAGES = 2, 500
 ZIP_CHUNK_BYTES = 1024 * 1024
 # Who ran the model, for job details: Backdrop's own inference service (KServe v2: Triton or MLServer).

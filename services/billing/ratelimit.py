@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.billing.catalog import Catalog
-from services.runtime import envelopes
+from services.runtime import envelopes, logs
 from services.runtime.errors import ServiceError
 from services.billing.ledger import TZ, Tables, accounts
 from services.runtime.config import env_float, env_int, env_str
@@ -48,6 +48,15 @@ log = logging.getLogger(__name__)
 Unit = rls_pb2.RateLimitResponse.RateLimit
 UNITS = {"minute": (Unit.MINUTE, 60), "hour": (Unit.HOUR, 3600), "day": (Unit.DAY, 86400)}
 WINDOW_NAMES = {60: "1 minute", 3600: "1 hour", 86400: "1 day"}
+
+
+def window_name(seconds: int) -> str:
+    """Seed 001's "1 minute"; a burst window is "20 seconds"."""
+    return WINDOW_NAMES.get(seconds) or f"{seconds} seconds"
+
+
+def _window_start(now: dt.datetime, seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, dt.UTC)
 
 
 class Counter(Tables, table=True):
@@ -124,12 +133,25 @@ def limit_for(
     return None
 
 
+def burst_for(catalog: Catalog, entries: dict[str, str], requests: int, seconds: int) -> tuple[int, int] | None:
+    """(requests, seconds) of an endpoint class's burst window: seed 001's "30 a minute, burst 10"
+    is at most 10 in any 20-second window (the minute's share of the burst) as well as 30 a minute."""
+    spec = catalog.data["endpoint_limits"].get(entries.get("class", "")) if entries.get("user") else None
+    if not spec or not spec.get("burst") or entries.get("api") == "rembg":  # seed 002 has no bursts
+        return None
+    return spec["burst"], max(1, seconds * spec["burst"] // requests)
+
+
 class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
     def __init__(self, db: AsyncEngine, catalog: Catalog):
         self.db = db
         self.catalog = catalog
         self.cache_s = env_float("PLAN_CACHE_S", 10.0)
         self._plans: dict[str, tuple[float, str]] = {}
+
+    def forget(self, user_id: str) -> None:
+        """The user's plan changed here: the next check reads it again."""
+        self._plans.pop(user_id, None)
 
     async def plan_of(self, user_id: str, claimed: str) -> str:
         """The user's plan in billing_accounts, cached for a few seconds. Without an account yet, the
@@ -165,6 +187,7 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
         return [found[key] for key, _ in keys]
 
     async def ShouldRateLimit(self, request, context):
+        logs.request_id.set("")  # only Envoy knows the request's id: its Lua filter writes it into a 429's body
         now = dt.datetime.now(dt.UTC)
         hits = request.hits_addend or 1
         limits = []
@@ -177,9 +200,13 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
                 continue
             key, requests, unit = found
             unit_enum, seconds = UNITS[unit]
-            start = dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, dt.UTC)
-            limits.append((key, requests, unit_enum, seconds, start, entries.get("api", "")))
-        active = [(key, start) for key, _, _, _, start, _ in filter(None, limits)]
+            windows = [(key, requests, seconds)]
+            burst = burst_for(self.catalog, entries, requests, seconds)
+            if burst is not None:
+                windows.append((f"{key}:burst", *burst))
+            api = entries.get("api", "")
+            limits.append(([(k, n, w, _window_start(now, w)) for k, n, w in windows], unit_enum, api))
+        active = [(key, start) for item in filter(None, limits) for key, _, _, start in item[0]]
         counts = dict(zip((key for key, _ in active), await self._count(active, hits))) if active else {}
         response = rls_pb2.RateLimitResponse(overall_code=rls_pb2.RateLimitResponse.OK)
         worst = None
@@ -187,17 +214,25 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
             if item is None:
                 response.statuses.add(code=rls_pb2.RateLimitResponse.OK)
                 continue
-            key, requests, unit_enum, seconds, start, api = item
-            used = counts[key]
-            reset = max(1, int((start + dt.timedelta(seconds=seconds) - now).total_seconds()))
+            windows, unit_enum, api = item
+            # The headers show the window's own limit (X-RateLimit-Limit: 30); a burst past its
+            # shorter window is over the limit too, and says when that window resets.
+            (_, requests, seconds, start), over = windows[0], None
+            remaining = min(n - counts[k] for k, n, _, _ in windows)
+            for key, allowed, window, begun in windows:
+                if counts[key] > allowed:
+                    reset = max(1, int((begun + dt.timedelta(seconds=window) - now).total_seconds()))
+                    if over is None or reset > over[0]:
+                        over = (reset, allowed, window)
+            reset = over[0] if over else max(1, int((start + dt.timedelta(seconds=seconds) - now).total_seconds()))
             status = response.statuses.add(
-                code=rls_pb2.RateLimitResponse.OK if used <= requests else rls_pb2.RateLimitResponse.OVER_LIMIT,
+                code=rls_pb2.RateLimitResponse.OVER_LIMIT if over else rls_pb2.RateLimitResponse.OK,
                 current_limit=Unit(requests_per_unit=requests, unit=unit_enum),
-                limit_remaining=max(0, requests - used),
+                limit_remaining=max(0, remaining),
             )
             status.duration_until_reset.FromSeconds(reset)
-            if used > requests and (worst is None or reset > worst[0]):
-                worst = (reset, requests, seconds, api)
+            if over and (worst is None or over[0] > worst[0]):
+                worst = (*over, api)
         if worst is not None:
             response.overall_code = rls_pb2.RateLimitResponse.OVER_LIMIT
             reset, requests, seconds, api = worst
@@ -207,7 +242,7 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
             else:  # the dialect's envelope with seed 001's details; Envoy's Lua fills in the request id
                 error = ServiceError(
                     grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMIT_EXCEEDED", message,
-                    details={"retryAfter": str(reset), "limit": str(requests), "window": WINDOW_NAMES[seconds]},
+                    details={"retryAfter": str(reset), "limit": str(requests), "window": window_name(seconds)},
                 )
                 body = envelopes.body(envelopes.BY_NAME.get(api, envelopes.BACKDROP), error)[1]
             response.raw_body = json.dumps(body).encode()

@@ -34,10 +34,12 @@ def _uuid(value: str, field: str) -> str:
 
 
 class Billing(billing_pb2_grpc.BillingServiceServicer):
-    def __init__(self, ledger: Ledger, catalog: Catalog, subscriptions: Subscriptions):
+    def __init__(self, ledger: Ledger, catalog: Catalog, subscriptions: Subscriptions, plan_changed=lambda user_id: None):
         self.ledger = ledger
         self.catalog = catalog
         self.subscriptions = subscriptions
+        # Tells this replica's rate limiter at once (others see it within PLAN_CACHE_S).
+        self.plan_changed = plan_changed
 
     @rpc_errors
     async def Quote(self, request, context):
@@ -80,13 +82,17 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
 
     @rpc_errors
     async def Subscribe(self, request, context):
-        return await self.subscriptions.subscribe(
-            _uuid(request.user_id, "user_id"), "free", request.plan, request.paymentMethodId
-        )
+        user_id = _uuid(request.user_id, "user_id")
+        subscribed = await self.subscriptions.subscribe(user_id, "free", request.plan, request.paymentMethodId)
+        self.plan_changed(user_id)
+        return subscribed
 
     @rpc_errors
     async def CancelSubscription(self, request, context):
-        return await self.subscriptions.cancel(_uuid(request.user_id, "user_id"))
+        user_id = _uuid(request.user_id, "user_id")
+        cancelled = await self.subscriptions.cancel(user_id)
+        self.plan_changed(user_id)
+        return cancelled
 
     @rpc_errors
     async def GetUsageStats(self, request, context):
@@ -154,7 +160,7 @@ async def main() -> None:
     jobs = jobs_pb2_grpc.JobServiceStub(orchestrator)
 
     def register(server):
-        billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog, subscriptions), server)
+        billing_pb2_grpc.add_BillingServiceServicer_to_server(Billing(ledger, catalog, subscriptions, rate_limits.forget), server)
         rls_pb2_grpc.add_RateLimitServiceServicer_to_server(rate_limits, server)
         return [
             billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,

@@ -73,7 +73,11 @@ class Dialect:
 
 BACKDROP = Dialect("backdrop", v1)
 DIALECTS = (
-    Dialect("rembg", rembg, routes=("/remove-bg", "/health"), prefixes=("/remove-bg/", "/queue-status/")),
+    # Seed 002 lists "file too large" among its 400s.
+    Dialect(
+        "rembg", rembg, routes=("/remove-bg", "/health"), prefixes=("/remove-bg/", "/queue-status/"),
+        statuses={"FILE_TOO_LARGE": 400, "PAYLOAD_TOO_LARGE": 400},
+    ),
     Dialect(
         "lumiku",
         lumiku,

@@ -84,11 +84,6 @@ def test_remove_bg_invalid_file_type_is_400(base_url, key_headers):
     assert_error_body(response, 400, {"error": "File type not allowed. Supported types: png, jpg, jpeg, webp"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed 002 lists 'too large' under 400 Bad Request; Backdrop answers 413 "
-    '{"error": "File too large. Maximum size: 10MB"} (the body is the documented one)',
-)
 def test_remove_bg_file_too_large_is_400(base_url, key_headers, photo):
     """MAX_FILE_SIZE: 10 (MB)."""
     response = remove_bg(base_url, key_headers, photo + b"\0" * (10 * 1024 * 1024 + 1 - len(photo)))
@@ -194,11 +189,6 @@ def test_rate_limit_headers_on_a_processed_image(base_url, limited_key, photo):
     assert_rate_limit_headers(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on a 4xx answer (here 400 No image provided) Backdrop sends Envoy's draft headers: X-RateLimit-Limit "
-    "'30, 100;w=3600, 30;w=60' (not a number) and X-RateLimit-Reset in seconds left (not a Unix timestamp)",
-)
 def test_rate_limit_headers_on_an_error(base_url, limited_key):
     response = requests.post(f"{base_url}/remove-bg", files={"file": ("image.jpg", b"")}, headers=limited_key, timeout=30)
     assert response.status_code == 400, response.text

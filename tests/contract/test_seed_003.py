@@ -194,13 +194,11 @@ def expired(mesh, pro, photo) -> str:
     return processing_id
 
 
-@pytest.mark.xfail(strict=True, reason="seed 003: /download of an expired id is 404; Backdrop answers 410 EXPIRED")
 def test_download_of_an_expired_id_is_404(base_url, pro, expired):
     response = requests.get(f"{base_url}/download/{expired}", headers=pro["headers"], timeout=30)
     assert response.status_code == 404, response.text
 
 
-@pytest.mark.xfail(strict=True, reason="seed 003: /status of an expired id is 404; Backdrop keeps answering 200 'completed'")
 def test_status_of_an_expired_id_is_404(base_url, pro, expired):
     response = requests.get(f"{base_url}/status/{expired}", headers=pro["headers"], timeout=30)
     assert response.status_code == 404, response.text

@@ -138,7 +138,7 @@ def test_retention_deletes_batch_originals_and_every_result(mesh, backends, base
     assert not [p for p in (objects_dir / "uploads" / batch["id"]).rglob("*") if p.is_file()]  # the originals
     for job_id in ids:
         assert not [p for p in (objects_dir / "results" / job_id).rglob("*") if p.is_file()]
-        assert requests.get(f"{base_url}/download/{job_id}", headers=bearer, timeout=30).status_code == 410
+        assert requests.get(f"{base_url}/download/{job_id}", headers=bearer, timeout=30).status_code == 404  # seed 003: "404 if ID missing or expired"
 
 
 def _queued_job(store, owner_id: str, published_days_ago: float):

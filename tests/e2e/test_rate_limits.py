@@ -41,9 +41,9 @@ def second_envoy(mesh, tmp_path):
         envoy.wait(10)
 
 
-def fresh_minute(margin_s: float = 10.0) -> None:
-    """Waits for a new minute window when this one ends too soon for a test's requests."""
-    left = 60 - time.time() % 60
+def fresh_minute(margin_s: float = 10.0, window_s: int = 60) -> None:
+    """Waits for a new minute (or `window_s`) window when this one ends too soon for a test's requests."""
+    left = window_s - time.time() % window_s
     if left < margin_s:
         time.sleep(left + 0.2)
 
@@ -54,25 +54,26 @@ def mesh_bin(name: str):
     return pathlib.Path(sys.executable).with_name(name)
 
 
-def test_limit_headers_then_429_at_limit_plus_one_across_two_envoys(mesh, base_url, tmp_path):
+def test_limit_headers_then_429_past_the_burst_across_two_envoys(mesh, base_url, tmp_path):
+    """Seed 001's subscription class: 10 a minute, burst 5 (at most 5 in any 30 s window)."""
     headers = {"Authorization": f"Bearer {register(base_url)['token']}"}
     with second_envoy(mesh, tmp_path) as other_url:
-        fresh_minute()
+        fresh_minute(window_s=30)  # the burst's window; the minute's starts on one of its boundaries
         replies = [
-            requests.get(f"{(base_url, other_url)[i % 2]}/v1/subscription", headers=headers, timeout=30) for i in range(11)
+            requests.get(f"{(base_url, other_url)[i % 2]}/v1/subscription", headers=headers, timeout=30) for i in range(6)
         ]
-    assert [r.status_code for r in replies] == [200] * 10 + [429]
-    assert [int(r.headers["x-ratelimit-remaining"]) for r in replies[:10]] == list(range(9, -1, -1))
+    assert [r.status_code for r in replies] == [200] * 5 + [429]
+    assert [int(r.headers["x-ratelimit-remaining"]) for r in replies[:5]] == list(range(4, -1, -1))
     assert all(r.headers["x-ratelimit-limit"] == "10" for r in replies)
     reset = int(replies[0].headers["x-ratelimit-reset"])
     assert time.time() < reset <= time.time() + 61  # a Unix time within the minute window
-    refused = replies[10]
+    refused = replies[5]
     retry_after = int(refused.headers["retry-after"])
-    assert 1 <= retry_after <= 60
+    assert 1 <= retry_after <= 30
     assert refused.json() == {
         "error": "RATE_LIMIT_EXCEEDED",
         "message": f"Too many requests. Please try again in {retry_after} seconds",
-        "details": {"retryAfter": retry_after, "limit": 10, "window": "1 minute"},
+        "details": {"retryAfter": retry_after, "limit": 5, "window": "30 seconds"},
         "request_id": refused.headers["x-request-id"],
     }
 
