@@ -165,9 +165,11 @@ def render(env: dict[str, str] | None = None) -> str:
 
 
 def k8s_files() -> dict[str, bytes]:
-    """The ConfigMap's files: this template rendered for a pod, and the descriptor set."""
+    """The ConfigMap's files: this template rendered for a pod (with the operator's DIALECT_HOSTS,
+    `DIALECT_HOSTS=... make k8s`), and the descriptor set."""
+    hosts = {"DIALECT_HOSTS": os.environ["DIALECT_HOSTS"]} if os.environ.get("DIALECT_HOSTS") else {}
     return {
-        "envoy.yaml": render({**DEFAULTS, **K8S}).encode(),
+        "envoy.yaml": render({**DEFAULTS, **K8S, **hosts}).encode(),
         "backdrop.binpb": pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes(),
     }
 
