@@ -49,14 +49,14 @@ class Catalog:
         tiers = self.data["tiers"]
 
         def covers(spec: dict) -> bool:
-            return (not model or spec["model"] == model) and (
+            return (not model or model in spec.get("models", [spec["model"]])) and (
                 not quality or QUALITY_RANK.get(quality, 99) <= QUALITY_RANK[spec["quality"]]
             )
 
         covering = sorted((t for t, spec in tiers.items() if covers(spec)), key=lambda t: tiers[t]["credits_per_image"])
         asked = " and ".join(f"{k}={v}" for k, v in (("model", model), ("quality", quality)) if v)
         if not covering:
-            offered = "; ".join(f"{t}: {spec['model']} up to {spec['quality']}" for t, spec in tiers.items())
+            offered = "; ".join(f"{t}: {'/'.join(spec.get('models', [spec['model']]))} up to {spec['quality']}" for t, spec in tiers.items())
             raise invalid("INVALID_OPTION", f"No tier includes {asked}. Tiers: {offered}", field="model" if model else "quality")
         if tier_name.strip():
             tier, _ = self.tier(tier_name)

@@ -175,15 +175,7 @@ def test_remove_background_each_model(base_url, pro, photo, model):
         "low",
         "medium",
         "high",
-        pytest.param(
-            "ultra",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="model=rembg (the documented default) with quality=ultra is 400 INVALID_OPTION 'No tier includes "
-                "model=u2netp and quality=ultra', even on pro (without `model`, ultra runs MODNet instead of rembg); "
-                "seed 000 documents every quality for every model",
-            ),
-        ),
+        "ultra",
     ],
 )
 def test_remove_background_each_quality_with_the_default_model(base_url, pro, photo, quality):
