@@ -14,6 +14,7 @@ import zipfile
 
 import grpc
 from google.api import httpbody_pb2
+from google.protobuf import struct_pb2
 
 from backdrop.auth.v1 import auth_pb2
 from backdrop.billing.v1 import billing_pb2
@@ -81,6 +82,12 @@ def zip_size(entries: list[tuple[str, int]]) -> int:
 def _field(fields: dict[str, list[multipart.Part]], name: str) -> str:
     parts = fields.get(name)
     return parts[0].text.strip() if parts else ""
+
+
+def _upload_format(key: str) -> str:
+    """The format of a stored upload, by the extension it was stored with (seed 001 writes "jpg")."""
+    extension = key.rsplit(".", 1)[-1].lower() if "." in key else ""
+    return "jpg" if extension == "jpeg" else extension
 
 
 def _required_tier(tier: str) -> str:
@@ -182,8 +189,9 @@ class BackgroundRemoverPro(lumiku_pb2_grpc.BackgroundRemoverProServicer):
             ),
             createdAt=iso_stamp(batch.created_at),
         )
+        data.zipUrl.null_value = struct_pb2.NULL_VALUE
         if done == len(jobs):
-            data.zipUrl = f"{BASE}/batch/{batch.id}/download"
+            data.zipUrl.string_value = f"{BASE}/batch/{batch.id}/download"
             data.zipSizeBytes = zip_size(await self._zip_entries(batch))
             data.completedAt = max(iso_stamp(job.finished_at) for job in jobs)
         return lumiku_pb2.BatchStatus(success=True, data=data)
@@ -230,10 +238,10 @@ class BackgroundRemoverPro(lumiku_pb2_grpc.BackgroundRemoverProServicer):
             data.originalUrl = self.gateway.signer.url(job.input_key)
         if completed:
             data.processedUrl = self.gateway.signer.url(result.result_key)
-            data.metadata.CopyFrom(
+            data.metadata.CopyFrom(  # the original upload's, as the document's example shows
                 lumiku_pb2.Job.Metadata(
                     fileSizeBytes=await self.gateway.store.size(job.input_key), width=result.width, height=result.height,
-                    format=result.format,
+                    format=_upload_format(job.input_key),
                 )
             )
         return lumiku_pb2.Job(success=True, data=data)

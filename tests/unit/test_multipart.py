@@ -31,7 +31,7 @@ def test_repeated_fields_keep_their_order():
     ("content_type", "data", "reason"),
     [
         ("application/json", b"{}", "INVALID_CONTENT_TYPE"),
-        ("multipart/form-data", b"--x\r\n", "INVALID_CONTENT_TYPE"),
+        ("multipart/form-data", b"--x\r\n", "INVALID_MULTIPART"),  # its boundary from the body, then truncated
         (CT, b"no parts at all", "INVALID_MULTIPART"),
         (CT, b'--XyZ\r\nContent-Disposition: form-data; name="f"\r\n\r\nunterminated', "INVALID_MULTIPART"),
         (CT, body(b"Content-Disposition: attachment\r\n\r\nx"), "INVALID_MULTIPART"),
@@ -113,3 +113,12 @@ async def test_parse_async_runs_off_the_event_loop(monkeypatch):
     fields = await multipart.parse_async(body(b'Content-Disposition: form-data; name="m"\r\n\r\nv'), CT)
     assert fields["m"][0].text == "v"
     assert seen and seen[0] != threading.get_ident()
+
+
+def test_a_boundary_left_out_of_the_header_is_read_from_the_body():
+    """Seed 001's example sets `Content-Type: multipart/form-data` by hand, so fetch sends no boundary."""
+    fields = multipart.parse(body(b'Content-Disposition: form-data; name="tier"\r\n\r\nbasic'), "multipart/form-data")
+    assert fields["tier"][0].text == "basic"
+    with pytest.raises(ServiceError) as refused:
+        multipart.parse(b"no delimiter line here", "multipart/form-data")
+    assert refused.value.reason == "INVALID_CONTENT_TYPE"

@@ -329,9 +329,9 @@ class Usage(_message.Message):
     TOTALREVENUE_FIELD_NUMBER: _ClassVar[int]
     AVGCREDITSPERJOB_FIELD_NUMBER: _ClassVar[int]
     totalCreditsUsed: int
-    totalRevenue: int
+    totalRevenue: float
     avgCreditsPerJob: float
-    def __init__(self, totalCreditsUsed: _Optional[int] = ..., totalRevenue: _Optional[int] = ..., avgCreditsPerJob: _Optional[float] = ...) -> None: ...
+    def __init__(self, totalCreditsUsed: _Optional[int] = ..., totalRevenue: _Optional[float] = ..., avgCreditsPerJob: _Optional[float] = ...) -> None: ...
 
 class TierCount(_message.Message):
     __slots__ = ("count", "percentage")
@@ -352,8 +352,8 @@ class SubscriptionStats(_message.Message):
     starter: int
     pro: int
     enterprise: int
-    mrr: int
-    def __init__(self, active: _Optional[int] = ..., starter: _Optional[int] = ..., pro: _Optional[int] = ..., enterprise: _Optional[int] = ..., mrr: _Optional[int] = ...) -> None: ...
+    mrr: float
+    def __init__(self, active: _Optional[int] = ..., starter: _Optional[int] = ..., pro: _Optional[int] = ..., enterprise: _Optional[int] = ..., mrr: _Optional[float] = ...) -> None: ...
 
 class UsageStats(_message.Message):
     __slots__ = ("usage", "tierBreakdown", "subscriptions")

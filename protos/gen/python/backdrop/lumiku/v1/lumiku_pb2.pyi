@@ -3,6 +3,7 @@ from backdrop.gateway.v1 import gateway_pb2 as _gateway_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -150,11 +151,11 @@ class BatchStatus(_message.Message):
         progress: BatchStatus.Progress
         pricing: BatchStatus.Pricing
         timing: BatchStatus.Timing
-        zipUrl: str
-        zipSizeBytes: int
+        zipUrl: _struct_pb2.Value
+        zipSizeBytes: float
         createdAt: str
         completedAt: str
-        def __init__(self, batchId: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[_Union[BatchStatus.Progress, _Mapping]] = ..., pricing: _Optional[_Union[BatchStatus.Pricing, _Mapping]] = ..., timing: _Optional[_Union[BatchStatus.Timing, _Mapping]] = ..., zipUrl: _Optional[str] = ..., zipSizeBytes: _Optional[int] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ...) -> None: ...
+        def __init__(self, batchId: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[_Union[BatchStatus.Progress, _Mapping]] = ..., pricing: _Optional[_Union[BatchStatus.Pricing, _Mapping]] = ..., timing: _Optional[_Union[BatchStatus.Timing, _Mapping]] = ..., zipUrl: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., zipSizeBytes: _Optional[float] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ...) -> None: ...
     SUCCESS_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     success: bool
