@@ -121,6 +121,7 @@ class BackgroundRemoval:
         stored_key: str = "",
         image_count: int = 1,
         output_pixels: int = 0,
+        price: str = "",
     ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
         """Checks the upload, charges the caller, stores it, queues the job and (unless told not to)
         waits for it, bounded. With `stored_key` the input is an image already stored (an
@@ -128,7 +129,8 @@ class BackgroundRemoval:
 
         The tier decides model and quality: billing refuses a model or quality beyond the tier, or
         picks the tier that includes them (H4). Heavy jobs are priced by their cost: `output_pixels`
-        for upscale, steps x images for generation (M10).
+        for upscale, steps x images for generation (M10). `price` names another price list of billing's
+        (remove.bg's sizes: "removebg:preview").
         The charge comes before the work is queued, and the two run shielded from the client going
         away (M4); see queue_charged.
         """
@@ -150,7 +152,7 @@ class BackgroundRemoval:
             request_hash = hashlib.sha256(source + options.SerializeToString(deterministic=True) + tier.encode()).hexdigest()
         charge = billing_pb2.ChargeRequest(
             user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=image_count,
-            model=requested[0], quality=requested[1], operation=operation, output_pixels=output_pixels,
+            model=requested[0], quality=requested[1], operation=price or operation, output_pixels=output_pixels,
             steps=options.steps if operation == "generate" else 0,
         )
         existing = await self._existing(job_id, caller.user_id) if idempotency_key else None

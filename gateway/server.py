@@ -17,6 +17,7 @@ from backdrop.inference.v1 import inference_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
 from backdrop.fomi.v1 import fomi_pb2, fomi_pb2_grpc
 from backdrop.lumiku.v1 import lumiku_pb2, lumiku_pb2_grpc
+from backdrop.removebg.v1 import removebg_pb2, removebg_pb2_grpc
 from gateway import backgrounds, downloads, multipart, options, rest
 from gateway.accounts import AccountEndpoints
 from gateway.asynchronous import AsyncEndpoints
@@ -28,6 +29,7 @@ from gateway.projects import ProjectImageEndpoints
 from gateway.webhooks import WebhookEndpoints
 from gateway.dialects.fomi import Fomi
 from gateway.dialects.lumiku import BackgroundRemoverPro
+from gateway.dialects.removebg import RemoveBg
 from gateway.websocket import ProgressSocket
 from services.runtime.signing import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
@@ -236,10 +238,12 @@ async def main() -> None:
         gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
         lumiku_pb2_grpc.add_BackgroundRemoverProServicer_to_server(BackgroundRemoverPro(servicer), server)
         fomi_pb2_grpc.add_FomiServicer_to_server(Fomi(servicer), server)
+        removebg_pb2_grpc.add_RemoveBgServicer_to_server(RemoveBg(servicer), server)
         return [
             gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name,
             lumiku_pb2.DESCRIPTOR.services_by_name["BackgroundRemoverPro"].full_name,
             fomi_pb2.DESCRIPTOR.services_by_name["Fomi"].full_name,
+            removebg_pb2.DESCRIPTOR.services_by_name["RemoveBg"].full_name,
         ]
 
     async def close():

@@ -66,7 +66,9 @@ K8S = {
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"
 # The gateway's proto services, one per dialect (services/runtime/envelopes.py): Envoy transcodes these.
-PUBLIC_SERVICES = ("backdrop.gateway.v1.Gateway", "backdrop.lumiku.v1.BackgroundRemoverPro", "backdrop.fomi.v1.Fomi")
+PUBLIC_SERVICES = (
+    "backdrop.gateway.v1.Gateway", "backdrop.lumiku.v1.BackgroundRemoverPro", "backdrop.fomi.v1.Fomi", "backdrop.removebg.v1.RemoveBg",
+)
 # Seed 001's background-remover routes under each of its base URLs (and /v1).
 LUMIKU_ROUTES = "/(lumiku/(v1|api)|v1)/background-remover"
 

@@ -214,10 +214,11 @@ def allow(caller: Caller | None, client_ip: str) -> external_auth_pb2.CheckRespo
 def deny(path: str, reason: str, message: str) -> external_auth_pb2.CheckResponse:
     dialect = envelopes.dialect_of(path)
     error = ServiceError(grpc.StatusCode.UNAUTHENTICATED, reason, "Unauthorized" if dialect is envelopes.REMBG else message)
+    status, body = envelopes.body(dialect, error)  # 401, or the dialect's own (remove.bg: 403)
     denied = external_auth_pb2.DeniedHttpResponse(
-        status=http_status_pb2.HttpStatus(code=http_status_pb2.Unauthorized),
+        status=http_status_pb2.HttpStatus(code=status),
         headers=[_header("content-type", "application/json"), _header("www-authenticate", 'Bearer realm="backdrop"')],
-        body=json.dumps(envelopes.body(dialect, error)[1]),
+        body=json.dumps(body),
     )
     return external_auth_pb2.CheckResponse(
         status=status_pb2.Status(code=code_pb2.UNAUTHENTICATED), denied_response=denied

@@ -85,7 +85,10 @@ class Catalog:
         """A job's credits per image (M10): the tier's price, more for heavy work (plans.json `operations`).
 
         upscale: per output megapixel; generate: per denoising step. Never below the tier's price.
+        "removebg:<size>": remove.bg's own price of that size (plans.json `removebg`), whatever the tier's.
         """
+        if operation.startswith("removebg:"):
+            return self.data["removebg"]["credits"][operation.partition(":")[2]]
         per_image = self.tier(tier_name)[1]["credits_per_image"]
         rates = self.data.get("operations", {})
         if operation == "upscale" and output_pixels > 0:

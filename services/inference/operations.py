@@ -26,8 +26,8 @@ from services.runtime.config import env_int
 from services.runtime.errors import invalid
 from services.runtime.objectstore import ObjectStore
 
-EXTENSIONS = {"png": "png", "jpg": "jpg", "webp": "webp"}
-RESULT_FORMATS = {"png": "png", "jpg": "jpeg", "webp": "webp"}
+EXTENSIONS = {"png": "png", "jpg": "jpg", "webp": "webp", "zip": "zip"}
+RESULT_FORMATS = {"png": "png", "jpg": "jpeg", "webp": "webp", "zip": "zip"}
 
 
 def result_keys(job_id: str, extension: str = "png") -> tuple[str, str]:
@@ -41,6 +41,8 @@ class Output:
     output_format: str
     output_quality: int
     matte: tuple[int, int, int] = (255, 255, 255)
+    # The subject's box in the result (left, top, right, bottom), for remove.bg's X-Foreground-*.
+    foreground: tuple[int, int, int, int] | None = None
 
 
 class Operations:
@@ -96,7 +98,9 @@ class Operations:
         if mask_png:
             await self.store.put(mask_key, mask_png, "image/png")
         timings["encode_store_ms"] = round((time.perf_counter() - begin) * 1000, 1)
+        foreground = jobs_pb2.Box(**dict(zip(("left", "top", "right", "bottom"), output.foreground))) if output.foreground else None
         return jobs_pb2.JobResult(
+            foreground=foreground,
             result_key=image_key,
             mask_key=mask_key if mask_png else "",
             width=output.image.width,
@@ -152,6 +156,9 @@ class Operations:
                 mask[:, roi[2] :] = 0.0
             # A cut-out input already holds the subject's own colours; a photo's edge mixes in the old background.
             colours = matting.decontaminate(rgb, mask) if options.edge_refinement > 0 and alpha is None else rgb
+            if options.subject_scale or options.HasField("subject_position"):
+                position = (options.subject_position.x, options.subject_position.y) if options.HasField("subject_position") else None
+                colours, mask = compose.place_subject(colours, mask, options.subject_scale, position)
             matte = (255, 255, 255)
             if options.blur_strength > 0:
                 pixels = compose.composite(colours, mask, compose.blurred_background(rgb, mask, options.blur_strength, options.blur_style))
@@ -167,13 +174,21 @@ class Operations:
             alpha8 = compose.alpha8(mask)
             del mask
             if options.crop:
-                box = compose.subject_box(alpha8, max(0, options.crop_margin))
+                if options.HasField("crop_margins"):
+                    box = compose.margin_box(alpha8, options.crop_margins)
+                else:
+                    box = compose.subject_box(alpha8, max(0, options.crop_margin))
                 if box is not None:
                     pixels = pixels[box[1] : box[3], box[0] : box[2]]
                     alpha8 = alpha8[box[1] : box[3], box[0] : box[2]]
+            foreground = compose.subject_box(alpha8, 0)
+            if foreground is not None and options.scale and options.scale != 1:
+                foreground = tuple(round(v * options.scale) for v in foreground)
             mask_image = compose.scaled(Image.fromarray(alpha8, mode="L"), options.scale)
             result = mask_image if options.channels == "alpha" else compose.scaled(Image.fromarray(pixels, mode="RGBA"), options.scale)
-            return Output(result, mask_image if options.return_mask else None, options.output_format, options.output_quality, matte)
+            return Output(
+                result, mask_image if options.return_mask else None, options.output_format, options.output_quality, matte, foreground
+            )
 
         result = await asyncio.to_thread(finish)
         timings["process_ms"] = round((time.perf_counter() - begin) * 1000 - timings.get("infer_ms", 0), 1)

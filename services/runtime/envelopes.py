@@ -7,6 +7,7 @@ dialect), so that its clients, configured by a base URL only, work unchanged:
   rembg     /remove-bg, /health, /queue-status                 (seed 002)
   lumiku    /lumiku/v1, /lumiku/api, and /v1/background-remover (seed 001)
   fomi      /fomi/v1                                           (seed 004)
+  removebg  /v1.0                                              (remove.bg's API v1.0)
 
 This is the one place that maps a path to its dialect: the gateway's RPCs name
 their envelope here, the auth service answers ext_authz's 401s with it, billing
@@ -58,6 +59,18 @@ def fomi(error: ServiceError) -> dict:
     return {"success": False, "error": {"code": error.reason, "message": error.message, "details": _details(error)}}
 
 
+def removebg(error: ServiceError) -> dict:
+    """remove.bg's {"errors": [{"title", "code", "detail"}]}: its codes are lowercase; clients show the title."""
+    item = {"title": error.message, "code": error.reason.lower()}
+    if error.details:
+        item["detail"] = ", ".join(f"{k}: {v}" for k, v in sorted(error.details.items()))
+    return {"errors": [item]}
+
+
+# remove.bg answers a bad or missing key with 403, and a too-large upload with 400.
+REMOVEBG_AUTH = ("UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED", "SESSION_ENDED")
+
+
 @dataclasses.dataclass(frozen=True)
 class Dialect:
     name: str
@@ -103,9 +116,26 @@ DIALECTS = (
             "RATE_LIMIT_EXCEEDED": "RATE_LIMITED",
         },
     ),
+    Dialect(
+        "removebg",
+        removebg,
+        prefixes=("/v1.0/",),
+        statuses={
+            **dict.fromkeys(REMOVEBG_AUTH, 403),
+            "FILE_TOO_LARGE": 400, "PAYLOAD_TOO_LARGE": 400, "IMAGE_TOO_LARGE": 400, "UNSUPPORTED_MEDIA_TYPE": 400,
+        },
+        # remove.bg's error codes (its OpenAPI document); a reason not named here is sent lowercased.
+        codes={
+            **dict.fromkeys(REMOVEBG_AUTH, "auth_failed"),
+            "INSUFFICIENT_CREDITS": "insufficient_credits", "RATE_LIMIT_EXCEEDED": "rate_limit_exceeded",
+            "PAYLOAD_TOO_LARGE": "file_too_large", "IMAGE_TOO_LARGE": "resolution_too_high",
+            "INVALID_IMAGE": "failed_to_read_image", "INVALID_MULTIPART": "invalid_request",
+            "UNSUPPORTED_MEDIA_TYPE": "invalid_request",
+        },
+    ),
 )
 BY_NAME = {d.name: d for d in (BACKDROP, *DIALECTS)}
-REMBG, LUMIKU, FOMI = BY_NAME["rembg"], BY_NAME["lumiku"], BY_NAME["fomi"]
+REMBG, LUMIKU, FOMI, REMOVEBG = BY_NAME["rembg"], BY_NAME["lumiku"], BY_NAME["fomi"], BY_NAME["removebg"]
 
 
 def dialect_of(path: str) -> Dialect:

@@ -9,6 +9,7 @@ are encoded back to sRGB.
 from __future__ import annotations
 
 import io
+import zipfile
 
 import numpy as np
 from PIL import Image
@@ -19,10 +20,14 @@ from services.runtime.config import env_int
 
 # zlib level 1 is several times faster than Pillow's default 6 for ~15% more bytes.
 PNG_COMPRESS_LEVEL = env_int("PNG_COMPRESS_LEVEL", 1)
-# remove.bg's sizes: preview is at most 0.25 megapixels, medium 1.5.
-SIZE_PIXELS = {"preview": 250_000, "medium": 1_500_000, "full": 0}
+# remove.bg's sizes: preview is at most 0.25 megapixels, medium 1.5, hd 4, full 25.
+SIZE_PIXELS = {"preview": 250_000, "medium": 1_500_000, "hd": 4_000_000, "25mp": 25_000_000, "full": 0}
 BLEND_MODES = ("normal", "multiply", "screen", "overlay")
-FORMATS = {"png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp")}
+FORMATS = {
+    "png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp"), "zip": ("ZIP", "application/zip"),
+}
+# remove.bg's crop_margin: at most 500 pixels, or 50% of the subject, per side.
+MAX_MARGIN_PIXELS, MAX_MARGIN_PERCENT = 500, 50.0
 
 
 def alpha8(alpha: np.ndarray) -> np.ndarray:
@@ -171,6 +176,54 @@ def subject_box(alpha: np.ndarray, margin: int) -> tuple[int, int, int, int] | N
     )
 
 
+def margin_box(alpha: np.ndarray, margins) -> tuple[int, int, int, int] | None:
+    """The subject's box widened per side by `margins` (jobs.proto Margins: pixels, or percent of the
+    subject's width for left/right and height for top/bottom), within the image."""
+    box = subject_box(alpha, 0)
+    if box is None:
+        return None
+    left, top, right, bottom = box
+
+    def side(length, extent: int) -> int:
+        return round(extent * length.value / 100) if length.percent else round(length.value)
+
+    width, height = right - left, bottom - top
+    return (
+        max(0, left - side(margins.left, width)),
+        max(0, top - side(margins.top, height)),
+        min(alpha.shape[1], right + side(margins.right, width)),
+        min(alpha.shape[0], bottom + side(margins.bottom, height)),
+    )
+
+
+def place_subject(
+    rgb: np.ndarray, alpha: np.ndarray, scale: float, position: tuple[float, float] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """remove.bg's scale and position: the subject (its box in `alpha`) resized to `scale` of the
+    image (0: as it is; 1: as large as fits) and moved to `position` (0-1 of the room left across
+    and down; None: where it was). The same size of image back; the room around is transparent."""
+    box = subject_box(alpha, 0)
+    if box is None or (not scale and position is None):
+        return rgb, alpha
+    left, top, right, bottom = box
+    height, width = alpha.shape
+    sub_w, sub_h = right - left, bottom - top
+    if scale:
+        factor = scale * min(width / sub_w, height / sub_h)
+        size = (min(width, max(1, round(sub_w * factor))), min(height, max(1, round(sub_h * factor))))
+    else:
+        size = (sub_w, sub_h)
+    x, y = position if position is not None else (0.5, 0.5)  # a scaled subject is centred unless told
+    new_left, new_top = round((width - size[0]) * x), round((height - size[1]) * y)
+    colours = Image.fromarray(np.ascontiguousarray(rgb[top:bottom, left:right])).resize(size, Image.Resampling.LANCZOS)
+    matte = Image.fromarray(alpha[top:bottom, left:right].astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR)
+    out_rgb = np.zeros_like(rgb)
+    out_alpha = np.zeros_like(alpha)
+    out_rgb[new_top : new_top + size[1], new_left : new_left + size[0]] = np.asarray(colours)
+    out_alpha[new_top : new_top + size[1], new_left : new_left + size[0]] = np.clip(np.asarray(matte), 0.0, 1.0)
+    return out_rgb, out_alpha
+
+
 def capped_size(width: int, height: int, size: str) -> tuple[int, int]:
     """(width, height) scaled down, aspect kept, to the pixel cap of `size`."""
     limit = SIZE_PIXELS.get(size or "full", 0)
@@ -192,6 +245,8 @@ def encode(image: Image.Image, output_format: str = "png", quality: int = 0, mat
     """(bytes, content type). JPEG has no alpha: a transparent image is flattened on `matte`."""
     pil_format, content_type = FORMATS[output_format or "png"]
     buffer = io.BytesIO()
+    if pil_format == "ZIP":
+        return zipped(image, quality), content_type
     if pil_format == "PNG":
         image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     else:
@@ -205,3 +260,16 @@ def encode(image: Image.Image, output_format: str = "png", quality: int = 0, mat
 
 def encode_png(image: Image.Image) -> bytes:
     return encode(image, "png")[0]
+
+
+def zipped(image: Image.Image, quality: int = 0) -> bytes:
+    """remove.bg's ZIP format: color.jpg (the colours, no alpha) and alpha.png (the matte)."""
+    matte = image if image.mode == "L" else image.convert("RGBA").getchannel("A")  # channels=alpha: the matte itself
+    colour, alpha = io.BytesIO(), io.BytesIO()
+    image.convert("RGB").save(colour, format="JPEG", quality=quality or 95)
+    matte.save(alpha, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("color.jpg", colour.getvalue())
+        archive.writestr("alpha.png", alpha.getvalue())
+    return buffer.getvalue()

@@ -24,7 +24,7 @@ JOB_STATUS_COMPLETED: JobStatus
 JOB_STATUS_FAILED: JobStatus
 
 class RemoveBackgroundOptions(_message.Message):
-    __slots__ = ("model", "return_mask", "edge_refinement", "quality", "output_format", "output_quality", "scale", "channels", "bg_color", "crop", "crop_margin", "roi", "size", "background_key", "blend_mode", "blur_strength", "blur_style")
+    __slots__ = ("model", "return_mask", "edge_refinement", "quality", "output_format", "output_quality", "scale", "channels", "bg_color", "crop", "crop_margin", "roi", "size", "background_key", "blend_mode", "blur_strength", "blur_style", "crop_margins", "subject_scale", "subject_position")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     RETURN_MASK_FIELD_NUMBER: _ClassVar[int]
     EDGE_REFINEMENT_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,9 @@ class RemoveBackgroundOptions(_message.Message):
     BLEND_MODE_FIELD_NUMBER: _ClassVar[int]
     BLUR_STRENGTH_FIELD_NUMBER: _ClassVar[int]
     BLUR_STYLE_FIELD_NUMBER: _ClassVar[int]
+    CROP_MARGINS_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_SCALE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_POSITION_FIELD_NUMBER: _ClassVar[int]
     model: str
     return_mask: bool
     edge_refinement: int
@@ -59,7 +62,38 @@ class RemoveBackgroundOptions(_message.Message):
     blend_mode: str
     blur_strength: float
     blur_style: str
-    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., scale: _Optional[float] = ..., channels: _Optional[str] = ..., bg_color: _Optional[str] = ..., crop: _Optional[bool] = ..., crop_margin: _Optional[int] = ..., roi: _Optional[_Union[Box, _Mapping]] = ..., size: _Optional[str] = ..., background_key: _Optional[str] = ..., blend_mode: _Optional[str] = ..., blur_strength: _Optional[float] = ..., blur_style: _Optional[str] = ...) -> None: ...
+    crop_margins: Margins
+    subject_scale: float
+    subject_position: Position
+    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., scale: _Optional[float] = ..., channels: _Optional[str] = ..., bg_color: _Optional[str] = ..., crop: _Optional[bool] = ..., crop_margin: _Optional[int] = ..., roi: _Optional[_Union[Box, _Mapping]] = ..., size: _Optional[str] = ..., background_key: _Optional[str] = ..., blend_mode: _Optional[str] = ..., blur_strength: _Optional[float] = ..., blur_style: _Optional[str] = ..., crop_margins: _Optional[_Union[Margins, _Mapping]] = ..., subject_scale: _Optional[float] = ..., subject_position: _Optional[_Union[Position, _Mapping]] = ...) -> None: ...
+
+class Length(_message.Message):
+    __slots__ = ("value", "percent")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    PERCENT_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    percent: bool
+    def __init__(self, value: _Optional[float] = ..., percent: _Optional[bool] = ...) -> None: ...
+
+class Margins(_message.Message):
+    __slots__ = ("top", "right", "bottom", "left")
+    TOP_FIELD_NUMBER: _ClassVar[int]
+    RIGHT_FIELD_NUMBER: _ClassVar[int]
+    BOTTOM_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    top: Length
+    right: Length
+    bottom: Length
+    left: Length
+    def __init__(self, top: _Optional[_Union[Length, _Mapping]] = ..., right: _Optional[_Union[Length, _Mapping]] = ..., bottom: _Optional[_Union[Length, _Mapping]] = ..., left: _Optional[_Union[Length, _Mapping]] = ...) -> None: ...
+
+class Position(_message.Message):
+    __slots__ = ("x", "y")
+    X_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    x: float
+    y: float
+    def __init__(self, x: _Optional[float] = ..., y: _Optional[float] = ...) -> None: ...
 
 class Box(_message.Message):
     __slots__ = ("left", "top", "right", "bottom")
@@ -148,7 +182,7 @@ class EnhanceOptions(_message.Message):
     def __init__(self, enhancement: _Optional[str] = ..., strength: _Optional[float] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images")
+    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground")
     RESULT_KEY_FIELD_NUMBER: _ClassVar[int]
     MASK_KEY_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +192,7 @@ class JobResult(_message.Message):
     PROCESSING_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
+    FOREGROUND_FIELD_NUMBER: _ClassVar[int]
     result_key: str
     mask_key: str
     width: int
@@ -167,7 +202,8 @@ class JobResult(_message.Message):
     processing_seconds: float
     model: str
     images: _containers.RepeatedCompositeFieldContainer[GeneratedImage]
-    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ...) -> None: ...
+    foreground: Box
+    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "generate", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired", "progress", "progress_message")
