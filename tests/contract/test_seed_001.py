@@ -882,10 +882,11 @@ def node_websocket(node: str, cache: pathlib.Path) -> tuple[list[str], str | Non
     pytest.skip("npm could not install `ws` and this Node has no built-in WebSocket (Node >= 22, or 20 with --experimental-websocket)")
 
 
-def test_the_documents_websocket_client_under_node(origin, api, medium, request, tmp_path):
+def test_the_documents_websocket_client_under_node(origin, api, medium, tmp_path_factory, tmp_path):
     node = node_or_skip()
     watcher = new_user(origin, plan="pro")  # its own batch start (the class's burst is 2)
-    cache = request.config.cache.mkdir("seed-001-node-ws")
+    cache = tmp_path_factory.getbasetemp() / "seed-001-node-ws"  # npm's `ws`, installed once per session
+    cache.mkdir(exist_ok=True)
     argv, shim = node_websocket(node, cache)
     batch_id = ok(start_batch(api, watcher, [(f"image{n}.jpg", medium) for n in range(6)], "standard"), 201)["data"]["batchId"]
 

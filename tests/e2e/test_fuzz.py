@@ -26,7 +26,7 @@ TOTAL_S = 75.0
 # The 503s the README documents: no diffusion weights, the inference server down.
 DOCUMENTED_503 = {"MODEL_UNAVAILABLE", "MODEL_SERVER_UNAVAILABLE"}
 # Routes that end or change the caller's own session go last, so the others keep a live token.
-LAST = ("/v1/auth/logout",)
+LAST = ("/v1/auth/logout", "/fomi/v1/auth/logout")  # they end the session the other cases use
 BROKEN_CREDENTIALS = {
     "garbage bearer": {"Authorization": "Bearer not.a.jwt"},
     "10 KB bearer": {"Authorization": "Bearer " + "a" * 10_000},

@@ -140,5 +140,5 @@ def test_results_expire_and_their_storage_is_freed(open_mesh, photo):
     while (download := requests.get(f"{base}/download/{pid}", timeout=30)).status_code == 200:
         assert time.monotonic() < deadline, "never expired"
         time.sleep(0.5)
-    assert download.status_code == 410 and download.json()["error"] == "EXPIRED"
+    assert download.status_code == 404 and download.json()["error"] == "EXPIRED"  # seed 003: expired is 404
     assert not any(p.exists() for p in stored)
