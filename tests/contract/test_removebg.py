@@ -7,6 +7,7 @@ base URL (the Python `removebg` package, the npm `remove.bg` package)."""
 from __future__ import annotations
 
 import base64
+import http.client
 import http.server
 import io
 import json
@@ -295,11 +296,29 @@ def test_errors_charge_nothing(base_url, api, small):
         assert_error(remove(base_url, api["key"], data=fields, files=photo), 400, code)
     assert_error(remove(base_url, api["key"], files={"image_file": ("x.jpg", b"not an image at all")}), 400, "invalid_file_type")
     assert_error(remove(base_url, api["key"], files={"image_file": ("x.jpg", small[:400])}), 400, "failed_to_read_image")
+    # Its header is whole, its pixels are not: charged, failed by the worker, refunded.
+    assert_error(remove(base_url, api["key"], files={"image_file": ("x.jpg", small[: len(small) // 2])}), 400, "failed_to_read_image")
+    latest = requests.get(f"{base_url}/v1/credits", params={"limit": 2}, headers=api["headers"], timeout=30).json()["history"]
+    assert [e["kind"] for e in latest] == ["refund", "charge"] and latest[0]["job_id"] == latest[1]["job_id"]
     huge = png_claiming(30000, 30000)  # a small file claiming 900 MP: refused from its header
     assert_error(remove(base_url, api["key"], files={"image_file": ("big.png", huge)}), 400, "resolution_too_high")
     too_large = remove(base_url, api["key"], files={"image_file": ("big.jpg", small + b"\0" * (12 * 1024 * 1024))})
     assert_error(too_large, 400, "file_too_large")
     assert balance(base_url, api) == before
+
+
+def test_a_body_over_envoy_s_limit_is_remove_bg_s_400(mesh, api):
+    """Envoy refuses a declared Content-Length over the upload limit itself (its Lua filter), in this
+    dialect's envelope and status."""
+    connection = http.client.HTTPConnection("127.0.0.1", int(mesh.base_url.rsplit(":", 1)[1]), timeout=30)
+    connection.putrequest("POST", "/v1.0/removebg")
+    for name, value in {**api["key"], "Content-Type": "application/json", "Content-Length": str(200 * 1024 * 1024)}.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+    assert response.status == 400 and body["errors"][0]["code"] == "file_too_large" and "larger than" in body["errors"][0]["title"]
 
 
 def test_a_missing_or_bad_key_is_403(base_url, small):
