@@ -3,12 +3,17 @@ pipeline pieces it added (subject placement, per-side crop margins, the ZIP form
 
 from __future__ import annotations
 
+import base64
 import io
+import json
+import urllib.parse
 import zipfile
+from types import SimpleNamespace
 
 import grpc
 import numpy as np
 import pytest
+from google.api import httpbody_pb2
 from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
@@ -17,6 +22,7 @@ from services.billing.catalog import Catalog
 from services.inference.pipeline import compose
 from services.runtime import envelopes
 from services.runtime.errors import ServiceError
+from services.runtime.objectstore import LocalObjectStore
 
 
 def refused(call, *args) -> ServiceError:
@@ -240,3 +246,55 @@ def test_hd_and_full_caps():
     assert compose.capped_size(4000, 2000, "hd") == (2828, 1414)
     assert compose.capped_size(8000, 4000, "25mp") == (7071, 3535)
     assert compose.capped_size(8000, 4000, "full") == (8000, 4000)
+
+
+def test_the_edge_refuses_a_key_with_403_in_remove_bg_s_envelope():
+    from services.auth import edge
+
+    denied = edge.deny("/v1.0/removebg", "INVALID_TOKEN", "The API key is not valid").denied_response
+    assert denied.status.code == 403
+    assert json.loads(denied.body) == {"errors": [{"title": "The API key is not valid", "code": "auth_failed"}]}
+    assert edge.deny("/v1/process/remove-background", "UNAUTHORIZED", "Authentication required").denied_response.status.code == 401
+
+
+class _Refused(Exception):
+    pass
+
+
+class FakeContext:
+    """A servicer context for one caller: abort ends the call with its code and REST metadata."""
+
+    def __init__(self, user_id: str):
+        self.metadata = (("x-backdrop-user-id", user_id), ("x-backdrop-plan", "free"))
+        self.trailing: dict = {}
+
+    def invocation_metadata(self):
+        return self.metadata
+
+    async def abort(self, code, details="", trailing_metadata=()):
+        self.trailing = dict(trailing_metadata)
+        raise _Refused(code)
+
+
+async def test_improve_keeps_each_image_with_a_sidecar_and_bounds_a_day(tmp_path, monkeypatch):
+
+    monkeypatch.setenv("REMOVEBG_IMPROVE_PER_DAY", "2")
+    store = LocalObjectStore(tmp_path)
+    servicer = removebg.RemoveBg(SimpleNamespace(store=store))
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(png, format="PNG")
+    fields = {"tag": "cars", "image_filename": "a.png", "image_file_b64": base64.b64encode(png.getvalue()).decode()}
+    body = httpbody_pb2.HttpBody(content_type="application/x-www-form-urlencoded", data=urllib.parse.urlencode(fields).encode())
+    context = FakeContext("5d0c3f4e-0000-4000-8000-000000000001")
+    ids = [(await servicer.Improve(body, context)).id for _ in range(2)]
+    keys = await store.list("improve/")
+    assert len(keys) == 4 and all(any(k.endswith(f"{i}.png") for k in keys) and any(k.endswith(f"{i}.json") for k in keys) for i in ids)
+    sidecar = json.loads(await store.get(next(k for k in keys if k.endswith(".json"))))
+    assert sidecar["tag"] == "cars" and sidecar["image_filename"] == "a.png" and (sidecar["width"], sidecar["height"]) == (8, 8)
+    with pytest.raises(_Refused):
+        await servicer.Improve(body, context)
+    assert context.trailing["x-backdrop-status"] == "429"
+    assert json.loads(context.trailing["x-backdrop-error"])["errors"][0]["code"] == "rate_limit_exceeded"
+    assert len(await store.list("improve/")) == 4  # the third was not kept
+    other = FakeContext("5d0c3f4e-0000-4000-8000-000000000002")
+    assert (await servicer.Improve(body, other)).id  # a day's bound is per account
