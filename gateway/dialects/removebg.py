@@ -293,6 +293,8 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         wanted = choice(field("format"), FORMATS, "format", "auto")
         opaque = bool(options.background_key) or (options.bg_color.count(",") == 3 and options.bg_color.endswith(",255"))
         options.output_format = FORMATS[wanted] or ("jpg" if opaque and options.channels == "rgba" else "png")
+        if options.output_format == "png" and options.size in ("25mp", "full"):
+            options.size = "10mp"  # remove.bg's PNG is at most 10 MP at every size (ZIP and JPG: 25 or 50)
         return options, f"removebg:{price}"
 
     async def _background(self, caller, upload: bytes | None, url: str) -> str:

@@ -298,3 +298,35 @@ async def test_improve_keeps_each_image_with_a_sidecar_and_bounds_a_day(tmp_path
     assert len(await store.list("improve/")) == 4  # the third was not kept
     other = FakeContext("5d0c3f4e-0000-4000-8000-000000000002")
     assert (await servicer.Improve(body, other)).id  # a day's bound is per account
+
+
+async def test_parameters_become_the_pipeline_s_options_and_price():
+    from services.runtime.images import ImageInfo
+
+    servicer = removebg.RemoveBg(SimpleNamespace())  # no background given: no peer is reached
+    info = ImageInfo("jpeg", "image/jpeg", 400, 200)
+
+    async def options(**fields):
+        return await servicer._options(None, fields, {}, info)
+
+    full_png, price = await options(size="full")
+    assert (full_png.size, full_png.output_format, price) == ("10mp", "png", "removebg:full")  # remove.bg's PNG: 10 MP
+    full_zip, _ = await options(size="4k", format="zip")
+    assert (full_zip.size, full_zip.output_format) == ("25mp", "zip")
+    preview, price = await options()
+    assert (preview.size, preview.output_format, price) == ("preview", "png", "removebg:preview")
+    opaque, _ = await options(bg_color="green")
+    see_through, _ = await options(bg_color="00800080")
+    assert (opaque.output_format, opaque.bg_color, see_through.output_format) == ("jpg", "0,128,0,255", "png")
+    placed, _ = await options(roi="10% 0 50% 100%", crop="true", crop_margin="5px", scale="50%", position="center", channels="alpha")
+    assert (placed.roi.left, placed.roi.top, placed.roi.right, placed.roi.bottom) == (40, 0, 200, 200)
+    assert placed.crop and placed.crop_margins.top.value == 5 and placed.subject_scale == 0.5 and placed.channels == "alpha"
+    assert (placed.subject_position.x, placed.subject_position.y) == (0.5, 0.5)
+    no_crop, _ = await options(crop_margin="5px")
+    assert not no_crop.crop and not no_crop.HasField("crop_margins")  # crop_margin only counts with crop=true
+    with pytest.raises(ServiceError) as shadow:
+        await options(add_shadow="true")
+    assert shadow.value.reason == "ADD_SHADOW_NOT_SUPPORTED"
+    with pytest.raises(ServiceError) as kind:
+        await options(type="planet")
+    assert kind.value.reason == "INVALID_TYPE"

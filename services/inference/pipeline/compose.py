@@ -20,8 +20,8 @@ from services.runtime.config import env_int
 
 # zlib level 1 is several times faster than Pillow's default 6 for ~15% more bytes.
 PNG_COMPRESS_LEVEL = env_int("PNG_COMPRESS_LEVEL", 1)
-# remove.bg's sizes: preview is at most 0.25 megapixels, medium 1.5, hd 4, full 25.
-SIZE_PIXELS = {"preview": 250_000, "medium": 1_500_000, "hd": 4_000_000, "25mp": 25_000_000, "full": 0}
+# remove.bg's sizes: preview is at most 0.25 megapixels, medium 1.5, hd 4, full 25 (10 as a PNG).
+SIZE_PIXELS = {"preview": 250_000, "medium": 1_500_000, "hd": 4_000_000, "10mp": 10_000_000, "25mp": 25_000_000, "full": 0}
 BLEND_MODES = ("normal", "multiply", "screen", "overlay")
 FORMATS = {
     "png": ("PNG", "image/png"), "jpg": ("JPEG", "image/jpeg"), "webp": ("WEBP", "image/webp"), "zip": ("ZIP", "application/zip"),
