@@ -270,6 +270,8 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         choice(field("type"), TYPES, "type", "auto")
         choice(field("type_level"), TYPE_LEVELS, "type_level", "1")
         cap, price = size(field("size"))
+        if field("size").strip().lower() == "auto" and await self._balance(caller) < EXCHANGE["credits"]["full"]:
+            cap, price = SIZES["preview"]  # auto: the highest size the credits left pay for
         options = jobs_pb2.RemoveBackgroundOptions(
             size=cap, edge_refinement=50, channels=choice(field("channels"), CHANNELS, "channels", "rgba"),
             crop=flag(field("crop"), "crop", False), subject_scale=subject_scale(field("scale")),
@@ -296,6 +298,12 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         if options.output_format == "png" and options.size in ("25mp", "full"):
             options.size = "10mp"  # remove.bg's PNG is at most 10 MP at every size (ZIP and JPG: 25 or 50)
         return options, f"removebg:{price}"
+
+    async def _balance(self, caller) -> int:
+        found = await self.gateway.billing.GetCredits(
+            billing_pb2.GetCreditsRequest(user_id=caller.user_id, plan=caller.plan, page=1, limit=1)
+        )
+        return found.balance
 
     async def _background(self, caller, upload: bytes | None, url: str) -> str:
         data = upload or await _fetch(url.strip(), self.max_bytes, "bg_image_url", "INVALID_BG_IMAGE_URL", "FAILED_BG_DOWNLOAD")
@@ -356,11 +364,7 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
 
     @rest.endpoint(REMOVEBG)
     async def GetAccount(self, request, context):
-        caller = identity.required(context)
-        balance = await self.gateway.billing.GetCredits(
-            billing_pb2.GetCreditsRequest(user_id=caller.user_id, plan=caller.plan, page=1, limit=1)
-        )
-        total = credits(balance.balance)
+        total = credits(await self._balance(identity.required(context)))
         # Backdrop's credits are the plan's (its grants and subscription payments): no pay-as-you-go of their own.
         return removebg_pb2.Account(
             data=removebg_pb2.Account.Data(

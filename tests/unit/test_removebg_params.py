@@ -16,6 +16,7 @@ import pytest
 from google.api import httpbody_pb2
 from PIL import Image
 
+from backdrop.billing.v1 import billing_pb2
 from backdrop.jobs.v1 import jobs_pb2
 from gateway.dialects import removebg
 from services.billing.catalog import Catalog
@@ -303,11 +304,23 @@ async def test_improve_keeps_each_image_with_a_sidecar_and_bounds_a_day(tmp_path
 async def test_parameters_become_the_pipeline_s_options_and_price():
     from services.runtime.images import ImageInfo
 
-    servicer = removebg.RemoveBg(SimpleNamespace())  # no background given: no peer is reached
+    left = {"balance": 4}
+
+    async def get_credits(request):
+        return billing_pb2.Credits(balance=left["balance"])
+
+    # No background is given: billing (for size=auto) is the only peer reached.
+    servicer = removebg.RemoveBg(SimpleNamespace(billing=SimpleNamespace(GetCredits=get_credits)))
     info = ImageInfo("jpeg", "image/jpeg", 400, 200)
+    caller = SimpleNamespace(user_id="u", plan="free")
 
     async def options(**fields):
-        return await servicer._options(None, fields, {}, info)
+        return await servicer._options(caller, fields, {}, info)
+
+    assert (await options(size="auto", format="jpg"))[0].size == "25mp"
+    left["balance"] = 3  # less than a full-size image costs: auto is the preview
+    auto, price = await options(size="auto", format="jpg")
+    assert (auto.size, price) == ("preview", "removebg:preview")
 
     full_png, price = await options(size="full")
     assert (full_png.size, full_png.output_format, price) == ("10mp", "png", "removebg:full")  # remove.bg's PNG: 10 MP
