@@ -344,6 +344,21 @@ def test_no_credits_is_402(base_url, admin_bearer, small):
     assert account_body["data"]["attributes"]["credits"]["total"] == 0.25
 
 
+def test_over_the_limit_is_429_in_its_envelope(base_url):
+    """The free plan's 100 requests an hour, counted on every /v1.0 route: the 429 is remove.bg's."""
+    account = register(base_url)
+    key = {"X-Api-Key": api_key(base_url, {"Authorization": f"Bearer {account['token']}"})}
+    session = requests.Session()
+    for _ in range(120):
+        response = session.get(f"{base_url}/v1.0/account", headers=key, timeout=30)
+        if response.status_code != 200:
+            break
+    error = assert_error(response, 429, "rate_limit_exceeded")
+    assert "try again" in error["title"].lower()
+    assert int(response.headers["retry-after"]) > 0 and response.headers["x-ratelimit-limit"] == "100"
+    assert response.headers["x-ratelimit-remaining"] == "0"
+
+
 def test_unknown_path_and_bad_json_in_its_envelope(base_url, api):
     assert_error(requests.get(f"{base_url}/v1.0/nothing", headers=api["key"], timeout=30), 404, "not_found")
     bad = requests.post(f"{base_url}/v1.0/removebg", data=b"{not json", headers={**api["key"], "Content-Type": "application/json"}, timeout=30)
