@@ -261,7 +261,9 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
 
     async def _options(self, caller, texts: dict[str, str], files: dict[str, bytes], info: images.ImageInfo):
         """remove.bg's parameters as Backdrop's removal options, and the price (plans.json `removebg`)."""
-        field = lambda name: texts.get(name, "")  # noqa: E731
+        def field(name: str) -> str:
+            return texts.get(name, "")
+
         if flag(field("add_shadow"), "add_shadow", False):
             raise invalid(
                 "ADD_SHADOW_NOT_SUPPORTED", "add_shadow is not supported by this server: send add_shadow=false", field="add_shadow"
@@ -293,7 +295,7 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         if files.get("bg_image_file") or field("bg_image_url").strip():
             options.background_key = await self._background(caller, files.get("bg_image_file"), field("bg_image_url"))
         wanted = choice(field("format"), FORMATS, "format", "auto")
-        opaque = bool(options.background_key) or (options.bg_color.count(",") == 3 and options.bg_color.endswith(",255"))
+        opaque = bool(options.background_key) or options.bg_color.endswith(",255")  # "r,g,b,a"
         options.output_format = FORMATS[wanted] or ("jpg" if opaque and options.channels == "rgba" else "png")
         if options.output_format == "png" and options.size in ("25mp", "full"):
             options.size = "10mp"  # remove.bg's PNG is at most 10 MP at every size (ZIP and JPG: 25 or 50)
