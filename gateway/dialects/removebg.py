@@ -196,7 +196,7 @@ async def fields_of(request: httpbody_pb2.HttpBody) -> tuple[dict[str, str], dic
     if kind == "application/json":
         try:
             body = json.loads(request.data or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than any parameter needs
             raise invalid("INVALID_REQUEST", "The body is not valid JSON") from None
         if not isinstance(body, dict):
             raise invalid("INVALID_REQUEST", "The JSON body must be an object of parameters")

@@ -343,3 +343,32 @@ async def test_parameters_become_the_pipeline_s_options_and_price():
     with pytest.raises(ServiceError) as kind:
         await options(type="planet")
     assert kind.value.reason == "INVALID_TYPE"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "code"),
+    [
+        ("application/json", b"[" * 100_000, "INVALID_REQUEST"),
+        ("application/json", b"[1, 2]", "INVALID_REQUEST"),
+        ("application/json; charset=latin-1", b"{not json", "INVALID_REQUEST"),
+        ("application/xml", b"<a/>", "INVALID_REQUEST"),
+        ("application/x-www-form-urlencoded", b"a=\xff\xfe", "INVALID_REQUEST"),
+        ("multipart/form-data", b"--x--", "INVALID_CONTENT_TYPE"),  # no boundary
+        ("multipart/form-data; boundary=x", b"no parts", "INVALID_MULTIPART"),
+    ],
+)
+async def test_bodies_that_are_not_parameters_are_400(content_type, data, code):
+    with pytest.raises(ServiceError) as caught:
+        await removebg.fields_of(httpbody_pb2.HttpBody(content_type=content_type, data=data))
+    assert caught.value.reason == code and caught.value.http_status == 400
+
+
+async def test_json_and_form_fields_as_text():
+    texts, files = await removebg.fields_of(
+        httpbody_pb2.HttpBody(content_type="application/json", data=b'{"crop": true, "crop_margin": 10, "bg_color": null, "size": "hd"}')
+    )
+    assert texts == {"crop": "true", "crop_margin": "10", "size": "hd"} and files == {}
+    texts, _ = await removebg.fields_of(
+        httpbody_pb2.HttpBody(content_type="application/x-www-form-urlencoded", data=b"roi=0+0+100%25+100%25&size=")
+    )
+    assert texts == {"roi": "0 0 100% 100%", "size": ""}
