@@ -468,3 +468,27 @@ def test_the_npm_client_remove_bg(base_url, api, small, tmp_path, request):
     cropped = Image.open(io.BytesIO(base64.b64decode(out["b64"]["base64img"])))
     assert cropped.size == (int(out["b64"]["resultWidth"]), int(out["b64"]["resultHeight"])) and cropped.size != (256, 256)
     assert out["error"] == [{"title": out["error"][0]["title"], "code": "auth_failed"}]
+
+
+@pytest.mark.parametrize("path", ["/v1.0/removebg", "/v1.0/improve"])
+def test_hostile_bodies_get_remove_bg_s_4xx_never_a_5xx(base_url, api, path):
+    """tests/fuzzing.py's broken multipart framing, hostile images and malformed JSON (its cases for
+    the other dialects' routes): each a 4xx in remove.bg's envelope, or a 200."""
+    import random
+
+    from tests import fuzzing
+
+    route = fuzzing.Route("POST", path, "*", ".google.api.HttpBody", "multipart `image_file`", ())
+    rng = random.Random(15)
+    cases = fuzzing.multipart_cases(route, rng) + fuzzing.json_cases(route, rng)
+    problems = []
+    for name, headers, data in cases:
+        headers = {k: v for k, v in headers.items() if k != "Transfer-Encoding"}
+        response = requests.post(f"{base_url}{path}", data=data, headers={**api["key"], **headers}, timeout=60)
+        if response.status_code >= 500:
+            problems.append(f"{name}: {response.status_code} {response.text[:200]}")
+        elif response.status_code >= 400:
+            body = response.json()
+            if not (isinstance(body.get("errors"), list) and body["errors"][0].get("code") and body["errors"][0].get("title")):
+                problems.append(f"{name}: not remove.bg's envelope: {response.text[:200]}")
+    assert not problems, "\n".join(problems)
