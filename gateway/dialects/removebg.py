@@ -43,6 +43,9 @@ SIZES = {
 FORMATS = {"auto": "", "png": "png", "jpg": "jpg", "jpeg": "jpg", "zip": "zip", "webp": "webp"}
 TYPES = ("auto", "person", "product", "car", "animal", "graphic", "transportation")
 TYPE_LEVELS = ("none", "1", "2", "latest")
+# X-Type's labels at type_level 1, and at 2 (and latest).
+LEVEL_1 = ("person", "product", "animal", "car", "other")
+LEVEL_2 = (*LEVEL_1, "car_interior", "car_part", "transportation", "graphics")
 CHANNELS = ("rgba", "alpha")
 SOURCES = ("image_file", "image_file_b64", "image_url")
 FILE_FIELDS = ("image_file", "bg_image_file")  # multipart only
@@ -248,6 +251,19 @@ async def image_source(texts: dict[str, str], files: dict[str, bytes], max_bytes
     return data
 
 
+def x_type(asked: str, level: str) -> str:
+    """X-Type, "" for none. No classifier runs here (README, "remove.bg API"): the type asked for, in
+    the label set of type_level (1: person, product, animal, car, other; 2 adds transportation,
+    graphics, ...), or "other" for type=auto."""
+    level = level.strip().lower() or "1"
+    if level == "none":
+        return ""
+    asked = asked.strip().lower()
+    labels = LEVEL_1 if level == "1" else LEVEL_2
+    label = "graphics" if asked == "graphic" else asked
+    return label if label in labels else "other"
+
+
 def credits(backdrop_credits: int) -> float:
     """Backdrop credits as remove.bg credits (plans.json `removebg`)."""
     return backdrop_credits / EXCHANGE["credits_per_removebg_credit"]
@@ -338,8 +354,7 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         result = job.result
         box = result.foreground
         found = result.HasField("foreground")
-        level = texts.get("type_level", "").strip().lower() or "1"
-        wanted_type = texts.get("type", "").strip().lower() or "auto"
+        label = x_type(texts.get("type", ""), texts.get("type_level", ""))
         headers = [
             ("x-credits-charged", f"{credits(charge.credits_charged):g}"),
             ("x-width", str(result.width)), ("x-height", str(result.height)),
@@ -347,9 +362,8 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
             ("x-foreground-width", str(box.right - box.left if found else 0)),
             ("x-foreground-height", str(box.bottom - box.top if found else 0)),
         ]
-        if level != "none":
-            # No classifier runs here: the type asked for, or "other" (see README, "remove.bg API").
-            headers.append(("x-type", wanted_type if wanted_type != "auto" else "other"))
+        if label:
+            headers.append(("x-type", label))
         image = await self.gateway.store.get(result.result_key)
         await context.send_initial_metadata(tuple(headers))
         accept = dict(context.invocation_metadata() or ()).get("accept", "")

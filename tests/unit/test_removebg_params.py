@@ -372,3 +372,15 @@ async def test_json_and_form_fields_as_text():
         httpbody_pb2.HttpBody(content_type="application/x-www-form-urlencoded", data=b"roi=0+0+100%25+100%25&size=")
     )
     assert texts == {"roi": "0 0 100% 100%", "size": ""}
+
+
+@pytest.mark.parametrize(
+    ("asked", "level", "label"),
+    [
+        ("", "", "other"), ("auto", "1", "other"), ("person", "", "person"), ("car", "1", "car"),
+        ("transportation", "1", "other"), ("transportation", "2", "transportation"), ("graphic", "latest", "graphics"),
+        ("graphic", "1", "other"), ("person", "none", ""),
+    ],
+)
+def test_x_type_is_the_type_asked_for_in_its_level_s_labels(asked, level, label):
+    assert removebg.x_type(asked, level) == label
