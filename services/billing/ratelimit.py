@@ -136,8 +136,10 @@ def limit_for(
 def burst_for(catalog: Catalog, entries: dict[str, str], requests: int, seconds: int) -> tuple[int, int] | None:
     """(requests, seconds) of an endpoint class's burst window: seed 001's "30 a minute, burst 10"
     is at most 10 in any 20-second window (the minute's share of the burst) as well as 30 a minute."""
-    spec = catalog.data["endpoint_limits"].get(entries.get("class", "")) if entries.get("user") else None
-    if not spec or not spec.get("burst") or entries.get("api") == "rembg":  # seed 002 has no bursts
+    if entries.get("api") != "lumiku" or not entries.get("user"):  # only seed 001's document has bursts
+        return None
+    spec = catalog.data["endpoint_limits"].get(entries.get("class", ""))
+    if not spec or not spec.get("burst"):
         return None
     return spec["burst"], max(1, seconds * spec["burst"] // requests)
 

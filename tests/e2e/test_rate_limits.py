@@ -54,28 +54,45 @@ def mesh_bin(name: str):
     return pathlib.Path(sys.executable).with_name(name)
 
 
-def test_limit_headers_then_429_past_the_burst_across_two_envoys(mesh, base_url, tmp_path):
-    """Seed 001's subscription class: 10 a minute, burst 5 (at most 5 in any 30 s window)."""
+def test_limit_headers_then_429_at_limit_plus_one_across_two_envoys(mesh, base_url, tmp_path):
+    """/v1/subscription: seed 001's subscription class, 10 a minute (bursts are its own dialect's, /lumiku)."""
     headers = {"Authorization": f"Bearer {register(base_url)['token']}"}
     with second_envoy(mesh, tmp_path) as other_url:
-        fresh_minute(window_s=30)  # the burst's window; the minute's starts on one of its boundaries
+        fresh_minute()
         replies = [
-            requests.get(f"{(base_url, other_url)[i % 2]}/v1/subscription", headers=headers, timeout=30) for i in range(6)
+            requests.get(f"{(base_url, other_url)[i % 2]}/v1/subscription", headers=headers, timeout=30) for i in range(11)
         ]
-    assert [r.status_code for r in replies] == [200] * 5 + [429]
-    assert [int(r.headers["x-ratelimit-remaining"]) for r in replies[:5]] == list(range(4, -1, -1))
+    assert [r.status_code for r in replies] == [200] * 10 + [429]
+    assert [int(r.headers["x-ratelimit-remaining"]) for r in replies[:10]] == list(range(9, -1, -1))
     assert all(r.headers["x-ratelimit-limit"] == "10" for r in replies)
     reset = int(replies[0].headers["x-ratelimit-reset"])
     assert time.time() < reset <= time.time() + 61  # a Unix time within the minute window
-    refused = replies[5]
+    refused = replies[10]
     retry_after = int(refused.headers["retry-after"])
-    assert 1 <= retry_after <= 30
+    assert 1 <= retry_after <= 60
     assert refused.json() == {
         "error": "RATE_LIMIT_EXCEEDED",
         "message": f"Too many requests. Please try again in {retry_after} seconds",
-        "details": {"retryAfter": retry_after, "limit": 5, "window": "30 seconds"},
+        "details": {"retryAfter": retry_after, "limit": 10, "window": "1 minute"},
         "request_id": refused.headers["x-request-id"],
     }
+
+
+def test_seed_001_subscription_burst_at_its_base_url(base_url):
+    """/lumiku/v1: 10 a minute, burst 5 (at most 5 in any 30 s window), in seed 001's envelope."""
+    headers = {"Authorization": f"Bearer {register(base_url)['token']}"}
+    fresh_minute(window_s=30)  # the burst's window; the minute's starts on one of its boundaries
+    replies = [requests.get(f"{base_url}/lumiku/v1/background-remover/subscription", headers=headers, timeout=30) for _ in range(6)]
+    assert [r.status_code for r in replies] == [200] * 5 + [429]
+    assert [int(r.headers["x-ratelimit-remaining"]) for r in replies[:5]] == list(range(4, -1, -1))
+    assert all(r.headers["x-ratelimit-limit"] == "10" for r in replies)
+    refused = replies[5]
+    retry_after = int(refused.headers["retry-after"])
+    assert 1 <= retry_after <= 30
+    error = refused.json()["error"]
+    assert refused.json()["success"] is False and error["code"] == "RATE_LIMIT_EXCEEDED"
+    assert error["details"] == {"retryAfter": retry_after, "limit": 5, "window": "30 seconds"}
+    assert error["requestId"] == refused.headers["x-request-id"]
 
 
 def test_the_plan_limit_counts_every_endpoint(base_url):
