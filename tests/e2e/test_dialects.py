@@ -12,6 +12,8 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.conftest import register
+
 pytestmark = pytest.mark.mesh
 
 
@@ -145,3 +147,15 @@ def test_a_dialect_hostname_serves_the_dialect_at_its_own_base_path(base_url, ac
         assert jobs.status_code == 200 and jobs.json()["success"] is True, (path, jobs.text)
     fomi = requests.get(f"{base_url}/v1/no-such-thing", headers={"Host": "fomi.localhost", **bearer}, timeout=30)
     assert fomi.status_code == 404 and set(fomi.json()["error"]) == {"code", "message", "details"}
+
+
+def test_the_plans_hourly_limit_answers_in_the_dialects_envelope(base_url):
+    """Free: 100 requests an hour on every route; the 101st under /lumiku is seed 001's 429."""
+    headers = {"Authorization": f"Bearer {register(base_url)['token']}"}
+    with requests.Session() as session:
+        statuses = [session.get(f"{base_url}/lumiku/v1/nothing-here", headers=headers, timeout=30).status_code for _ in range(100)]
+        refused = session.get(f"{base_url}/lumiku/v1/nothing-here", headers=headers, timeout=30)
+    # The account's first request (register) counted too.
+    assert statuses.count(404) >= 99 and set(statuses) <= {404, 429}, statuses
+    _assert_lumiku(refused, 429, "RATE_LIMIT_EXCEEDED")
+    assert refused.json()["error"]["details"]["window"] == "1 hour"
