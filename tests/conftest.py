@@ -129,6 +129,18 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
         clean(instance.outside_data)
 
 
+def running(instance: Mesh, lines: list[str]):
+    """Yields a test module's own mesh, started; if it cannot start, prints its last log lines."""
+    try:
+        instance.start(timeout=180)
+    except Exception:
+        instance.stop()
+        print("\n".join(lines[-80:]))
+        raise
+    yield instance
+    instance.stop()
+
+
 @pytest.fixture
 def base_url(mesh) -> str:
     return mesh.base_url

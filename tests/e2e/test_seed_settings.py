@@ -13,7 +13,7 @@ import requests
 
 from deploy.local.mesh import Mesh, Ports, free_port
 from deploy.local.supervisor import read_env_file
-from tests.conftest import REPO
+from tests.conftest import REPO, running
 
 pytestmark = pytest.mark.mesh
 KEY = secrets.token_hex(24)
@@ -50,14 +50,7 @@ RETENTION_S=6
     lines: list[str] = []
     instance = Mesh(folder / "data", ports=ports, sink=lambda n, line: lines.append(f"{n} | {line}"), env=settings)
     instance.folder = folder
-    try:
-        instance.start(timeout=180)
-    except Exception:
-        instance.stop()
-        print("\n".join(lines[-80:]))
-        raise
-    yield instance
-    instance.stop()
+    yield from running(instance, lines)
 
 
 def test_make_up_says_what_each_seed_setting_does(seed_mesh):

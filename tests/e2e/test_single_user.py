@@ -10,6 +10,7 @@ import requests
 
 from deploy.local.mesh import Mesh, Ports
 from deploy.local.supervisor import auth_banner
+from tests.conftest import running
 
 pytestmark = pytest.mark.mesh
 
@@ -32,14 +33,7 @@ def open_mesh(tmp_path_factory, mesh):
         env={"AUTH_REQUIRED": "false", "RETENTION_S": "8", "CLEANUP_INTERVAL_S": "0.5"},
         model_repository=repository,
     )
-    try:
-        instance.start(timeout=180)
-    except Exception:
-        instance.stop()
-        print("\n".join(lines[-80:]))
-        raise
-    yield instance
-    instance.stop()
+    yield from running(instance, lines)
 
 
 def test_make_up_says_so_loudly():
