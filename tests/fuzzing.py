@@ -15,7 +15,7 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2
 from PIL import Image
 
-from deploy.envoy.render import PUBLIC_SERVICES
+from deploy.envoy.render import public_services
 from tests.conftest import REPO
 from tests.samples import png_claiming
 
@@ -62,7 +62,7 @@ def routes() -> list[Route]:
     for file in files:
         comments = {tuple(location.path): location.leading_comments for location in file.source_code_info.location}
         for s, service in enumerate(file.service):
-            if f"{file.package}.{service.name}" not in PUBLIC_SERVICES:
+            if f"{file.package}.{service.name}" not in public_services():
                 continue
             for m, method in enumerate(service.method):
                 rule = method.options.Extensions[annotations_pb2.http]

@@ -66,9 +66,10 @@ K8S = {
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"
 # The gateway's proto services, one per dialect (services/runtime/envelopes.py): Envoy transcodes these.
-PUBLIC_SERVICES = (
-    "backdrop.gateway.v1.Gateway", "backdrop.lumiku.v1.BackgroundRemoverPro", "backdrop.fomi.v1.Fomi", "backdrop.removebg.v1.RemoveBg",
-)
+# The proto packages of the public API: the gateway's own and one per dialect. Every
+# service in them is transcoded (public_services()).
+PUBLIC_PACKAGES = ("backdrop.gateway.v1", "backdrop.lumiku.v1", "backdrop.fomi.v1", "backdrop.removebg.v1")
+GATEWAY_SERVICE = "backdrop.gateway.v1.Gateway"
 # Seed 001's background-remover routes under each of its base URLs (and /v1).
 LUMIKU_ROUTES = "/(lumiku/(v1|api)|v1)/background-remover"
 
@@ -114,20 +115,33 @@ def cors_matchers(origins: str) -> str:
     return json.dumps([{"exact": o} for o in items])
 
 
+def _descriptor_set():
+    from google.protobuf import descriptor_pb2
+
+    return descriptor_pb2.FileDescriptorSet.FromString(pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes())
+
+
+@functools.cache
+def public_services() -> tuple[str, ...]:
+    """Every service of the public packages, from the descriptor set: a dialect's new
+    proto service is served without being listed here."""
+    files = _descriptor_set().file
+    return tuple(f"{f.package}.{s.name}" for f in files if f.package in PUBLIC_PACKAGES for s in f.service)
+
+
 @functools.cache
 def upload_paths() -> tuple[str, ...]:
     """REST paths of the gateway RPCs that take a google.api.HttpBody (multipart or raw
     uploads): the routes with the large body limit. Read from the protos, not listed by hand."""
     from google.api import annotations_pb2
-    from google.protobuf import descriptor_pb2
 
-    files = descriptor_pb2.FileDescriptorSet.FromString(pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes())
+    files = _descriptor_set()
     messages = {f".{file.package}.{m.name}": m for file in files.file for m in file.message_type}
     paths = []
     for file in files.file:
         for service in file.service:
             # The dialects' upload routes are routes of their own in the template (their rate-limit classes).
-            if f"{file.package}.{service.name}" != PUBLIC_SERVICES[0]:
+            if f"{file.package}.{service.name}" != GATEWAY_SERVICE:
                 continue
             for method in service.method:
                 http = method.options.Extensions[annotations_pb2.http]
@@ -159,7 +173,7 @@ def render(env: dict[str, str] | None = None) -> str:
     values = {**DEFAULTS, **{k: v for k, v in source.items() if k in DEFAULTS}}
     values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
     values["UPLOAD_PATHS"] = "|".join(upload_paths())
-    values["PUBLIC_SERVICES"] = json.dumps(list(PUBLIC_SERVICES))
+    values["PUBLIC_SERVICES"] = json.dumps(list(public_services()))
     values["LUMIKU"] = LUMIKU_ROUTES
     values["DIALECTS_LUA"] = dialects_lua()
     values["DIALECT_HOSTS_LUA"] = dialect_hosts_lua(values.pop("DIALECT_HOSTS"))

@@ -73,7 +73,7 @@ def _migrate(migrations: pathlib.Path, service: str) -> None:
     with sync_engine.begin() as connection:
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")  # parts of a service may add migrations side by side
     sync_engine.dispose()
 
 

@@ -1,4 +1,4 @@
-"""Seed 004's API (FOMI): the code of protos/backdrop/fomi/v1, so far its accounts.
+"""Seed 004's accounts (FOMI): the code of protos/backdrop/fomi/v1/accounts.proto.
 
 The account work is the auth service's; a user as seed 004 shows it carries its
 plan, credit balance and subscription end from billing.
@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from backdrop.auth.v1 import auth_pb2
 from backdrop.billing.v1 import billing_pb2
-from backdrop.fomi.v1 import fomi_pb2, fomi_pb2_grpc
+from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc
 from gateway import rest
 from services.runtime import envelopes, identity
 
 FOMI = envelopes.FOMI
 
 
-class Fomi(fomi_pb2_grpc.FomiServicer):
+class FomiAccounts(accounts_pb2_grpc.FomiAccountsServicer):
     def __init__(self, gateway):
         # The GatewayServicer: its peers (auth, billing) and shared work.
         self.gateway = gateway
 
-    async def _answer(self, auth: auth_pb2.AuthResponse) -> fomi_pb2.AuthResponse:
+    async def _answer(self, auth: auth_pb2.AuthResponse) -> accounts_pb2.AuthResponse:
         user = auth.user
         credits = await self.gateway.billing.GetCredits(
             billing_pb2.GetCreditsRequest(user_id=user.id, plan=user.plan, page=1, limit=1)
@@ -29,14 +29,14 @@ class Fomi(fomi_pb2_grpc.FomiServicer):
             billing_pb2.GetSubscriptionRequest(user_id=user.id, plan=user.plan)
         )
         dates = subscription.data.billing
-        return fomi_pb2.AuthResponse(
+        return accounts_pb2.AuthResponse(
             success=True,
             token=auth.token,
             refreshToken=auth.refresh_token,
             expiresIn=auth.expires_in,
-            user=fomi_pb2.User(
+            user=accounts_pb2.User(
                 id=user.id, email=user.email, displayName=user.name, avatar=user.avatar, createdAt=user.created_at,
-                subscription=fomi_pb2.Subscription(
+                subscription=accounts_pb2.Subscription(
                     plan=credits.plan or user.plan, credits=credits.balance, expiresAt=dates.expiresAt or dates.nextBillingDate,
                 ),
             ),
@@ -67,4 +67,4 @@ class Fomi(fomi_pb2_grpc.FomiServicer):
     async def Logout(self, request, context):
         caller = identity.required(context)
         await self.gateway.auth.Logout(auth_pb2.LogoutRequest(user_id=caller.user_id, session_id=caller.session_id))
-        return fomi_pb2.LogoutResponse(success=True)
+        return accounts_pb2.LogoutResponse(success=True)

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from backdrop.fomi.v1 import fomi_pb2 as backdrop_dot_fomi_dot_v1_dot_fomi__pb2
+from backdrop.fomi.v1 import accounts_pb2 as backdrop_dot_fomi_dot_v1_dot_accounts__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.81.1'
@@ -19,14 +19,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in backdrop/fomi/v1/fomi_pb2_grpc.py depends on'
+        + ' but the generated code in backdrop/fomi/v1/accounts_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class FomiStub:
+class FomiAccountsStub:
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -36,28 +36,28 @@ class FomiStub:
             channel: A grpc.Channel.
         """
         self.Register = channel.unary_unary(
-                '/backdrop.fomi.v1.Fomi/Register',
-                request_serializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.RegisterRequest.SerializeToString,
-                response_deserializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.FromString,
+                '/backdrop.fomi.v1.FomiAccounts/Register',
+                request_serializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.RegisterRequest.SerializeToString,
+                response_deserializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.FromString,
                 _registered_method=True)
         self.Login = channel.unary_unary(
-                '/backdrop.fomi.v1.Fomi/Login',
-                request_serializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.LoginRequest.SerializeToString,
-                response_deserializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.FromString,
+                '/backdrop.fomi.v1.FomiAccounts/Login',
+                request_serializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.LoginRequest.SerializeToString,
+                response_deserializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.FromString,
                 _registered_method=True)
         self.Refresh = channel.unary_unary(
-                '/backdrop.fomi.v1.Fomi/Refresh',
-                request_serializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.RefreshRequest.SerializeToString,
-                response_deserializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.FromString,
+                '/backdrop.fomi.v1.FomiAccounts/Refresh',
+                request_serializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.RefreshRequest.SerializeToString,
+                response_deserializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.FromString,
                 _registered_method=True)
         self.Logout = channel.unary_unary(
-                '/backdrop.fomi.v1.Fomi/Logout',
+                '/backdrop.fomi.v1.FomiAccounts/Logout',
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-                response_deserializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.LogoutResponse.FromString,
+                response_deserializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.LogoutResponse.FromString,
                 _registered_method=True)
 
 
-class FomiServicer:
+class FomiAccountsServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Register(self, request, context):
@@ -86,37 +86,37 @@ class FomiServicer:
         raise NotImplementedError('Method not implemented!')
 
 
-def add_FomiServicer_to_server(servicer, server):
+def add_FomiAccountsServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Register': grpc.unary_unary_rpc_method_handler(
                     servicer.Register,
-                    request_deserializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.RegisterRequest.FromString,
-                    response_serializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.SerializeToString,
+                    request_deserializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.RegisterRequest.FromString,
+                    response_serializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.SerializeToString,
             ),
             'Login': grpc.unary_unary_rpc_method_handler(
                     servicer.Login,
-                    request_deserializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.LoginRequest.FromString,
-                    response_serializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.SerializeToString,
+                    request_deserializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.LoginRequest.FromString,
+                    response_serializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.SerializeToString,
             ),
             'Refresh': grpc.unary_unary_rpc_method_handler(
                     servicer.Refresh,
-                    request_deserializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.RefreshRequest.FromString,
-                    response_serializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.SerializeToString,
+                    request_deserializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.RefreshRequest.FromString,
+                    response_serializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.SerializeToString,
             ),
             'Logout': grpc.unary_unary_rpc_method_handler(
                     servicer.Logout,
                     request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
-                    response_serializer=backdrop_dot_fomi_dot_v1_dot_fomi__pb2.LogoutResponse.SerializeToString,
+                    response_serializer=backdrop_dot_fomi_dot_v1_dot_accounts__pb2.LogoutResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
-            'backdrop.fomi.v1.Fomi', rpc_method_handlers)
+            'backdrop.fomi.v1.FomiAccounts', rpc_method_handlers)
     server.add_generic_rpc_handlers((generic_handler,))
-    server.add_registered_method_handlers('backdrop.fomi.v1.Fomi', rpc_method_handlers)
+    server.add_registered_method_handlers('backdrop.fomi.v1.FomiAccounts', rpc_method_handlers)
 
 
  # This class is part of an EXPERIMENTAL API.
-class Fomi:
+class FomiAccounts:
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
@@ -133,9 +133,9 @@ class Fomi:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/backdrop.fomi.v1.Fomi/Register',
-            backdrop_dot_fomi_dot_v1_dot_fomi__pb2.RegisterRequest.SerializeToString,
-            backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.FromString,
+            '/backdrop.fomi.v1.FomiAccounts/Register',
+            backdrop_dot_fomi_dot_v1_dot_accounts__pb2.RegisterRequest.SerializeToString,
+            backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -160,9 +160,9 @@ class Fomi:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/backdrop.fomi.v1.Fomi/Login',
-            backdrop_dot_fomi_dot_v1_dot_fomi__pb2.LoginRequest.SerializeToString,
-            backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.FromString,
+            '/backdrop.fomi.v1.FomiAccounts/Login',
+            backdrop_dot_fomi_dot_v1_dot_accounts__pb2.LoginRequest.SerializeToString,
+            backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -187,9 +187,9 @@ class Fomi:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/backdrop.fomi.v1.Fomi/Refresh',
-            backdrop_dot_fomi_dot_v1_dot_fomi__pb2.RefreshRequest.SerializeToString,
-            backdrop_dot_fomi_dot_v1_dot_fomi__pb2.AuthResponse.FromString,
+            '/backdrop.fomi.v1.FomiAccounts/Refresh',
+            backdrop_dot_fomi_dot_v1_dot_accounts__pb2.RefreshRequest.SerializeToString,
+            backdrop_dot_fomi_dot_v1_dot_accounts__pb2.AuthResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -214,9 +214,9 @@ class Fomi:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/backdrop.fomi.v1.Fomi/Logout',
+            '/backdrop.fomi.v1.FomiAccounts/Logout',
             google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-            backdrop_dot_fomi_dot_v1_dot_fomi__pb2.LogoutResponse.FromString,
+            backdrop_dot_fomi_dot_v1_dot_accounts__pb2.LogoutResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,23 @@
+"""Seed 004's API (FOMI) under its base URL /fomi/v1: one proto service per part of
+its document (protos/backdrop/fomi/v1/<part>.proto), each served by the module of
+the same name here. Every servicer is built with the GatewayServicer, whose peers
+(auth, billing, orchestrator, inference) do the work."""
+
+from __future__ import annotations
+
+from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc
+from gateway.dialects.fomi import accounts
+
+# (generated messages, generated gRPC module, service name, servicer class)
+SERVICES = (
+    (accounts_pb2, accounts_pb2_grpc, "FomiAccounts", accounts.FomiAccounts),
+)
+
+
+def register(server, gateway) -> list[str]:
+    """Adds every FOMI service to `server`; returns their full names."""
+    names = []
+    for messages, stubs, name, servicer in SERVICES:
+        getattr(stubs, f"add_{name}Servicer_to_server")(servicer(gateway), server)
+        names.append(messages.DESCRIPTOR.services_by_name[name].full_name)
+    return names
