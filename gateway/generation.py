@@ -10,18 +10,17 @@ MODEL_UNAVAILABLE and say how to install them.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import datetime as dt
 import secrets
 import uuid
 
 from backdrop.gateway.v1 import gateway_pb2
 from backdrop.jobs.v1 import jobs_pb2
-from gateway import backgrounds, options, rest
+from gateway import backgrounds, content_policy, options, rest
 from gateway.process import outcome
 from services.runtime import envelopes, identity, images
-from services.runtime.clock import iso_stamp
-from services.runtime.config import env_int
+from services.runtime.clock import iso, iso_stamp
+from services.runtime.config import env_float, env_int
 from services.runtime.errors import diffusion_unavailable, invalid, not_found
 from services.runtime.identity import Identity
 
@@ -30,7 +29,17 @@ ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4")
 QUALITY_SIDE = {"standard": 512, "hd": 768, "ultra-hd": 1024}
 DIRECTIONS = ("left", "right", "top", "bottom")
 STYLES = ("realistic", "artistic", "abstract", "gradient")
-MAX_MASK_BASE64 = 48 * 1024  # Envoy caps JSON bodies at 64 KB; larger masks go through POST /v1/images
+# enhancePrompt's wording per seed 004 style and quality.
+STYLE_WORDS = {
+    "photorealistic": "photorealistic, natural lighting, detailed textures",
+    "cinematic": "cinematic lighting, dramatic composition, film still",
+    "anime": "anime style, clean line art, vibrant colours",
+    "digital-art": "digital art, concept art, detailed",
+    "painting": "oil painting, visible brush strokes",
+    "sketch": "pencil sketch, fine hatching",
+}
+QUALITY_WORDS = {"standard": "", "hd": "high detail", "ultra-hd": "highly detailed, intricate detail"}
+INPAINT_AREAS = ("whole", "masked")
 STATUS = {
     jobs_pb2.JOB_STATUS_QUEUED: "pending",
     jobs_pb2.JOB_STATUS_PROCESSING: "processing",
@@ -61,8 +70,23 @@ def _seed(request) -> int:
     return secrets.randbelow(2**31)
 
 
+def _safety_filter(request) -> bool:
+    """Seed 004's safetyFilter: on unless the request turns it off."""
+    return request.safetyFilter if "safetyFilter" in request.DESCRIPTOR.fields_by_name and request.HasField("safetyFilter") else True
+
+
+def enhance_prompt(prompt: str, style: str, quality: str) -> str:
+    """Seed 004's enhancePrompt: the prompt with its style's and quality's wording, the
+    modifiers people add by hand for diffusion models. Deterministic, and shown back."""
+    words = [prompt, STYLE_WORDS.get(style, style), QUALITY_WORDS.get(quality, ""), "well composed, sharp focus"]
+    return ", ".join(w for w in words if w)
+
+
 def _common(request, steps_default: int = 30) -> jobs_pb2.GenerateOptions:
-    """What every generation request shares: prompts, guidance, steps, seed."""
+    """What every generation request shares: prompts, guidance, steps, seed; the prompt
+    checked against the content policy unless safetyFilter is false."""
+    if _safety_filter(request):
+        content_policy.check(request.prompt)
     return jobs_pb2.GenerateOptions(
         prompt=_prompt(request.prompt, minimum=0),
         negative_prompt=_prompt(getattr(request, "negativePrompt", ""), "negativePrompt", minimum=0),
@@ -102,7 +126,7 @@ class GenerationEndpoints:
         for image in [] if job.expired else job.result.images:  # an expired job's files are gone: no links (M3)
             generation.images.append(
                 gateway_pb2.GeneratedImage(
-                    id=f"{job.id}:{image.key.rsplit('-', 1)[-1].split('.')[0]}", url=self.signer.url(image.key),
+                    id=f"{job.id}:{images.generated_number(image.key)}", url=self.signer.url(image.key),
                     thumbnail=self.signer.url(images.thumbnail_key(image.key)), width=image.width, height=image.height,
                     fileSize=image.file_size, seed=image.seed,
                 )
@@ -111,6 +135,8 @@ class GenerationEndpoints:
             generation.completedAt = iso_stamp(job.finished_at)
         elif job.status == jobs_pb2.JOB_STATUS_FAILED:
             generation.error = job.error_message or job.error_code
+        else:
+            generation.estimatedCompletion = iso(_estimated_completion(job))
         return generation
 
     async def _accepted(self, context, job: jobs_pb2.Job) -> gateway_pb2.GenerationResponse:
@@ -143,15 +169,19 @@ class GenerationEndpoints:
 
     # --- seed 004 ----------------------------------------------------------------
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def GenerateImages(self, request, context):
         caller = identity.required(context)
         generate = _common(request)
-        generate.prompt = _prompt(request.prompt + (f", {request.style}" if request.style else ""))
-        generate.mode = "text"
-        generate.num_images = _integer(request.numImages, "numImages", 1, 4, 1)
         aspect = options.choice(request.aspectRatio or "1:1", ASPECT_RATIOS, "aspectRatio")
         quality = options.choice(request.quality or "standard", tuple(QUALITY_SIDE), "quality")
+        style = " ".join(request.style.split())[:100]
+        if request.enhancePrompt:
+            generate.prompt = _prompt(enhance_prompt(_prompt(request.prompt), style, quality), maximum=MAX_PROMPT + 200)
+        else:
+            generate.prompt = _prompt(request.prompt + (f", {style}" if style else ""))
+        generate.mode = "text"
+        generate.num_images = _integer(request.numImages, "numImages", 1, 4, 1)
         generate.width, generate.height = _dimensions(aspect, QUALITY_SIDE[quality])
         generate.sampler = options.choice(request.sampler or "ddim", ("ddim", "euler"), "sampler")
         await self._require_diffusion()
@@ -168,18 +198,18 @@ class GenerationEndpoints:
             raise not_found("NOT_FOUND", "No such generation")
         return job
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def GetGeneration(self, request, context):
         job = await self._own_generation(context, request.id)
         return gateway_pb2.GenerationResponse(success=job.status != jobs_pb2.JOB_STATUS_FAILED, generation=self._generation(job))
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def CancelGeneration(self, request, context):
         job = await self._own_generation(context, request.id)
         cancelled = await self.jobs.CancelJob(jobs_pb2.CancelJobRequest(job_id=job.id, owner_id=job.owner_id))
         return gateway_pb2.GenerationResponse(success=True, generation=self._generation(cancelled))
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def GetGenerationProgress(self, request, context):
         job = await self._own_generation(context, request.id)
         status = STATUS.get(job.status, "pending")
@@ -190,7 +220,7 @@ class GenerationEndpoints:
         }.get(status, job.progress_message or "Starting")
         return gateway_pb2.GenerationProgress(success=status != "failed", progress=job.progress, status=status, message=message)
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def CreateVariations(self, request, context):
         caller = identity.required(context)
         generate = _common(request)
@@ -200,15 +230,29 @@ class GenerationEndpoints:
         input_key = await self._diffusion_input(caller, request.imageId, generate)
         return await self._accepted(context, await self._generate(context, caller, generate, input_key))
 
-    async def _diffusion_input(self, caller: Identity, image_id: str, generate: jobs_pb2.GenerateOptions, grow: tuple[int, int] = (0, 0)) -> str:
+    @rest.endpoint()  # /v1 and /fomi/v1
+    async def EditImage(self, request, context):
+        """Image-to-image toward a prompt: the variation path with the prompt required."""
+        caller = identity.required(context)
+        if not request.prompt.strip():
+            raise invalid("INVALID_PARAMETER", "prompt is required: say what the edited image should show", field="prompt")
+        generate = _common(request)
+        generate.mode = "variation"
+        generate.strength = options.number(str(request.strength or ""), "strength", 0.1, 1, 0.8)
+        input_key = await self._diffusion_input(caller, request.originalImageId, generate, field="originalImageId")
+        return await self._accepted(context, await self._generate(context, caller, generate, input_key))
+
+    async def _diffusion_input(
+        self, caller: Identity, image_id: str, generate: jobs_pb2.GenerateOptions, grow: tuple[int, int] = (0, 0), field: str = "imageId"
+    ) -> str:
         """The input image's key, after checking diffusion is installed and the result's size is bounded."""
         await self._require_diffusion()
-        key = await self.image_key(caller, image_id, "imageId")
+        key = await self.image_key(caller, image_id, field)
         info = images.inspect(await self.store.get(key))
         generate.width, generate.height = info.width + grow[0], info.height + grow[1]
         return key
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def Inpaint(self, request, context):
         caller = identity.required(context)
         generate = _common(request)
@@ -216,6 +260,7 @@ class GenerationEndpoints:
         generate.mask_blur = request.maskBlur if request.HasField("maskBlur") else 4
         if not 0 <= generate.mask_blur <= 64:
             raise invalid("INVALID_PARAMETER", "maskBlur must be from 0 to 64 pixels", field="maskBlur")
+        generate.inpaint_area = options.choice(request.inpaintArea or "whole", INPAINT_AREAS, "inpaintArea")
         input_key = await self._diffusion_input(caller, request.imageId, generate)
         generate.mask_key = await self._mask(caller, request)
         job = await self._generate(context, caller, generate, input_key)
@@ -225,17 +270,7 @@ class GenerationEndpoints:
     async def _mask(self, caller: Identity, request) -> str:
         if bool(request.mask) == bool(request.maskImageId):
             raise invalid("INVALID_PARAMETER", "Send either mask (a base64 PNG or JPEG) or maskImageId", field="mask")
-        if request.maskImageId:
-            return await self.image_key(caller, request.maskImageId, "maskImageId")
-        if len(request.mask) > MAX_MASK_BASE64:
-            raise invalid("INVALID_PARAMETER", "mask is over 48 KB of base64: upload it with POST /v1/images and send maskImageId", field="mask")
-        try:
-            data = base64.b64decode(request.mask.split(",", 1)[-1], validate=True)
-        except (binascii.Error, ValueError):
-            raise invalid("INVALID_PARAMETER", "mask must be base64 (optionally a data: URL)", field="mask") from None
-        key = f"images/{caller.user_id}/img_{uuid.uuid4().hex}"
-        await self._store_image(key, data)
-        return key
+        return await self.image_key(caller, request.maskImageId or request.mask, "maskImageId" if request.maskImageId else "mask")
 
     def _inpainting(self, job: jobs_pb2.Job, image_id: str) -> gateway_pb2.InpaintingResult:
         generation = self._generation(job)
@@ -251,7 +286,7 @@ class GenerationEndpoints:
             result.completedAt = generation.completedAt
         return result
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def Outpaint(self, request, context):
         caller = identity.required(context)
         generate = _common(request)
@@ -281,3 +316,15 @@ def _quality(width: int, height: int) -> str:
     """The seed 004 quality whose side is nearest this size."""
     side = (width * height) ** 0.5
     return min(QUALITY_SIDE, key=lambda name: abs(QUALITY_SIDE[name] - side)) if side else ""
+
+
+def _estimated_completion(job: jobs_pb2.Job):
+    """When a running generation should be done: its pace so far, or before its first step
+    the steps it asked for at DIFFUSION_STEP_ESTIMATE_S a step (CPU: seconds; GPU: far less)."""
+    created = job.created_at.ToDatetime(tzinfo=dt.timezone.utc)
+    now = dt.datetime.now(dt.timezone.utc)
+    if job.progress > 0:
+        elapsed = (now - created).total_seconds()
+        return (now + dt.timedelta(seconds=elapsed * (100 - job.progress) / job.progress)).replace(microsecond=0)
+    steps = max(1, job.generate.steps) * max(1, job.generate.num_images)
+    return max(now, created + dt.timedelta(seconds=steps * env_float("DIFFUSION_STEP_ESTIMATE_S", 1.0))).replace(microsecond=0)

@@ -9,6 +9,8 @@ is not found. Every operation is a job, charged like the others.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import math
 import re
 import uuid
@@ -29,6 +31,9 @@ from services.runtime.objectstore import ObjectNotFound
 
 IMAGE_ID = re.compile(r"^img_[0-9a-f]{32}$")
 CUSTOM_ID = re.compile(r"^bgc_[0-9a-f]{32}$")
+# Longer than any id, and only base64 characters: the image itself.
+MAX_ID = 80
+BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 ENHANCEMENTS = ("denoise", "sharpen", "color-correct", "all")
 UPSCALE_QUALITIES = ("standard", "high", "ultra")
 ACTIONS = ("remove", "replace", "blur")
@@ -57,7 +62,11 @@ class ImagingEndpoints:
         return data, fields
 
     async def image_key(self, caller: Identity, image_id: str, field: str = "image_id") -> str:
-        """The object key of the caller's image id; raises IMAGE_NOT_FOUND (404) otherwise."""
+        """The object key of an image the caller names: an uploaded image ("img_…"), a
+        finished job (its result), one image of a generation ("<job id>:<n>", as
+        seed 004's responses name them), or the image itself as base64 (a data: URL or
+        bare; seed 004 allows it where an imageId goes), stored as the caller's upload.
+        Anything of another user's is not found (404 IMAGE_NOT_FOUND)."""
         image_id = image_id.strip()
         if IMAGE_ID.match(image_id):
             key = f"images/{caller.user_id}/{image_id}"
@@ -66,10 +75,18 @@ class ImagingEndpoints:
             except ObjectNotFound:
                 raise not_found("IMAGE_NOT_FOUND", f"{field}: no such image") from None
             return key
+        if image_id.startswith("data:") or (len(image_id) > MAX_ID and BASE64.match(image_id)):
+            key = f"images/{caller.user_id}/img_{uuid.uuid4().hex}"
+            await self._store_image(key, self.decode_base64(image_id, field))
+            return key
+        job_id, _, number = image_id.partition(":")
         try:
-            job_id = str(uuid.UUID(image_id))
+            job_id = str(uuid.UUID(job_id))
         except ValueError:
-            raise invalid("INVALID_PARAMETER", f"{field} must be an image id (img_…) or a job id", field=field) from None
+            raise invalid(
+                "INVALID_PARAMETER", f"{field} must be an image id (img_…), a job or generated image id, or base64 image data",
+                field=field,
+            ) from None
         try:
             job = await self.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=job_id, owner_id=caller.user_id))
         except grpc.aio.AioRpcError as error:
@@ -82,7 +99,22 @@ class ImagingEndpoints:
             raise ServiceError(
                 grpc.StatusCode.FAILED_PRECONDITION, "JOB_NOT_COMPLETED", f"{field}: that job has no result yet", http_status=409
             )
-        return job.result.result_key
+        if not number:
+            return job.result.result_key
+        for image in job.result.images:
+            if images.generated_number(image.key) == number:
+                return image.key
+        raise not_found("IMAGE_NOT_FOUND", f"{field}: that generation has no image {number}")
+
+    def decode_base64(self, text: str, field: str) -> bytes:
+        """Image bytes sent as base64 in JSON, bounded by the upload limit before decoding."""
+        payload = text.split(",", 1)[1] if text.startswith("data:") else text
+        if len(payload) * 3 // 4 > self.v1_max_bytes:
+            raise file_too_large(self.v1_max_bytes)
+        try:
+            return base64.b64decode("".join(payload.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise invalid("INVALID_PARAMETER", f"{field} is not valid base64 image data", field=field) from None
 
     async def background_key(self, caller: Identity, background_id: str) -> str:
         background_id = background_id.strip()
@@ -236,7 +268,7 @@ class ImagingEndpoints:
             response.enhancement.enhancedImage.fileSize = len(await self.store.get(job.result.result_key))
         return response
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def EnhanceBackground(self, request, context):
         caller = identity.required(context)
         action = options.choice(request.action or "remove", ACTIONS, "action")
@@ -263,14 +295,14 @@ class ImagingEndpoints:
             return await self.background_key(caller, reference)
         return await self.image_key(caller, reference, "replacementBackground")
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def EnhanceQuality(self, request, context):
         caller = identity.required(context)
         enhancement = options.choice(request.enhancementType or "all", ENHANCEMENTS, "enhancementType")
         strength = options.number(str(request.strength) if request.strength else "", "strength", 0.1, 1, 0.5)
         return await self._submit_enhancement(context, caller, request.imageId, jobs_pb2.EnhanceOptions(enhancement=enhancement, strength=strength))
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def Upscale(self, request, context):
         caller = identity.required(context)
         scale = request.scale or 2
@@ -293,7 +325,7 @@ class ImagingEndpoints:
             context, caller, request.imageId, upscale, input_key, output_pixels=info.width * info.height * work_scale * work_scale
         )
 
-    @rest.endpoint(envelopes.BACKDROP)
+    @rest.endpoint()  # /v1 and /fomi/v1
     async def GetEnhancement(self, request, context):
         caller = identity.required(context)
         try:

@@ -21,6 +21,7 @@ from services.runtime.errors import ServiceError, invalid
 
 STATUS_HEADER = "x-backdrop-status"
 ERROR_HEADER = "x-backdrop-error"
+DIALECT_HEADER = "x-backdrop-dialect"
 
 
 def idempotency_key(context: grpc.aio.ServicerContext) -> str:
@@ -63,8 +64,17 @@ def refuse_nul(message: Message, path: str = "") -> None:
                 refuse_nul(item, f"{name}.")
 
 
-def endpoint(dialect: envelopes.Dialect):
-    """Decorates an RPC so a ServiceError (or a failed peer call) becomes its REST error in `dialect`'s envelope."""
+def request_dialect(context: grpc.aio.ServicerContext) -> envelopes.Dialect:
+    """The dialect of the path a request came in on, as Envoy's Lua filter names it (after
+    dropping any x-backdrop-* header a client sent); the gateway's own for internal callers."""
+    name = dict(context.invocation_metadata() or ()).get(DIALECT_HEADER, "")
+    return envelopes.BY_NAME.get(name, envelopes.BACKDROP)
+
+
+def endpoint(dialect: envelopes.Dialect | None = None):
+    """Decorates an RPC so a ServiceError (or a failed peer call) becomes its REST error in
+    `dialect`'s envelope; without one, in the request's (an RPC bound under several
+    dialects' paths: seed 004's generation is at /v1 and /fomi/v1)."""
 
     def wrap(handler: Callable[..., Awaitable]):
         async def rpc(self, request, context):
@@ -72,9 +82,9 @@ def endpoint(dialect: envelopes.Dialect):
                 refuse_nul(request)
                 return await handler(self, request, context)
             except ServiceError as error:
-                await abort(context, error, dialect)
+                await abort(context, error, dialect or request_dialect(context))
             except grpc.aio.AioRpcError as failed:
-                await abort(context, ServiceError.from_rpc_error(failed), dialect)
+                await abort(context, ServiceError.from_rpc_error(failed), dialect or request_dialect(context))
 
         rpc.__name__ = handler.__name__
         return rpc

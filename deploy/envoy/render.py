@@ -69,7 +69,6 @@ K8S_DIR = REPO / "k8s" / "base" / "envoy"
 # The proto packages of the public API: the gateway's own and one per dialect. Every
 # service in them is transcoded (public_services()).
 PUBLIC_PACKAGES = ("backdrop.gateway.v1", "backdrop.lumiku.v1", "backdrop.fomi.v1", "backdrop.removebg.v1")
-GATEWAY_SERVICE = "backdrop.gateway.v1.Gateway"
 # Seed 001's background-remover routes under each of its base URLs (and /v1).
 LUMIKU_ROUTES = "/(lumiku/(v1|api)|v1)/background-remover"
 
@@ -118,6 +117,8 @@ def cors_matchers(origins: str) -> str:
 def _descriptor_set():
     from google.protobuf import descriptor_pb2
 
+    from backdrop.options.v1 import options_pb2  # noqa: F401  (its options are parsed, not left unknown)
+
     return descriptor_pb2.FileDescriptorSet.FromString(pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes())
 
 
@@ -130,37 +131,45 @@ def public_services() -> tuple[str, ...]:
 
 
 @functools.cache
-def upload_paths() -> tuple[str, ...]:
-    """REST paths of the gateway RPCs that take a google.api.HttpBody (multipart or raw
-    uploads): the routes with the large body limit. Read from the protos, not listed by hand."""
+def upload_paths(dialect: str) -> tuple[str, ...]:
+    """REST paths of `dialect` (backdrop or fomi) whose routes take the upload body limit
+    (takes_upload). Read from the protos, not listed by hand. Seed 001's and
+    remove.bg's upload routes are routes of their own in the template (their
+    rate-limit classes)."""
     from google.api import annotations_pb2
 
     files = _descriptor_set()
     messages = {f".{file.package}.{m.name}": m for file in files.file for m in file.message_type}
     paths = []
     for file in files.file:
+        if file.package not in ("backdrop.gateway.v1", "backdrop.fomi.v1"):
+            continue
         for service in file.service:
-            # The dialects' upload routes are routes of their own in the template (their rate-limit classes).
-            if f"{file.package}.{service.name}" != GATEWAY_SERVICE:
-                continue
             for method in service.method:
                 http = method.options.Extensions[annotations_pb2.http]
                 for rule in (http, *http.additional_bindings):
-                    if takes_upload(method.input_type, rule.body, messages):
-                        paths.append(path_regex(method.name, getattr(rule, rule.WhichOneof("pattern") or "get", "")))
+                    template = getattr(rule, rule.WhichOneof("pattern") or "get", "")
+                    if envelopes.dialect_of(template).name == dialect and takes_upload(method, rule.body, messages):
+                        paths.append(path_regex(method.name, template))
     return tuple(sorted(paths))
 
 
-def takes_upload(input_type: str, body: str, messages: dict) -> bool:
+def takes_upload(method, body: str, messages: dict) -> bool:
     """An upload takes a google.api.HttpBody: as its whole request, or as the request field
-    its rule's `body` names (POST /v1/projects/{id}/images: the id from the path)."""
-    fields = messages[input_type].field if input_type in messages else ()
-    return input_type == ".google.api.HttpBody" or any(f.name == body and f.type_name == ".google.api.HttpBody" for f in fields)
+    its rule's `body` names (POST /v1/projects/{id}/images: the id from the path); or its
+    JSON carries images (the method's backdrop.options.v1.image_body option)."""
+    from backdrop.options.v1 import options_pb2
+
+    fields = messages[method.input_type].field if method.input_type in messages else ()
+    http_body = method.input_type == ".google.api.HttpBody" or any(
+        f.name == body and f.type_name == ".google.api.HttpBody" for f in fields
+    )
+    return http_body or method.options.Extensions[options_pb2.image_body]
 
 
 def path_regex(method: str, template: str) -> str:
     """An upload path template as a regex: each {variable} is one path segment."""
-    literals = re.split(r"\{[a-z_]+\}", template)
+    literals = re.split(r"\{[A-Za-z_]+\}", template)
     if not all(re.fullmatch(r"[A-Za-z0-9/_-]*", part) for part in literals) or not template:
         raise ValueError(f"{method}: upload path {template!r} needs a regex of its own")
     return "[^/]+".join(literals)
@@ -172,7 +181,8 @@ def render(env: dict[str, str] | None = None) -> str:
     source = aliases.resolve(os.environ if env is None else env).env
     values = {**DEFAULTS, **{k: v for k, v in source.items() if k in DEFAULTS}}
     values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
-    values["UPLOAD_PATHS"] = "|".join(upload_paths())
+    values["UPLOAD_PATHS"] = "|".join(upload_paths("backdrop"))
+    values["FOMI_UPLOAD_PATHS"] = "|".join(upload_paths("fomi"))
     values["PUBLIC_SERVICES"] = json.dumps(list(public_services()))
     values["LUMIKU"] = LUMIKU_ROUTES
     values["DIALECTS_LUA"] = dialects_lua()

@@ -291,7 +291,9 @@ class BackgroundRemoverPro(lumiku_pb2_grpc.BackgroundRemoverProServicer):
     async def PoseGeneratorAutoRemove(self, request, context):
         """An image the caller generated (its id is `<generation id>:<n>`), cut out, waited for."""
         caller = identity.required(context)
-        key = await self._generated_image_key(caller.user_id, request.generatedImageId)
+        if ":" not in request.generatedImageId:
+            raise not_found("GENERATED_IMAGE_NOT_FOUND", "No image you generated has this id")
+        key = await self.gateway.image_key(caller, request.generatedImageId, "generatedImageId")
         job, charge = await self.gateway.removal.submit(
             caller, b"", parse_options("", "", "false", ""), 0, tier=_required_tier(request.tier), stored_key=key,
             idempotency_key=rest.idempotency_key(context),
@@ -302,24 +304,6 @@ class BackgroundRemoverPro(lumiku_pb2_grpc.BackgroundRemoverProServicer):
         else:
             await rest.set_status(context, 202)
         return lumiku_pb2.AutoRemoval(success=True, data=data)
-
-    async def _generated_image_key(self, owner_id: str, image_id: str) -> str:
-        missing = not_found("GENERATED_IMAGE_NOT_FOUND", "No image you generated has this id")
-        generation_id, _, number = image_id.partition(":")
-        if not generation_id or not number:
-            raise missing
-        try:
-            job = await self.gateway.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=generation_id, owner_id=owner_id))
-        except grpc.aio.AioRpcError as error:
-            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-                raise missing from None
-            raise
-        if job.WhichOneof("operation") != "generate" or job.expired:
-            raise missing
-        for image in job.result.images:
-            if image.key.rsplit("-", 1)[-1].split(".")[0] == number:
-                return image.key
-        raise missing
 
     @rest.endpoint(LUMIKU)
     async def GetAdminStats(self, request, context):

@@ -26,7 +26,7 @@ from services.inference.pipeline import diffusion as sd
 from services.inference.pipeline.tokenizer import ClipTokenizer
 from services.inference.triton import InferenceServer
 from services.runtime import images
-from services.runtime.config import env_str
+from services.runtime.config import env_int, env_str
 from services.runtime.errors import diffusion_unavailable
 from services.runtime.objectstore import ObjectStore
 
@@ -75,6 +75,11 @@ class Generation:
         context = np.concatenate(await asyncio.gather(self._text([options.negative_prompt]), self._text([options.prompt])))
         sampler = sd.Sampler(options.sampler or "ddim", options.steps)
         source, mask, crop = await self._inputs(item, options)
+        region = None
+        if mask is not None and options.inpaint_area == "masked":
+            full, full_mask = source, mask
+            region = masked_region(full_mask, env_int("DIFFUSION_INPAINT_SIDE", 512))
+            source, mask = await asyncio.to_thread(_cut, full, full_mask, region)
         clean = await self._encode_image(source) if source is not None else None
         start = sd.start_index(options.steps, options.strength) if options.mode == "variation" else 0
         latent_mask = sd.latent_mask(mask) if mask is not None else None
@@ -102,7 +107,9 @@ class Generation:
                 done += 1
                 await progress(min(99, round(100 * done / total)), f"Generating image {index + 1} of {options.num_images}: step {step + 1} of {options.steps}")
             pixels = await self._decode(latent.astype(np.float32))
-            if mask is not None:
+            if region is not None:
+                pixels = await asyncio.to_thread(_paste, full, full_mask, pixels, region, options.mask_blur)
+            elif mask is not None:
                 pixels = await asyncio.to_thread(_composite_back, source, pixels, mask, options.mask_blur)
             results.append((pixels[: crop[1], : crop[0]], seed))
         timings["sampling_ms"] = round((time.perf_counter() - started) * 1000, 1)
@@ -156,3 +163,40 @@ def _composite_back(original: np.ndarray, generated: np.ndarray, mask: np.ndarra
     feathered = np.maximum(feathered, mask)[..., None]  # feathering widens the mask, never shrinks it
     mixed = feathered * generated.astype(np.float32) + (1 - feathered) * original.astype(np.float32)
     return (mixed + 0.5).astype(np.uint8)
+
+
+# "Only masked" inpainting pads the mask's box by this much context, in pixels of the image.
+MASKED_PADDING = 32
+
+
+def masked_region(mask: np.ndarray, side: int) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+    """The box (x0, y0, x1, y1) around the mask with MASKED_PADDING of context, and the
+    size (multiples of 64, about side x side in area, the box's aspect) it is generated at:
+    a small masked region gets the model's full resolution instead of a few latents."""
+    ys, xs = np.nonzero(mask > 0.5)
+    if not len(xs):
+        ys, xs = np.nonzero(mask > 0)
+    if not len(xs):  # nothing to repaint: the whole image is the region
+        return (0, 0, mask.shape[1], mask.shape[0]), (_up64(mask.shape[1]), _up64(mask.shape[0]))
+    x0, x1 = max(0, xs.min() - MASKED_PADDING), min(mask.shape[1], xs.max() + 1 + MASKED_PADDING)
+    y0, y1 = max(0, ys.min() - MASKED_PADDING), min(mask.shape[0], ys.max() + 1 + MASKED_PADDING)
+    scale = side / ((x1 - x0) * (y1 - y0)) ** 0.5
+    size = (max(64, round((x1 - x0) * scale / 64) * 64), max(64, round((y1 - y0) * scale / 64) * 64))
+    return (int(x0), int(y0), int(x1), int(y1)), size
+
+
+def _cut(image: np.ndarray, mask: np.ndarray, region) -> tuple[np.ndarray, np.ndarray]:
+    """The region's image and mask, resized to its generation size."""
+    (x0, y0, x1, y1), size = region
+    crop = Image.fromarray(image[y0:y1, x0:x1]).resize(size, Image.Resampling.LANCZOS)
+    crop_mask = Image.fromarray(mask[y0:y1, x0:x1].astype(np.float32)).resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(crop), np.clip(np.asarray(crop_mask), 0.0, 1.0)
+
+
+def _paste(image: np.ndarray, mask: np.ndarray, generated: np.ndarray, region, blur: int) -> np.ndarray:
+    """The generated region, scaled back to its box, blended in through the feathered mask."""
+    (x0, y0, x1, y1), _ = region
+    back = np.asarray(Image.fromarray(generated).resize((x1 - x0, y1 - y0), Image.Resampling.LANCZOS))
+    out = image.copy()
+    out[y0:y1, x0:x1] = _composite_back(image[y0:y1, x0:x1], back, mask[y0:y1, x0:x1], blur)
+    return out

@@ -147,6 +147,12 @@ def thumbnail_key(key: str) -> str:
     return f"{key}.thumb.jpg"
 
 
+def generated_number(key: str) -> str:
+    """Which image of its generation a result key is ("…/<job>-2.png" is "2"): the "<n>"
+    of the "<job id>:<n>" ids that generation responses give."""
+    return key.rsplit("-", 1)[-1].split(".")[0]
+
+
 def thumbnail(image: Image.Image) -> bytes:
     """A JPEG within 320x180, aspect kept: what listings show."""
     small = image.convert("RGB")

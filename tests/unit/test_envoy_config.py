@@ -92,7 +92,7 @@ def rest_paths() -> list[tuple[str, str, bool]]:
                     template = getattr(rule, rule.WhichOneof("pattern"))
                     path = re.sub(r"\{[^}=]+=\*\*\}", "a/b.png", template)
                     path = re.sub(r"\{[^}]+\}", "id-1", path)
-                    found.append((method.name, path, render.takes_upload(method.input_type, rule.body, messages)))
+                    found.append((method.name, path, render.takes_upload(method, rule.body, messages)))
     return found
 
 

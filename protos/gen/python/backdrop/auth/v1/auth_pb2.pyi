@@ -53,14 +53,16 @@ class RegisterRequest(_message.Message):
     def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., avatar: _Optional[str] = ...) -> None: ...
 
 class LoginRequest(_message.Message):
-    __slots__ = ("email", "password", "client_ip")
+    __slots__ = ("email", "password", "client_ip", "two_factor_code")
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
+    TWO_FACTOR_CODE_FIELD_NUMBER: _ClassVar[int]
     email: str
     password: str
     client_ip: str
-    def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ..., client_ip: _Optional[str] = ...) -> None: ...
+    two_factor_code: str
+    def __init__(self, email: _Optional[str] = ..., password: _Optional[str] = ..., client_ip: _Optional[str] = ..., two_factor_code: _Optional[str] = ...) -> None: ...
 
 class RefreshRequest(_message.Message):
     __slots__ = ("refresh_token",)
@@ -105,6 +107,122 @@ class UpdateUserRequest(_message.Message):
     plan: str
     session_id: str
     def __init__(self, user_id: _Optional[str] = ..., name: _Optional[str] = ..., avatar: _Optional[str] = ..., current_password: _Optional[str] = ..., new_password: _Optional[str] = ..., plan: _Optional[str] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class Notifications(_message.Message):
+    __slots__ = ("email", "push", "generation_complete", "training_complete")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PUSH_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    email: bool
+    push: bool
+    generation_complete: bool
+    training_complete: bool
+    def __init__(self, email: _Optional[bool] = ..., push: _Optional[bool] = ..., generation_complete: _Optional[bool] = ..., training_complete: _Optional[bool] = ...) -> None: ...
+
+class Settings(_message.Message):
+    __slots__ = ("display_name", "avatar", "bio", "website", "theme", "language", "timezone", "notifications", "two_factor_enabled", "two_factor_pending", "last_password_change")
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_FIELD_NUMBER: _ClassVar[int]
+    BIO_FIELD_NUMBER: _ClassVar[int]
+    WEBSITE_FIELD_NUMBER: _ClassVar[int]
+    THEME_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    TWO_FACTOR_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    TWO_FACTOR_PENDING_FIELD_NUMBER: _ClassVar[int]
+    LAST_PASSWORD_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    display_name: str
+    avatar: str
+    bio: str
+    website: str
+    theme: str
+    language: str
+    timezone: str
+    notifications: Notifications
+    two_factor_enabled: bool
+    two_factor_pending: bool
+    last_password_change: str
+    def __init__(self, display_name: _Optional[str] = ..., avatar: _Optional[str] = ..., bio: _Optional[str] = ..., website: _Optional[str] = ..., theme: _Optional[str] = ..., language: _Optional[str] = ..., timezone: _Optional[str] = ..., notifications: _Optional[_Union[Notifications, _Mapping]] = ..., two_factor_enabled: _Optional[bool] = ..., two_factor_pending: _Optional[bool] = ..., last_password_change: _Optional[str] = ...) -> None: ...
+
+class GetSettingsRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class UpdateProfileRequest(_message.Message):
+    __slots__ = ("user_id", "display_name", "avatar", "bio", "website")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_FIELD_NUMBER: _ClassVar[int]
+    BIO_FIELD_NUMBER: _ClassVar[int]
+    WEBSITE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    display_name: str
+    avatar: str
+    bio: str
+    website: str
+    def __init__(self, user_id: _Optional[str] = ..., display_name: _Optional[str] = ..., avatar: _Optional[str] = ..., bio: _Optional[str] = ..., website: _Optional[str] = ...) -> None: ...
+
+class NotificationsUpdate(_message.Message):
+    __slots__ = ("email", "push", "generation_complete", "training_complete")
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PUSH_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    email: bool
+    push: bool
+    generation_complete: bool
+    training_complete: bool
+    def __init__(self, email: _Optional[bool] = ..., push: _Optional[bool] = ..., generation_complete: _Optional[bool] = ..., training_complete: _Optional[bool] = ...) -> None: ...
+
+class UpdatePreferencesRequest(_message.Message):
+    __slots__ = ("user_id", "theme", "language", "timezone", "notifications")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    THEME_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    NOTIFICATIONS_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    theme: str
+    language: str
+    timezone: str
+    notifications: NotificationsUpdate
+    def __init__(self, user_id: _Optional[str] = ..., theme: _Optional[str] = ..., language: _Optional[str] = ..., timezone: _Optional[str] = ..., notifications: _Optional[_Union[NotificationsUpdate, _Mapping]] = ...) -> None: ...
+
+class UpdateSecurityRequest(_message.Message):
+    __slots__ = ("user_id", "session_id", "two_factor_enabled", "two_factor_code", "current_password", "new_password")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    TWO_FACTOR_ENABLED_FIELD_NUMBER: _ClassVar[int]
+    TWO_FACTOR_CODE_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    NEW_PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    session_id: str
+    two_factor_enabled: bool
+    two_factor_code: str
+    current_password: str
+    new_password: str
+    def __init__(self, user_id: _Optional[str] = ..., session_id: _Optional[str] = ..., two_factor_enabled: _Optional[bool] = ..., two_factor_code: _Optional[str] = ..., current_password: _Optional[str] = ..., new_password: _Optional[str] = ...) -> None: ...
+
+class TwoFactorSetup(_message.Message):
+    __slots__ = ("secret", "otpauth_uri")
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    OTPAUTH_URI_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    otpauth_uri: str
+    def __init__(self, secret: _Optional[str] = ..., otpauth_uri: _Optional[str] = ...) -> None: ...
+
+class SecurityUpdate(_message.Message):
+    __slots__ = ("settings", "two_factor_setup")
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    TWO_FACTOR_SETUP_FIELD_NUMBER: _ClassVar[int]
+    settings: Settings
+    two_factor_setup: TwoFactorSetup
+    def __init__(self, settings: _Optional[_Union[Settings, _Mapping]] = ..., two_factor_setup: _Optional[_Union[TwoFactorSetup, _Mapping]] = ...) -> None: ...
 
 class ApiKey(_message.Message):
     __slots__ = ("id", "name", "prefix", "created_at", "last_used_at")

@@ -94,6 +94,26 @@ class AuthServiceStub:
                 request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.SerializeToString,
                 response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Identity.FromString,
                 _registered_method=True)
+        self.GetSettings = channel.unary_unary(
+                '/backdrop.auth.v1.AuthService/GetSettings',
+                request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.GetSettingsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.FromString,
+                _registered_method=True)
+        self.UpdateProfile = channel.unary_unary(
+                '/backdrop.auth.v1.AuthService/UpdateProfile',
+                request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdateProfileRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.FromString,
+                _registered_method=True)
+        self.UpdatePreferences = channel.unary_unary(
+                '/backdrop.auth.v1.AuthService/UpdatePreferences',
+                request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdatePreferencesRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.FromString,
+                _registered_method=True)
+        self.UpdateSecurity = channel.unary_unary(
+                '/backdrop.auth.v1.AuthService/UpdateSecurity',
+                request_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdateSecurityRequest.SerializeToString,
+                response_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.SecurityUpdate.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -171,6 +191,30 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePreferences(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSecurity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -233,6 +277,26 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.Authenticate,
                     request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.FromString,
                     response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Identity.SerializeToString,
+            ),
+            'GetSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSettings,
+                    request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.GetSettingsRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.SerializeToString,
+            ),
+            'UpdateProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProfile,
+                    request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdateProfileRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.SerializeToString,
+            ),
+            'UpdatePreferences': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePreferences,
+                    request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdatePreferencesRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.SerializeToString,
+            ),
+            'UpdateSecurity': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSecurity,
+                    request_deserializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdateSecurityRequest.FromString,
+                    response_serializer=backdrop_dot_auth_dot_v1_dot_auth__pb2.SecurityUpdate.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -559,6 +623,114 @@ class AuthService:
             '/backdrop.auth.v1.AuthService/Authenticate',
             backdrop_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.SerializeToString,
             backdrop_dot_auth_dot_v1_dot_auth__pb2.Identity.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.auth.v1.AuthService/GetSettings',
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.GetSettingsRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.auth.v1.AuthService/UpdateProfile',
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdateProfileRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePreferences(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.auth.v1.AuthService/UpdatePreferences',
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdatePreferencesRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.Settings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSecurity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.auth.v1.AuthService/UpdateSecurity',
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.UpdateSecurityRequest.SerializeToString,
+            backdrop_dot_auth_dot_v1_dot_auth__pb2.SecurityUpdate.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,7 +26,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62\x61\x63kdrop/fomi/v1/accounts.proto\x12\x10\x62\x61\x63kdrop.fomi.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\"W\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x13\n\x0b\x64isplayName\x18\x03 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x04 \x01(\t\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"&\n\x0eRefreshRequest\x12\x14\n\x0crefreshToken\x18\x01 \x01(\t\"@\n\x0cSubscription\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x0f\n\x07\x63redits\x18\x02 \x01(\x05\x12\x11\n\texpiresAt\x18\x03 \x01(\t\"\x8f\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x13\n\x0b\x64isplayName\x18\x03 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x04 \x01(\t\x12\x34\n\x0csubscription\x18\x05 \x01(\x0b\x32\x1e.backdrop.fomi.v1.Subscription\x12\x11\n\tcreatedAt\x18\x06 \x01(\t\"}\n\x0c\x41uthResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12$\n\x04user\x18\x02 \x01(\x0b\x32\x16.backdrop.fomi.v1.User\x12\r\n\x05token\x18\x03 \x01(\t\x12\x14\n\x0crefreshToken\x18\x04 \x01(\t\x12\x11\n\texpiresIn\x18\x05 \x01(\x05\"!\n\x0eLogoutResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x32\xbd\x03\n\x0c\x46omiAccounts\x12p\n\x08Register\x12!.backdrop.fomi.v1.RegisterRequest\x1a\x1e.backdrop.fomi.v1.AuthResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/fomi/v1/auth/register:\x01*\x12g\n\x05Login\x12\x1e.backdrop.fomi.v1.LoginRequest\x1a\x1e.backdrop.fomi.v1.AuthResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/fomi/v1/auth/login:\x01*\x12m\n\x07Refresh\x12 .backdrop.fomi.v1.RefreshRequest\x1a\x1e.backdrop.fomi.v1.AuthResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/fomi/v1/auth/refresh:\x01*\x12\x63\n\x06Logout\x12\x16.google.protobuf.Empty\x1a .backdrop.fomi.v1.LogoutResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/fomi/v1/auth/logout:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x62\x61\x63kdrop/fomi/v1/accounts.proto\x12\x10\x62\x61\x63kdrop.fomi.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1bgoogle/protobuf/empty.proto\"W\n\x0fRegisterRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x13\n\x0b\x64isplayName\x18\x03 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x04 \x01(\t\"F\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x15\n\rtwoFactorCode\x18\x03 \x01(\t\"&\n\x0eRefreshRequest\x12\x14\n\x0crefreshToken\x18\x01 \x01(\t\"@\n\x0cSubscription\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x0f\n\x07\x63redits\x18\x02 \x01(\x05\x12\x11\n\texpiresAt\x18\x03 \x01(\t\"\x8f\x01\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x13\n\x0b\x64isplayName\x18\x03 \x01(\t\x12\x0e\n\x06\x61vatar\x18\x04 \x01(\t\x12\x34\n\x0csubscription\x18\x05 \x01(\x0b\x32\x1e.backdrop.fomi.v1.Subscription\x12\x11\n\tcreatedAt\x18\x06 \x01(\t\"}\n\x0c\x41uthResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12$\n\x04user\x18\x02 \x01(\x0b\x32\x16.backdrop.fomi.v1.User\x12\r\n\x05token\x18\x03 \x01(\t\x12\x14\n\x0crefreshToken\x18\x04 \x01(\t\x12\x11\n\texpiresIn\x18\x05 \x01(\x05\"!\n\x0eLogoutResponse\x12\x0f\n\x07success\x18\x01 \x01(\x08\x32\xbd\x03\n\x0c\x46omiAccounts\x12p\n\x08Register\x12!.backdrop.fomi.v1.RegisterRequest\x1a\x1e.backdrop.fomi.v1.AuthResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/fomi/v1/auth/register:\x01*\x12g\n\x05Login\x12\x1e.backdrop.fomi.v1.LoginRequest\x1a\x1e.backdrop.fomi.v1.AuthResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\"\x13/fomi/v1/auth/login:\x01*\x12m\n\x07Refresh\x12 .backdrop.fomi.v1.RefreshRequest\x1a\x1e.backdrop.fomi.v1.AuthResponse\" \x82\xd3\xe4\x93\x02\x1a\"\x15/fomi/v1/auth/refresh:\x01*\x12\x63\n\x06Logout\x12\x16.google.protobuf.Empty\x1a .backdrop.fomi.v1.LogoutResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/fomi/v1/auth/logout:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,17 +44,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTERREQUEST']._serialized_start=112
   _globals['_REGISTERREQUEST']._serialized_end=199
   _globals['_LOGINREQUEST']._serialized_start=201
-  _globals['_LOGINREQUEST']._serialized_end=248
-  _globals['_REFRESHREQUEST']._serialized_start=250
-  _globals['_REFRESHREQUEST']._serialized_end=288
-  _globals['_SUBSCRIPTION']._serialized_start=290
-  _globals['_SUBSCRIPTION']._serialized_end=354
-  _globals['_USER']._serialized_start=357
-  _globals['_USER']._serialized_end=500
-  _globals['_AUTHRESPONSE']._serialized_start=502
-  _globals['_AUTHRESPONSE']._serialized_end=627
-  _globals['_LOGOUTRESPONSE']._serialized_start=629
-  _globals['_LOGOUTRESPONSE']._serialized_end=662
-  _globals['_FOMIACCOUNTS']._serialized_start=665
-  _globals['_FOMIACCOUNTS']._serialized_end=1110
+  _globals['_LOGINREQUEST']._serialized_end=271
+  _globals['_REFRESHREQUEST']._serialized_start=273
+  _globals['_REFRESHREQUEST']._serialized_end=311
+  _globals['_SUBSCRIPTION']._serialized_start=313
+  _globals['_SUBSCRIPTION']._serialized_end=377
+  _globals['_USER']._serialized_start=380
+  _globals['_USER']._serialized_end=523
+  _globals['_AUTHRESPONSE']._serialized_start=525
+  _globals['_AUTHRESPONSE']._serialized_end=650
+  _globals['_LOGOUTRESPONSE']._serialized_start=652
+  _globals['_LOGOUTRESPONSE']._serialized_end=685
+  _globals['_FOMIACCOUNTS']._serialized_start=688
+  _globals['_FOMIACCOUNTS']._serialized_end=1133
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ from backdrop.auth.v1 import auth_pb2 as _auth_pb2
 from backdrop.billing.v1 import billing_pb2 as _billing_pb2
 from backdrop.jobs.v1 import jobs_pb2 as _jobs_pb2
 from backdrop.jobs.v1 import webhooks_pb2 as _webhooks_pb2
+from backdrop.options.v1 import options_pb2 as _options_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
@@ -661,6 +662,28 @@ class VariationsRequest(_message.Message):
     seed: int
     def __init__(self, imageId: _Optional[str] = ..., prompt: _Optional[str] = ..., strength: _Optional[float] = ..., numVariations: _Optional[int] = ..., model: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
+class EditImageRequest(_message.Message):
+    __slots__ = ("originalImageId", "prompt", "negativePrompt", "model", "strength", "guidanceScale", "steps", "seed", "safetyFilter")
+    ORIGINALIMAGEID_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEGATIVEPROMPT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCESCALE_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    SAFETYFILTER_FIELD_NUMBER: _ClassVar[int]
+    originalImageId: str
+    prompt: str
+    negativePrompt: str
+    model: str
+    strength: float
+    guidanceScale: float
+    steps: int
+    seed: int
+    safetyFilter: bool
+    def __init__(self, originalImageId: _Optional[str] = ..., prompt: _Optional[str] = ..., negativePrompt: _Optional[str] = ..., model: _Optional[str] = ..., strength: _Optional[float] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ..., safetyFilter: _Optional[bool] = ...) -> None: ...
+
 class InpaintRequest(_message.Message):
     __slots__ = ("imageId", "mask", "maskImageId", "prompt", "negativePrompt", "model", "guidanceScale", "steps", "maskBlur", "inpaintArea", "seed")
     IMAGEID_FIELD_NUMBER: _ClassVar[int]
@@ -746,7 +769,7 @@ class GenerationSettings(_message.Message):
     def __init__(self, aspectRatio: _Optional[str] = ..., quality: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., model: _Optional[str] = ..., strength: _Optional[float] = ..., sampler: _Optional[str] = ...) -> None: ...
 
 class Generation(_message.Message):
-    __slots__ = ("id", "status", "progress", "images", "prompt", "model", "settings", "createdAt", "completedAt", "error")
+    __slots__ = ("id", "status", "progress", "images", "prompt", "model", "settings", "createdAt", "completedAt", "error", "estimatedCompletion")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
@@ -757,6 +780,7 @@ class Generation(_message.Message):
     CREATEDAT_FIELD_NUMBER: _ClassVar[int]
     COMPLETEDAT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    ESTIMATEDCOMPLETION_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: str
     progress: int
@@ -767,7 +791,8 @@ class Generation(_message.Message):
     createdAt: str
     completedAt: str
     error: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[int] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+    estimatedCompletion: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[int] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., error: _Optional[str] = ..., estimatedCompletion: _Optional[str] = ...) -> None: ...
 
 class GenerationResponse(_message.Message):
     __slots__ = ("success", "generation")

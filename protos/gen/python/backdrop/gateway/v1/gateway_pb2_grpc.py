@@ -319,6 +319,11 @@ class GatewayStub:
                 request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.OutpaintRequest.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
                 _registered_method=True)
+        self.EditImage = channel.unary_unary(
+                '/backdrop.gateway.v1.Gateway/EditImage',
+                request_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EditImageRequest.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+                _registered_method=True)
 
 
 class GatewayServicer:
@@ -697,6 +702,14 @@ class GatewayServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EditImage(self, request, context):
+        """Seed 004: prompt-guided image-to-image (the image re-noised by `strength`, then
+        denoised toward the prompt).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GatewayServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -978,6 +991,11 @@ def add_GatewayServicer_to_server(servicer, server):
             'Outpaint': grpc.unary_unary_rpc_method_handler(
                     servicer.Outpaint,
                     request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.OutpaintRequest.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
+            ),
+            'EditImage': grpc.unary_unary_rpc_method_handler(
+                    servicer.EditImage,
+                    request_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EditImageRequest.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.SerializeToString,
             ),
     }
@@ -2492,6 +2510,33 @@ class Gateway:
             target,
             '/backdrop.gateway.v1.Gateway/Outpaint',
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.OutpaintRequest.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EditImage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.gateway.v1.Gateway/EditImage',
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.EditImageRequest.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.GenerationResponse.FromString,
             options,
             channel_credentials,
