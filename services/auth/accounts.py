@@ -9,13 +9,13 @@ import uuid
 import grpc
 
 from backdrop.auth.v1 import auth_pb2, auth_pb2_grpc
-from services.auth import tokens
+from services.auth import settings, tokens, totp
 from services.auth.edge import BadCredential
 from services.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, password_matches
-from services.auth.store import AuthStore
+from services.auth.store import AuthStore, now
 from services.runtime import logs
 from services.runtime.clock import iso as _iso
-from services.runtime.config import env_int
+from services.runtime.config import env_int, env_str
 from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,14 @@ MIN_PASSWORD = 8
 BAD_LOGIN = "Invalid email or password"
 
 
-def _unauthenticated(reason: str, message: str) -> ServiceError:
-    return ServiceError(grpc.StatusCode.UNAUTHENTICATED, reason, message)
+def _unauthenticated(reason: str, message: str, **details) -> ServiceError:
+    return ServiceError(grpc.StatusCode.UNAUTHENTICATED, reason, message, details=details)
 
 
-def _check_length(field: str, value: str) -> str:
-    if len(value) > LIMITS[field]:
-        raise invalid("INVALID_INPUT", f"{field} must be at most {LIMITS[field]} characters", field=field)
+def _check_length(field: str, value: str, limit: str | None = None) -> str:
+    most = LIMITS[limit or field]
+    if len(value) > most:
+        raise invalid("INVALID_INPUT", f"{field} must be at most {most} characters", field=field)
     return value
 
 
@@ -56,16 +57,13 @@ def _password(value: str, field: str = "password") -> str:
 
 
 def _avatar(value: str) -> str:
-    avatar = _check_length("avatar", value.strip())
-    if avatar and not avatar.startswith(("https://", "http://")):
-        raise invalid("INVALID_INPUT", "avatar must be an http(s) URL", field="avatar")
-    return avatar
+    return settings.url("avatar", value)
 
 
-def _name(value: str) -> str:
-    name = _check_length("name", value.strip())
+def _name(value: str, field: str = "name") -> str:
+    name = _check_length(field, value.strip(), "name")
     if len(name) < 2:
-        raise invalid("INVALID_INPUT", "name must be at least 2 characters", field="name")
+        raise invalid("INVALID_INPUT", f"{field} must be at least 2 characters", field=field)
     return name
 
 
@@ -93,6 +91,10 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         self.free_per_account = env_int("LOGIN_FREE_FAILURES_PER_ACCOUNT", 5)
         self.free_per_ip = env_int("LOGIN_FREE_FAILURES_PER_IP", 50)
         self.max_block_s = env_int("LOGIN_MAX_BLOCK_S", 900)
+        # Wrong two-factor codes and current passwords, per user (only someone who has the
+        # password, or a session, gets to try them, so no stranger can lock a user out).
+        self.free_per_user = env_int("SECOND_FACTOR_FREE_FAILURES", 5)
+        self.issuer = env_str("TOTP_ISSUER", "Backdrop")
 
     async def _session(self, user, family_id: str | None = None) -> auth_pb2.AuthResponse:
         family = family_id or str(uuid.uuid4())
@@ -127,24 +129,56 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         free = {account: self.free_per_account}
         if request.client_ip:
             free[f"ip:{request.client_ip}"] = self.free_per_ip
-        wait = await self.store.blocked_for(list(free))
-        if wait > 0:
-            raise ServiceError(
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                "RATE_LIMIT_EXCEEDED",
-                f"Too many failed logins. Try again in {int(wait) + 1} seconds",
-                details={"retry_after": int(wait) + 1},
-            )
+        await self._refuse_if_blocked(list(free), "failed logins")
         user = await self.store.user_by_email(email)
         password = request.password[: LIMITS["password"]]
         matched = await password_matches(user.password_hash if user else DUMMY_HASH, password)
         if user is None or not matched:
             await self.store.record_failure(free, self.max_block_s)
             raise _unauthenticated("INVALID_CREDENTIALS", BAD_LOGIN)
+        if user.totp_secret is not None:
+            await self._second_factor(user, request.two_factor_code, free)
         await self.store.clear_failures(account)
         if needs_rehash(user.password_hash):
             await self._rehash(user, password)
         return await self._session(user)
+
+    async def _refuse_if_blocked(self, subjects: list[str], what: str) -> None:
+        wait = await self.store.blocked_for(subjects)
+        if wait > 0:
+            raise ServiceError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "RATE_LIMIT_EXCEEDED",
+                f"Too many {what}. Try again in {int(wait) + 1} seconds",
+                details={"retry_after": int(wait) + 1},
+            )
+
+    async def _second_factor(self, user, code: str, free: dict[str, int]) -> None:
+        """A login's TOTP code: a wrong one counts for the login's backoff and the user's own."""
+        if not code.strip():
+            raise _unauthenticated(
+                "INVALID_CREDENTIALS",
+                "This account uses two-factor authentication: send the 6-digit code of its authenticator app as twoFactorCode",
+                two_factor="required",
+            )
+        if await self._use_code(user, code, user.totp_secret, free) is None:
+            raise _unauthenticated(
+                "INVALID_CREDENTIALS", "The two-factor code is wrong or was already used; send the current one", two_factor="invalid"
+            )
+
+    async def _use_code(self, user, code: str, secret: str, free: dict[str, int] | None = None, **values):
+        """Accepts `code` for `secret` once (and sets `values` on the user); None for a wrong or
+        reused code, which counts towards the user's backoff (and the login's, `free`)."""
+        subject = f"2fa:{user.id}"
+        await self._refuse_if_blocked([subject], "wrong two-factor codes")
+        typed = totp.normalise(code)
+        step = None if typed is None else totp.matching_step(secret, typed, after=user.totp_last_step)
+        updated = None if step is None else await self.store.use_totp_step(str(user.id), step, **values)
+        if updated is None:
+            await self.store.record_failure({**(free or {}), subject: self.free_per_user}, self.max_block_s)
+            return None
+        await self.store.clear_failures(subject)
+        return updated
 
     async def _rehash(self, user, password: str) -> None:
         """Upgrades a hash made with older Argon2 parameters; a busy pool leaves it for the next login."""
@@ -197,18 +231,122 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
         if request.HasField("plan"):
             values["plan"] = request.plan
         if request.new_password:
-            if not await password_matches(user.password_hash, request.current_password):
-                raise invalid("INVALID_CREDENTIALS", "current_password is not correct", field="current_password")
-            values["password_hash"] = await hash_password(_password(request.new_password, "new_password"))
+            values |= await self._new_password(user, request.current_password, request.new_password, "current_password", "new_password")
         if not values:
             return user_message(user)
-        updated = await self.store.update_user(request.user_id, **values)
+        return user_message(await self._update(user, request.session_id, values))
+
+    async def _new_password(self, user, current: str, new: str, current_field: str, new_field: str) -> dict:
+        """The columns of a password change, once the current password is right (guesses back off)."""
+        if not current:
+            raise invalid("MISSING_REQUIRED_FIELD", f"{current_field} is required to change the password", field=current_field)
+        new = _password(new, new_field)
+        subject = f"password:{user.id}"
+        await self._refuse_if_blocked([subject], "wrong current passwords")
+        if not await password_matches(user.password_hash, current[: LIMITS["password"]]):
+            await self.store.record_failure({subject: self.free_per_user}, self.max_block_s)
+            raise invalid("INVALID_CREDENTIALS", f"{current_field} is not correct", field=current_field)
+        await self.store.clear_failures(subject)
+        return {"password_hash": await hash_password(new), "password_changed_at": now()}
+
+    async def _update(self, user, session_id: str, values: dict):
+        updated = await self.store.update_user(str(user.id), **values)
         if "password_hash" in values:
             # Whoever had the old password (or a stolen session) is out; the session that
             # changed it stays. API keys stay: they are listed and revocable one by one.
-            await self.store.revoke_sessions(request.user_id, keep_family=request.session_id or None)
-            self.edge.forget(user_id=request.user_id)
-        return user_message(updated)
+            await self.store.revoke_sessions(str(user.id), keep_family=session_id or None)
+            self.edge.forget(user_id=str(user.id))
+            log.info("password changed; other sessions ended", extra=logs.fields(user_id=str(user.id)))
+        return updated
+
+    # --- settings (seed 004's /settings) ---------------------------------------
+
+    @rpc_errors
+    async def GetSettings(self, request, context):
+        return settings.message(await self._user(request.user_id))
+
+    @rpc_errors
+    async def UpdateProfile(self, request, context):
+        user = await self._user(request.user_id)
+        values: dict = {}
+        if request.HasField("display_name"):
+            values["name"] = _name(request.display_name, "displayName")
+        if request.HasField("avatar"):
+            values["avatar"] = settings.url("avatar", request.avatar)
+        if request.HasField("bio"):
+            values["bio"] = settings.bio(request.bio)
+        if request.HasField("website"):
+            values["website"] = settings.url("website", request.website)
+        return settings.message(await self.store.update_user(str(user.id), **values) if values else user)
+
+    @rpc_errors
+    async def UpdatePreferences(self, request, context):
+        user = await self._user(request.user_id)
+        values: dict = {}
+        for name, check in (("theme", settings.theme), ("language", settings.language), ("timezone", settings.timezone)):
+            if request.HasField(name):
+                values[name] = check(getattr(request, name))
+        for name in settings.NOTIFICATIONS:
+            if request.notifications.HasField(name):
+                values[f"notify_{name}"] = getattr(request.notifications, name)
+        return settings.message(await self.store.update_user(str(user.id), **values) if values else user)
+
+    @rpc_errors
+    async def UpdateSecurity(self, request, context):
+        user = await self._user(request.user_id)
+        changes_password = bool(request.current_password or request.new_password)
+        if changes_password and request.HasField("two_factor_enabled"):
+            raise invalid(
+                "INVALID_INPUT", "Send twoFactorEnabled and a password change (currentPassword, newPassword) in separate requests",
+                field="twoFactorEnabled",
+            )
+        if changes_password:
+            if not request.new_password:
+                raise invalid("MISSING_REQUIRED_FIELD", "newPassword is required to change the password", field="newPassword")
+            values = await self._new_password(user, request.current_password, request.new_password, "currentPassword", "newPassword")
+            user = await self._update(user, request.session_id, values)
+        elif request.HasField("two_factor_enabled"):
+            if request.two_factor_enabled:
+                return await self._enable_two_factor(user, request.two_factor_code)
+            user = await self._disable_two_factor(user, request.two_factor_code)
+        return auth_pb2.SecurityUpdate(settings=settings.message(user))
+
+    async def _enable_two_factor(self, user, code: str) -> auth_pb2.SecurityUpdate:
+        """Without a code: a new secret, shown once, pending. With one: the pending secret's
+        current code turns two-factor on. Already on: nothing changes (no secret is shown again)."""
+        if user.totp_secret is None and not code:
+            secret = totp.new_secret()
+            user = await self.store.update_user(str(user.id), totp_pending_secret=secret, totp_last_step=None)
+            log.info("two-factor enrolment started", extra=logs.fields(user_id=str(user.id)))
+            setup = auth_pb2.TwoFactorSetup(secret=secret, otpauth_uri=totp.uri(secret, user.email, self.issuer))
+            return auth_pb2.SecurityUpdate(settings=settings.message(user), two_factor_setup=setup)
+        if user.totp_secret is None:
+            pending = user.totp_pending_secret
+            if pending is None:
+                raise invalid(
+                    "INVALID_INPUT",
+                    "twoFactorCode confirms a pending enrolment, and none is: send twoFactorEnabled true without a code to get a secret",
+                    field="twoFactorCode",
+                )
+            user = await self._use_code(user, code, pending, totp_secret=pending, totp_pending_secret=None)
+            if user is None:
+                raise invalid("INVALID_CREDENTIALS", "twoFactorCode is not the current code of the new secret", field="twoFactorCode")
+            log.info("two-factor authentication on", extra=logs.fields(user_id=str(user.id)))
+        return auth_pb2.SecurityUpdate(settings=settings.message(user))
+
+    async def _disable_two_factor(self, user, code: str):
+        """Off needs a current code; a pending enrolment is cancelled without one."""
+        if user.totp_secret is None:
+            return await self.store.update_user(str(user.id), totp_pending_secret=None) if user.totp_pending_secret else user
+        if not code:
+            raise invalid(
+                "MISSING_REQUIRED_FIELD", "Turning two-factor authentication off needs a current code (twoFactorCode)", field="twoFactorCode"
+            )
+        if await self._use_code(user, code, user.totp_secret, totp_secret=None, totp_pending_secret=None) is None:
+            raise invalid("INVALID_CREDENTIALS", "twoFactorCode is wrong or was already used", field="twoFactorCode")
+        log.info("two-factor authentication off", extra=logs.fields(user_id=str(user.id)))
+        # The next enrolment's secret starts with no step used.
+        return await self.store.update_user(str(user.id), totp_last_step=None)
 
     @rpc_errors
     async def CreateApiKey(self, request, context):

@@ -33,6 +33,22 @@ class User(Tables, table=True):
     plan: str = column(sa.Text, nullable=False, server_default="free")
     created_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
     updated_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
+    # Settings (seed 004's /settings).
+    bio: str = column(sa.Text, nullable=False, server_default="")
+    website: str = column(sa.Text, nullable=False, server_default="")
+    theme: str = column(sa.Text, nullable=False, server_default="light")
+    language: str = column(sa.Text, nullable=False, server_default="en")
+    timezone: str = column(sa.Text, nullable=False, server_default="UTC")
+    notify_email: bool = column(sa.Boolean, nullable=False, server_default=sa.true())
+    notify_push: bool = column(sa.Boolean, nullable=False, server_default=sa.true())
+    notify_generation_complete: bool = column(sa.Boolean, nullable=False, server_default=sa.true())
+    notify_training_complete: bool = column(sa.Boolean, nullable=False, server_default=sa.true())
+    password_changed_at: dt.datetime | None = column(TZ)
+    # Two-factor (services/auth/totp.py): the confirmed secret, an enrolment's secret
+    # waiting for its first code, and the last step whose code was accepted.
+    totp_secret: str | None = column(sa.Text)
+    totp_pending_secret: str | None = column(sa.Text)
+    totp_last_step: int | None = column(sa.BigInteger)
 
 
 class RefreshToken(Tables, table=True):
@@ -117,6 +133,19 @@ class AuthStore:
 
     async def update_user(self, user_id: str, **values) -> User | None:
         update = users.update().where(users.c.id == user_id).values(updated_at=sa.func.now(), **values).returning(*users.c)
+        async with self.db.begin() as conn:
+            return record(User, (await conn.execute(update)).first())
+
+    async def use_totp_step(self, user_id: str, step: int, **values) -> User | None:
+        """Records `step` as used (and sets `values`) unless it or a later step already was:
+        of two logins racing with one code, one wins. Returns the updated user, or None."""
+        last = users.c.totp_last_step
+        update = (
+            users.update()
+            .where(users.c.id == user_id, sa.or_(last.is_(None), last < step))
+            .values(totp_last_step=step, updated_at=sa.func.now(), **values)
+            .returning(*users.c)
+        )
         async with self.db.begin() as conn:
             return record(User, (await conn.execute(update)).first())
 

@@ -55,7 +55,10 @@ class FomiAccounts(accounts_pb2_grpc.FomiAccountsServicer):
     @rest.endpoint(FOMI)
     async def Login(self, request, context):
         auth = await self.gateway.auth.Login(
-            auth_pb2.LoginRequest(email=request.email, password=request.password, client_ip=identity.client_ip(context))
+            auth_pb2.LoginRequest(
+                email=request.email, password=request.password, two_factor_code=request.twoFactorCode,
+                client_ip=identity.client_ip(context),
+            )
         )
         return await self._answer(auth)
 
