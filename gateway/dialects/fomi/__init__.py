@@ -5,12 +5,13 @@ the same name here. Every servicer is built with the GatewayServicer, whose peer
 
 from __future__ import annotations
 
-from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc
-from gateway.dialects.fomi import accounts
+from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc, settings_pb2, settings_pb2_grpc
+from gateway.dialects.fomi import accounts, settings
 
 # (generated messages, generated gRPC module, service name, servicer class)
 SERVICES = (
     (accounts_pb2, accounts_pb2_grpc, "FomiAccounts", accounts.FomiAccounts),
+    (settings_pb2, settings_pb2_grpc, "FomiSettings", settings.FomiSettings),
 )
 
 
