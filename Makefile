@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 MODELSERVER_VENV := .venv-modelserver
 MODELSERVER := $(MODELSERVER_VENV)/.installed
-MODELS := $(foreach m,u2netp modnet waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4,.models/repository/$(m)/1/model.onnx)
+MODELS := $(foreach m,u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4,.models/repository/$(m)/1/model.onnx)
 
 .PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory clean help
 

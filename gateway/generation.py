@@ -85,9 +85,11 @@ def enhance_prompt(prompt: str, style: str, quality: str) -> str:
 def _common(request, steps_default: int = 30) -> jobs_pb2.GenerateOptions:
     """What every generation request shares: prompts, guidance, steps, seed; the prompt
     checked against the content policy unless safetyFilter is false."""
-    if _safety_filter(request):
+    safety_filter = _safety_filter(request)
+    if safety_filter:
         content_policy.check(request.prompt)
     return jobs_pb2.GenerateOptions(
+        safety_filter=safety_filter,
         prompt=_prompt(request.prompt, minimum=0),
         negative_prompt=_prompt(getattr(request, "negativePrompt", ""), "negativePrompt", minimum=0),
         guidance_scale=options.number(str(request.guidanceScale or ""), "guidanceScale", 1, 20, 7.5),
@@ -128,7 +130,7 @@ class GenerationEndpoints:
                 gateway_pb2.GeneratedImage(
                     id=f"{job.id}:{images.generated_number(image.key)}", url=self.signer.url(image.key),
                     thumbnail=self.signer.url(images.thumbnail_key(image.key)), width=image.width, height=image.height,
-                    fileSize=image.file_size, seed=image.seed,
+                    fileSize=image.file_size, seed=image.seed, filtered=image.filtered,
                 )
             )
         if job.status == jobs_pb2.JOB_STATUS_COMPLETED:

@@ -55,6 +55,14 @@ WEIGHTS = (
         "photobooth/utils/rembg/models/modnet.onnx",
         "07c308cf0fc7e6e8b2065a12ed7fc07e1de8febb7dc7839d7b7f15dd66584df9",
     ),
+    # NudeNet's detector: seed 004's safetyFilter on generated images.
+    Weights(
+        "nudenet-320n",
+        "nudenet",
+        "3.4.2",
+        "nudenet/320n.onnx",
+        "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f",
+    ),
     # waifu2x's upconv_7 photo model: trained for fidelity (PSNR), the 2x default.
     Weights(
         "waifu2x-upconv7-x2",

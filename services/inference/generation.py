@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
+from services.inference import safety
 from services.inference.pipeline import compose, filters
 from services.inference.pipeline import diffusion as sd
 from services.inference.pipeline.tokenizer import ClipTokenizer
@@ -111,7 +112,9 @@ class Generation:
                 pixels = await asyncio.to_thread(_paste, full, full_mask, pixels, region, options.mask_blur)
             elif mask is not None:
                 pixels = await asyncio.to_thread(_composite_back, source, pixels, mask, options.mask_blur)
-            results.append((pixels[: crop[1], : crop[0]], seed))
+            pixels = pixels[: crop[1], : crop[0]]
+            filtered = options.safety_filter and safety.is_unsafe(await safety.scores(self.server, pixels))
+            results.append((np.zeros_like(pixels) if filtered else pixels, seed, filtered))
         timings["sampling_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return await self._store(item.job_id, results, started)
 
@@ -134,16 +137,18 @@ class Generation:
             mask = np.pad(mask, pad, mode="edge")
         return image, mask, (width, height)
 
-    async def _store(self, job_id: str, results: list[tuple[np.ndarray, int]], started: float) -> jobs_pb2.JobResult:
+    async def _store(self, job_id: str, results: list[tuple[np.ndarray, int, bool]], started: float) -> jobs_pb2.JobResult:
         generated = []
-        for index, (pixels, seed) in enumerate(results):
+        for index, (pixels, seed, filtered) in enumerate(results):
             key = f"results/{job_id}/image-{index + 1}.png"
             image = Image.fromarray(pixels)
             data = await asyncio.to_thread(compose.encode_png, image)
             await self.store.put(key, data, "image/png")
             await self.store.put(images.thumbnail_key(key), await asyncio.to_thread(images.thumbnail, image), "image/jpeg")
             generated.append(
-                jobs_pb2.GeneratedImage(key=key, width=pixels.shape[1], height=pixels.shape[0], seed=seed, file_size=len(data))
+                jobs_pb2.GeneratedImage(
+                    key=key, width=pixels.shape[1], height=pixels.shape[0], seed=seed, file_size=len(data), filtered=filtered
+                )
             )
         first = generated[0]
         return jobs_pb2.JobResult(

@@ -78,7 +78,9 @@ def test_generate_answers_the_seed_shape_and_its_images_are_pngs(fomi, base_url,
     assert [image["seed"] for image in done["images"]] == [12345, 12346]
     for image in done["images"]:
         assert (image["width"], image["height"]) == (512, 512)
-        assert pixels(image["url"]).shape == (512, 512, 3)
+        # The safety detector ran (safetyFilter) and let noise through: not withheld, not black.
+        assert image["filtered"] is False
+        assert pixels(image["url"]).shape == (512, 512, 3) and pixels(image["url"]).max() > 0
     progress = requests.get(f"{base_url}{FOMI}/images/generate/{done['id']}/progress", headers=bearer, timeout=30).json()
     assert progress == {"success": True, "progress": 100, "status": "completed", "message": "Done"}
 

@@ -1,3 +1,4 @@
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -46,7 +47,7 @@ class QuoteRequest(_message.Message):
     def __init__(self, imageCount: _Optional[int] = ..., tier: _Optional[str] = ...) -> None: ...
 
 class ChargeRequest(_message.Message):
-    __slots__ = ("user_id", "plan", "job_id", "tier", "image_count", "model", "quality", "operation", "output_pixels", "steps")
+    __slots__ = ("user_id", "plan", "job_id", "tier", "image_count", "model", "quality", "operation", "output_pixels", "steps", "dialect")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +58,7 @@ class ChargeRequest(_message.Message):
     OPERATION_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_PIXELS_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     plan: str
     job_id: str
@@ -67,7 +69,8 @@ class ChargeRequest(_message.Message):
     operation: str
     output_pixels: int
     steps: int
-    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., job_id: _Optional[str] = ..., tier: _Optional[str] = ..., image_count: _Optional[int] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., operation: _Optional[str] = ..., output_pixels: _Optional[int] = ..., steps: _Optional[int] = ...) -> None: ...
+    dialect: str
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., job_id: _Optional[str] = ..., tier: _Optional[str] = ..., image_count: _Optional[int] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., operation: _Optional[str] = ..., output_pixels: _Optional[int] = ..., steps: _Optional[int] = ..., dialect: _Optional[str] = ...) -> None: ...
 
 class ChargeResponse(_message.Message):
     __slots__ = ("credits_charged", "job_credits", "balance", "pricing", "model", "quality")
@@ -116,20 +119,26 @@ class RefundResponse(_message.Message):
     def __init__(self, refunded: _Optional[bool] = ..., credits: _Optional[int] = ...) -> None: ...
 
 class LedgerEntry(_message.Message):
-    __slots__ = ("kind", "amount", "balance_after", "job_id", "description", "created_at")
+    __slots__ = ("kind", "amount", "balance_after", "job_id", "description", "created_at", "id", "operation", "images")
     KIND_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     BALANCE_AFTER_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATION_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
     kind: str
     amount: int
     balance_after: int
     job_id: str
     description: str
     created_at: str
-    def __init__(self, kind: _Optional[str] = ..., amount: _Optional[int] = ..., balance_after: _Optional[int] = ..., job_id: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[str] = ...) -> None: ...
+    id: int
+    operation: str
+    images: int
+    def __init__(self, kind: _Optional[str] = ..., amount: _Optional[int] = ..., balance_after: _Optional[int] = ..., job_id: _Optional[str] = ..., description: _Optional[str] = ..., created_at: _Optional[str] = ..., id: _Optional[int] = ..., operation: _Optional[str] = ..., images: _Optional[int] = ...) -> None: ...
 
 class GetCreditsRequest(_message.Message):
     __slots__ = ("user_id", "plan", "page", "limit")
@@ -144,7 +153,7 @@ class GetCreditsRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class Credits(_message.Message):
-    __slots__ = ("balance", "plan", "monthly_grant", "history", "total", "page", "limit")
+    __slots__ = ("balance", "plan", "monthly_grant", "history", "total", "page", "limit", "period_total", "reset_date")
     BALANCE_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     MONTHLY_GRANT_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +161,8 @@ class Credits(_message.Message):
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     PAGE_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    RESET_DATE_FIELD_NUMBER: _ClassVar[int]
     balance: int
     plan: str
     monthly_grant: int
@@ -159,7 +170,9 @@ class Credits(_message.Message):
     total: int
     page: int
     limit: int
-    def __init__(self, balance: _Optional[int] = ..., plan: _Optional[str] = ..., monthly_grant: _Optional[int] = ..., history: _Optional[_Iterable[_Union[LedgerEntry, _Mapping]]] = ..., total: _Optional[int] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ...) -> None: ...
+    period_total: int
+    reset_date: str
+    def __init__(self, balance: _Optional[int] = ..., plan: _Optional[str] = ..., monthly_grant: _Optional[int] = ..., history: _Optional[_Iterable[_Union[LedgerEntry, _Mapping]]] = ..., total: _Optional[int] = ..., page: _Optional[int] = ..., limit: _Optional[int] = ..., period_total: _Optional[int] = ..., reset_date: _Optional[str] = ...) -> None: ...
 
 class GrantCreditsRequest(_message.Message):
     __slots__ = ("user_id", "amount", "reason")
@@ -262,14 +275,18 @@ class GetSubscriptionRequest(_message.Message):
     def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ...) -> None: ...
 
 class SubscribeRequest(_message.Message):
-    __slots__ = ("user_id", "plan", "paymentMethodId")
+    __slots__ = ("user_id", "plan", "paymentMethodId", "cycle", "dialect")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
     PAYMENTMETHODID_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_FIELD_NUMBER: _ClassVar[int]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     plan: str
     paymentMethodId: str
-    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., paymentMethodId: _Optional[str] = ...) -> None: ...
+    cycle: str
+    dialect: str
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., paymentMethodId: _Optional[str] = ..., cycle: _Optional[str] = ..., dialect: _Optional[str] = ...) -> None: ...
 
 class SubscribeData(_message.Message):
     __slots__ = ("subscriptionId", "plan", "status", "nextBillingDate", "amountCharged")
@@ -298,6 +315,82 @@ class CancelSubscriptionRequest(_message.Message):
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class ReactivateSubscriptionRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class PlanViewRequest(_message.Message):
+    __slots__ = ("user_id", "plan", "dialect")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    DIALECT_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    plan: str
+    dialect: str
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., dialect: _Optional[str] = ...) -> None: ...
+
+class PlanView(_message.Message):
+    __slots__ = ("plan", "catalog_plan", "status", "credits_remaining", "credits_total", "reset_date", "cycle", "next_billing", "amount", "view")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    CATALOG_PLAN_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_TOTAL_FIELD_NUMBER: _ClassVar[int]
+    RESET_DATE_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_BILLING_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    catalog_plan: str
+    status: str
+    credits_remaining: int
+    credits_total: int
+    reset_date: str
+    cycle: str
+    next_billing: str
+    amount: float
+    view: _struct_pb2.Struct
+    def __init__(self, plan: _Optional[str] = ..., catalog_plan: _Optional[str] = ..., status: _Optional[str] = ..., credits_remaining: _Optional[int] = ..., credits_total: _Optional[int] = ..., reset_date: _Optional[str] = ..., cycle: _Optional[str] = ..., next_billing: _Optional[str] = ..., amount: _Optional[float] = ..., view: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class PurchaseCreditsRequest(_message.Message):
+    __slots__ = ("user_id", "plan", "package", "credits", "payment_method", "idempotency_key")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    plan: str
+    package: str
+    credits: int
+    payment_method: str
+    idempotency_key: str
+    def __init__(self, user_id: _Optional[str] = ..., plan: _Optional[str] = ..., package: _Optional[str] = ..., credits: _Optional[int] = ..., payment_method: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class PurchaseCreditsResponse(_message.Message):
+    __slots__ = ("id", "package", "credits", "price", "currency", "amount_usd", "balance", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PACKAGE_FIELD_NUMBER: _ClassVar[int]
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_USD_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    package: str
+    credits: int
+    price: int
+    currency: str
+    amount_usd: float
+    balance: int
+    created_at: str
+    def __init__(self, id: _Optional[str] = ..., package: _Optional[str] = ..., credits: _Optional[int] = ..., price: _Optional[int] = ..., currency: _Optional[str] = ..., amount_usd: _Optional[float] = ..., balance: _Optional[int] = ..., created_at: _Optional[str] = ...) -> None: ...
 
 class CancelData(_message.Message):
     __slots__ = ("message", "expiresAt", "remainingDays")

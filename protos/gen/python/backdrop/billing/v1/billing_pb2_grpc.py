@@ -79,6 +79,21 @@ class BillingServiceStub:
                 request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.SerializeToString,
                 response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
                 _registered_method=True)
+        self.ReactivateSubscription = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/ReactivateSubscription',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ReactivateSubscriptionRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.FromString,
+                _registered_method=True)
+        self.GetPlanView = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/GetPlanView',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PlanViewRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PlanView.FromString,
+                _registered_method=True)
+        self.PurchaseCredits = channel.unary_unary(
+                '/backdrop.billing.v1.BillingService/PurchaseCredits',
+                request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PurchaseCreditsRequest.SerializeToString,
+                response_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PurchaseCreditsResponse.FromString,
+                _registered_method=True)
         self.GetUsageStats = channel.unary_unary(
                 '/backdrop.billing.v1.BillingService/GetUsageStats',
                 request_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.UsageStatsRequest.SerializeToString,
@@ -144,6 +159,26 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReactivateSubscription(self, request, context):
+        """A cancelled subscription whose period has not ended is active again (renews at its end).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPlanView(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PurchaseCredits(self, request, context):
+        """Credits bought on their own, through the payment provider; granted once per idempotency key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetUsageStats(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -197,6 +232,21 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.CancelSubscription,
                     request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.FromString,
                     response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.SerializeToString,
+            ),
+            'ReactivateSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReactivateSubscription,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.ReactivateSubscriptionRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.SerializeToString,
+            ),
+            'GetPlanView': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPlanView,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PlanViewRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PlanView.SerializeToString,
+            ),
+            'PurchaseCredits': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurchaseCredits,
+                    request_deserializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PurchaseCreditsRequest.FromString,
+                    response_serializer=backdrop_dot_billing_dot_v1_dot_billing__pb2.PurchaseCreditsResponse.SerializeToString,
             ),
             'GetUsageStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetUsageStats,
@@ -447,6 +497,87 @@ class BillingService:
             '/backdrop.billing.v1.BillingService/CancelSubscription',
             backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionRequest.SerializeToString,
             backdrop_dot_billing_dot_v1_dot_billing__pb2.CancelSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReactivateSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/ReactivateSubscription',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.ReactivateSubscriptionRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.SubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPlanView(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/GetPlanView',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.PlanViewRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.PlanView.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurchaseCredits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.billing.v1.BillingService/PurchaseCredits',
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.PurchaseCreditsRequest.SerializeToString,
+            backdrop_dot_billing_dot_v1_dot_billing__pb2.PurchaseCreditsResponse.FromString,
             options,
             channel_credentials,
             insecure,

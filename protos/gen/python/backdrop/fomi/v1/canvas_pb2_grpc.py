@@ -65,7 +65,9 @@ class FomiCanvasServicer:
     """Missing associated documentation comment in .proto file."""
 
     def SaveCanvas(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """201 Created: each save makes a new canvas (a new id), as POST /auth/register
+        answers 201 for the account it makes; the seed shows the body only.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -78,7 +80,8 @@ class FomiCanvasServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetCanvas(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Another user's canvas, or one deleted, is 404 CANVAS_NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

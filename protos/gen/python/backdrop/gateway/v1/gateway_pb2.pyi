@@ -733,7 +733,7 @@ class OutpaintRequest(_message.Message):
     def __init__(self, imageId: _Optional[str] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., prompt: _Optional[str] = ..., negativePrompt: _Optional[str] = ..., model: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
-    __slots__ = ("id", "url", "thumbnail", "width", "height", "fileSize", "seed")
+    __slots__ = ("id", "url", "thumbnail", "width", "height", "fileSize", "seed", "filtered")
     ID_FIELD_NUMBER: _ClassVar[int]
     URL_FIELD_NUMBER: _ClassVar[int]
     THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
@@ -741,6 +741,7 @@ class GeneratedImage(_message.Message):
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     FILESIZE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    FILTERED_FIELD_NUMBER: _ClassVar[int]
     id: str
     url: str
     thumbnail: str
@@ -748,7 +749,8 @@ class GeneratedImage(_message.Message):
     height: int
     fileSize: int
     seed: int
-    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., thumbnail: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fileSize: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    filtered: bool
+    def __init__(self, id: _Optional[str] = ..., url: _Optional[str] = ..., thumbnail: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., fileSize: _Optional[int] = ..., seed: _Optional[int] = ..., filtered: _Optional[bool] = ...) -> None: ...
 
 class GenerationSettings(_message.Message):
     __slots__ = ("aspectRatio", "quality", "guidanceScale", "steps", "model", "strength", "sampler")

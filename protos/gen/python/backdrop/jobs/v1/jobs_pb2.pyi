@@ -122,7 +122,7 @@ class UpscaleOptions(_message.Message):
     def __init__(self, model: _Optional[str] = ..., scale: _Optional[int] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class GenerateOptions(_message.Message):
-    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area")
+    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area", "safety_filter")
     MODE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
@@ -139,6 +139,7 @@ class GenerateOptions(_message.Message):
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     PIXELS_FIELD_NUMBER: _ClassVar[int]
     INPAINT_AREA_FIELD_NUMBER: _ClassVar[int]
+    SAFETY_FILTER_FIELD_NUMBER: _ClassVar[int]
     mode: str
     prompt: str
     negative_prompt: str
@@ -155,21 +156,24 @@ class GenerateOptions(_message.Message):
     direction: str
     pixels: int
     inpaint_area: str
-    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ...) -> None: ...
+    safety_filter: bool
+    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
-    __slots__ = ("key", "width", "height", "seed", "file_size")
+    __slots__ = ("key", "width", "height", "seed", "file_size", "filtered")
     KEY_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    FILTERED_FIELD_NUMBER: _ClassVar[int]
     key: str
     width: int
     height: int
     seed: int
     file_size: int
-    def __init__(self, key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., file_size: _Optional[int] = ...) -> None: ...
+    filtered: bool
+    def __init__(self, key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., file_size: _Optional[int] = ..., filtered: _Optional[bool] = ...) -> None: ...
 
 class EnhanceOptions(_message.Message):
     __slots__ = ("enhancement", "strength", "output_format", "output_quality")
