@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc, settings_pb2, settings_pb2_grpc
 from gateway.dialects.fomi import accounts, settings
+from backdrop.fomi.v1 import canvas_pb2, canvas_pb2_grpc
+from gateway.dialects.fomi import canvas
 
 # (generated messages, generated gRPC module, service name, servicer class)
 SERVICES = (
     (accounts_pb2, accounts_pb2_grpc, "FomiAccounts", accounts.FomiAccounts),
+    (canvas_pb2, canvas_pb2_grpc, "FomiCanvas", canvas.FomiCanvas),
     (settings_pb2, settings_pb2_grpc, "FomiSettings", settings.FomiSettings),
 )
 
