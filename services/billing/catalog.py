@@ -29,6 +29,33 @@ class Catalog:
     def plan(self, name: str) -> dict:
         return self.data["plans"].get(name) or self.data["plans"]["free"]
 
+    def dialect_plan(self, dialect: str, plan: str) -> dict | None:
+        """The plan as `dialect`'s document shows it (plans.json plans.*.dialects), or None."""
+        return self.plan(plan).get("dialects", {}).get(dialect) if dialect else None
+
+    def plan_named(self, dialect: str, name: str) -> str | None:
+        """The catalogue's plan that `dialect` calls `name` (seed 004's basic is starter), or None."""
+        name = name.strip().lower()
+        return next((plan for plan, spec in self.data["plans"].items() if spec.get("dialects", {}).get(dialect, {}).get("name") == name), None)
+
+    def cycle(self, name: str) -> tuple[str, dict]:
+        """A billing cycle (plans.json cycles): monthly by default."""
+        name = (name or "monthly").strip().lower()
+        if name not in self.data["cycles"]:
+            raise invalid("INVALID_CYCLE", f"cycle must be one of {', '.join(self.data['cycles'])}", field="cycle")
+        return name, self.data["cycles"][name]
+
+    def cycle_price(self, plan: str, cycle: str) -> int:
+        return self.plan(plan)[self.cycle(cycle)[1]["price"]]
+
+    def package(self, name: str) -> dict:
+        """A credit package (plans.json credit_packages)."""
+        packages = self.data["credit_packages"]
+        found = packages.get(name.strip().lower())
+        if found is None:
+            raise invalid("INVALID_PACKAGE", f"package must be one of {', '.join(packages)}", field="package")
+        return found
+
     def tier(self, name: str) -> tuple[str, dict]:
         name = (name or self.data["default_tier"]).strip().lower()
         tiers = self.data["tiers"]

@@ -57,6 +57,8 @@ class LedgerEntry(Tables, table=True):
     batch: str | None = column(UUID)
     # False while the orchestrator has not confirmed the charge's job exists (M4).
     settled: bool = column(sa.Boolean, nullable=False, server_default=sa.false())
+    # What a charge or refund was for (the job's operation: generate, remove_background, ...), or "purchase".
+    operation: str | None = column(sa.Text)
 
 
 class Payment(Tables, table=True):
@@ -79,6 +81,8 @@ class Subscription(Tables, table=True):
     subscribed_at: dt.datetime = column(TZ, nullable=False, server_default=sa.func.now())
     period_end: dt.datetime = column(TZ, nullable=False)
     payment_method: str = column(sa.Text, nullable=False, server_default="")
+    # monthly | yearly (plans.json cycles)
+    cycle: str = column(sa.Text, nullable=False, server_default="monthly")
 
 
 accounts = Account.__table__
@@ -99,6 +103,12 @@ def _today() -> dt.date:
 def next_midnight() -> dt.datetime:
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return today + dt.timedelta(days=1)
+
+
+def month_start(moment: dt.datetime, months_later: int = 0) -> dt.datetime:
+    """Midnight UTC of the first day of `moment`'s month, or of a later month."""
+    index = moment.year * 12 + moment.month - 1 + months_later
+    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
 
 
 class Ledger:
@@ -163,7 +173,8 @@ class Ledger:
         image_count = request.image_count or 1
         pricing = self.catalog.price(tier, image_count, per_image)
         return await self._charge(
-            request.user_id, request.plan, pricing, [(request.job_id, image_count, pricing.finalTotal)], request.model, request.quality
+            request.user_id, request.plan, pricing, [(request.job_id, image_count, pricing.finalTotal)], request.model, request.quality,
+            operation=request.operation or None, dialect=request.dialect,
         )
 
     async def charge_batch(self, request: billing_pb2.ChargeBatchRequest) -> billing_pb2.ChargeResponse:
@@ -172,13 +183,17 @@ class Ledger:
         pricing = self.catalog.price(self.catalog.resolve(request.tier, request.model, request.quality), len(job_ids))
         share, extra = divmod(pricing.finalTotal, len(job_ids))
         items = [(job_id, 1, share + (1 if n < extra else 0)) for n, job_id in enumerate(job_ids)]
-        return await self._charge(request.user_id, request.plan, pricing, items, request.model, request.quality, batch=job_ids[0])
+        return await self._charge(
+            request.user_id, request.plan, pricing, items, request.model, request.quality, batch=job_ids[0], operation="remove_background"
+        )
 
     async def _charge(
-        self, user_id: str, plan: str, pricing: billing_pb2.Pricing, items, model: str = "", quality: str = "", batch: str | None = None
+        self, user_id: str, plan: str, pricing: billing_pb2.Pricing, items, model: str = "", quality: str = "", batch: str | None = None,
+        operation: str | None = None, dialect: str = "",
     ) -> billing_pb2.ChargeResponse:
         """Charges every (job id, images, credits) item or none; a job charged before is not charged again,
-        and a job refunded before is not charged nor run again (JOB_REFUNDED)."""
+        and a job refunded before is not charged nor run again (JOB_REFUNDED). A generation charged under a
+        dialect whose document limits its plans (seed 004) is held to those limits first."""
         spec = self.catalog.data["tiers"][pricing.tier]
         job_ids = [job_id for job_id, _, _ in items]
         async with self.db.begin() as conn:
@@ -188,6 +203,8 @@ class Ledger:
                 self._check_daily_quota(account, pricing.imageCount)
                 if pricing.tier == PROFESSIONAL:
                     await self._check_professional_quota(conn, account, pricing.imageCount)
+                if operation == "generate":
+                    await self._check_generation_limits(conn, account, dialect, pricing.imageCount)
                 if account.balance < pricing.finalTotal:
                     raise ServiceError(
                         grpc.StatusCode.FAILED_PRECONDITION,
@@ -213,6 +230,7 @@ class Ledger:
                         dict(
                             user_id=user_id, kind="charge", amount=-credits, balance_after=balance_after, job_id=job_id,
                             images=images, tier=pricing.tier, description=f"{images} image(s), {pricing.tier}", batch=batch,
+                            operation=operation,
                         )
                     )
                 inserted = await conn.execute(
@@ -268,17 +286,51 @@ class Ledger:
                 details={"limit": limit, "used": used, "resetsAt": iso(reset), "retry_after": retry_after},
             )
 
-    async def professional_images_today(self, conn: AsyncConnection, user_id: str) -> int:
-        """Professional-tier images charged since midnight UTC and not refunded (seed 001's professionalTier quota)."""
+    async def _charged_today(self, conn: AsyncConnection, user_id: str, measure, *where) -> int:
+        """`measure` over the user's charges since midnight UTC whose job was not refunded."""
         midnight = next_midnight() - dt.timedelta(days=1)
         refunded = sa.select(ledger.c.job_id).where(ledger.c.user_id == user_id, ledger.c.kind == "refund", ledger.c.job_id.is_not(None))
         used = await conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(ledger.c.images), 0)).where(
-                ledger.c.user_id == user_id, ledger.c.kind == "charge", ledger.c.tier == PROFESSIONAL,
-                ledger.c.created_at >= midnight, ledger.c.job_id.not_in(refunded),
+            sa.select(sa.func.coalesce(measure, 0)).where(
+                ledger.c.user_id == user_id, ledger.c.kind == "charge", ledger.c.created_at >= midnight,
+                ledger.c.job_id.not_in(refunded), *where,
             )
         )
         return int(used.scalar_one())
+
+    async def professional_images_today(self, conn: AsyncConnection, user_id: str) -> int:
+        """Professional-tier images charged today (seed 001's professionalTier quota)."""
+        return await self._charged_today(conn, user_id, sa.func.sum(ledger.c.images), ledger.c.tier == PROFESSIONAL)
+
+    async def generations_today(self, conn: AsyncConnection, user_id: str) -> int:
+        """Generation jobs charged today, whatever their images (seed 004's dailyGenerations)."""
+        return await self._charged_today(conn, user_id, sa.func.count(), ledger.c.operation == "generate")
+
+    async def _check_generation_limits(self, conn: AsyncConnection, account: Account, dialect: str, image_count: int) -> None:
+        """The limits the dialect's document gives the plan (plans.json plans.*.dialects.<dialect>.limits)."""
+        view = self.catalog.dialect_plan(dialect, account.plan) or {}
+        limits, name = view.get("limits") or {}, view.get("name", account.plan)
+        most = limits.get("maxImagesPerGeneration")
+        if most is not None and image_count > most:
+            raise ServiceError(
+                grpc.StatusCode.PERMISSION_DENIED,
+                "PERMISSION_DENIED",
+                f"The {name} plan generates at most {most} image(s) per request; {image_count} were asked for. "
+                f"Ask for fewer, or upgrade the plan",
+                details={"maxImagesPerGeneration": most, "requested": image_count, "plan": name},
+            )
+        daily = limits.get("dailyGenerations")
+        if daily is not None:
+            used = await self.generations_today(conn, account.user_id)
+            if used >= daily:
+                reset = next_midnight()
+                retry_after = int((reset - dt.datetime.now(dt.UTC)).total_seconds()) + 1
+                raise ServiceError(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    "RATE_LIMIT_EXCEEDED",
+                    f"The {name} plan allows {daily} generations a day; {used} used. The count resets at {iso(reset)}",
+                    details={"dailyGenerations": daily, "used": used, "resetsAt": iso(reset), "retry_after": retry_after},
+                )
 
     async def _check_professional_quota(self, conn: AsyncConnection, account: Account, image_count: int) -> None:
         limit = self.catalog.plan(account.plan).get("professional_daily_quota")
@@ -317,7 +369,7 @@ class Ledger:
                 amount = await self._batch_refund(conn, charge)
             await self.append(
                 conn, account, "refund", amount, images=-charge.images, job_id=job_id, tier=charge.tier,
-                description=reason, batch=charge.batch, settled=True,
+                description=reason, batch=charge.batch, settled=True, operation=charge.operation,
             )
             await conn.execute(ledger.update().where(ledger.c.id == charge.id).values(settled=True))
         return billing_pb2.RefundResponse(refunded=True, credits=amount)
@@ -376,14 +428,17 @@ class Ledger:
                     .limit(limit)
                 ),
             )
+            period_total, reset = await self.credit_period(conn, account)
         return billing_pb2.Credits(
+            period_total=period_total,
+            reset_date=iso(reset),
             balance=account.balance,
             plan=account.plan,
             monthly_grant=self.catalog.plan(account.plan)["monthly_credits"],
             history=[
                 billing_pb2.LedgerEntry(
                     kind=r.kind, amount=r.amount, balance_after=r.balance_after, job_id=r.job_id or "",
-                    description=r.description, created_at=iso(r.created_at),
+                    description=r.description, created_at=iso(r.created_at), id=r.id, operation=r.operation or "", images=r.images,
                 )
                 for r in rows
             ],
@@ -391,6 +446,26 @@ class Ledger:
             page=page,
             limit=limit,
         )
+
+    async def credit_period(self, conn: AsyncConnection, account: Account) -> tuple[int, dt.datetime]:
+        """(credits of this period, when it ends): the balance plus what was spent since the period began.
+        A subscription's period is its billing cycle's; without one, the plan's calendar month, whose
+        grant comes on the first of the next (a cancelled plan's too, once it has ended)."""
+        now = dt.datetime.now(dt.UTC)
+        row = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == account.user_id))).first()
+        if row is None:
+            start, reset = month_start(now), month_start(now, 1)
+        else:
+            start = row.period_end - dt.timedelta(days=self.catalog.cycle(row.cycle)[1]["days"])
+            reset = row.period_end if row.status == "active" else month_start(row.period_end, 1)
+        spent = (
+            await conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(-ledger.c.amount), 0)).where(
+                    ledger.c.user_id == account.user_id, ledger.c.kind.in_(("charge", "refund")), ledger.c.created_at >= start
+                )
+            )
+        ).scalar_one()
+        return account.balance + max(0, int(spent)), reset
 
     async def adjust(self, user_id: str, amount: int, reason: str) -> None:
         async with self.db.begin() as conn:

@@ -8,7 +8,9 @@ here (plans.json). Fixed windows aligned to the unit (minute, hour) keep it to
 one row per key and window.
 
 Descriptors Envoy sends (deploy/envoy): [user, plan] for the plan's hourly
-limit (seed 000), [user, class(, api)] for seed 001's endpoint classes, and
+limit (seed 000) — under a dialect whose document sets per-plan limits of its
+own ([user, plan, api=fomi]: seed 004's requests a minute and a day, plans.json
+plans.*.dialects), those instead —, [user, class(, api)] for seed 001's endpoint classes, and
 [remote_address, class] for the open routes (register, login, files, ...),
 which have no user to count: those count per client address (plans.json
 address_limits), an IPv6 client per /64, since one host commonly holds a /64.
@@ -128,9 +130,23 @@ def limit_for(
             return None
         return f"{user}:{entries['class']}", spec["requests"], spec["unit"]
     if "plan" in entries:
+        own = catalog.dialect_plan(entries.get("api", ""), plan_name)
+        if own is not None and "requests_per_minute" in own:
+            per_minute = own["requests_per_minute"]
+            return (f"{user}:{entries['api']}:minute", per_minute, "minute") if per_minute else None
         per_hour = catalog.plan(plan_name)["requests_per_hour"]
         return (f"{user}:plan", per_hour, "hour") if per_hour else None
     return None
+
+
+def day_window_for(catalog: Catalog, entries: dict[str, str], plan_name: str) -> tuple[int, int] | None:
+    """(requests, seconds) of a dialect's daily limit next to its per-minute one (seed 004: free 100 a
+    day); None when it has none (enterprise: unlimited) or the descriptor is not a dialect's plan limit."""
+    if "plan" not in entries or "class" in entries or not entries.get("user"):
+        return None
+    own = catalog.dialect_plan(entries.get("api", ""), plan_name) or {}
+    per_day = own.get("requests_per_day")
+    return (per_day, UNITS["day"][1]) if per_day and "requests_per_minute" in own else None
 
 
 def burst_for(catalog: Catalog, entries: dict[str, str], requests: int, seconds: int) -> tuple[int, int] | None:
@@ -206,6 +222,9 @@ class RateLimits(rls_pb2_grpc.RateLimitServiceServicer):
             burst = burst_for(self.catalog, entries, requests, seconds)
             if burst is not None:
                 windows.append((f"{key}:burst", *burst))
+            day = day_window_for(self.catalog, entries, plan)
+            if day is not None:
+                windows.append((key.rsplit(":", 1)[0] + ":day", *day))
             api = entries.get("api", "")
             limits.append(([(k, n, w, _window_start(now, w)) for k, n, w in windows], unit_enum, api))
         active = [(key, start) for item in filter(None, limits) for key, _, _, start in item[0]]

@@ -83,7 +83,9 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
     @rpc_errors
     async def Subscribe(self, request, context):
         user_id = _uuid(request.user_id, "user_id")
-        subscribed = await self.subscriptions.subscribe(user_id, "free", request.plan, request.paymentMethodId)
+        subscribed = await self.subscriptions.subscribe(
+            user_id, "free", request.plan, request.paymentMethodId, request.cycle, request.dialect
+        )
         self.plan_changed(user_id)
         return subscribed
 
@@ -93,6 +95,22 @@ class Billing(billing_pb2_grpc.BillingServiceServicer):
         cancelled = await self.subscriptions.cancel(user_id)
         self.plan_changed(user_id)
         return cancelled
+
+    @rpc_errors
+    async def ReactivateSubscription(self, request, context):
+        user_id = _uuid(request.user_id, "user_id")
+        reactivated = await self.subscriptions.reactivate(user_id)
+        self.plan_changed(user_id)
+        return reactivated
+
+    @rpc_errors
+    async def GetPlanView(self, request, context):
+        return await self.subscriptions.view(_uuid(request.user_id, "user_id"), request.plan, request.dialect)
+
+    @rpc_errors
+    async def PurchaseCredits(self, request, context):
+        request.user_id = _uuid(request.user_id, "user_id")
+        return await self.subscriptions.purchase(request)
 
     @rpc_errors
     async def GetUsageStats(self, request, context):

@@ -1,4 +1,6 @@
-"""Seed 001's subscriptions: status with quotas, subscribe or upgrade, cancel at period end."""
+"""Subscriptions: seed 001's status with quotas, subscribe or upgrade, cancel at period end; seed 004's
+view of a plan (its names, limits and features from plans.json), billing cycles, reactivation and
+credits bought on their own. Every payment goes through the payment provider (payments.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
+
+from google.protobuf import json_format, struct_pb2
 
 import grpc
 import sqlalchemy as sa
@@ -17,6 +21,8 @@ from services.billing.payments import PaymentProvider
 from services.runtime.errors import ServiceError, invalid
 
 log = logging.getLogger(__name__)
+# A purchase's Idempotency-Key names its ledger row (per user).
+PURCHASE_NAMESPACE = uuid.UUID("6f2d7a35-3c1e-4b8a-9d0e-1f6a4c2b7e90")
 
 
 class Subscriptions:
@@ -67,14 +73,15 @@ class Subscriptions:
             plan = self.catalog.data["plans"].get(row.plan)
             if plan is None or plan["monthly_price"] <= 0:
                 return False
+            _, cycle = self.catalog.cycle(row.cycle)
             try:
                 payment = await self.payments.charge(
-                    user_id, row.payment_method, plan["monthly_price"], self.catalog.data["currency"], f"Backdrop {row.plan} renewal"
+                    user_id, row.payment_method, plan[cycle["price"]], self.catalog.data["currency"], f"Backdrop {row.plan} renewal"
                 )
             except ServiceError as refused:
                 log.warning("renewal refused; the subscription ends", extra={"user_id": user_id, "reason": refused.reason})
                 return False
-            period = dt.timedelta(days=self.catalog.data["subscription_days"])
+            period = dt.timedelta(days=cycle["days"])
             # The next period follows on; after a long outage of billing it starts now.
             period_end = max(row.period_end + period, dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
             await conn.execute(
@@ -88,7 +95,8 @@ class Subscriptions:
                 )
             )
             account = await self.ledger.open_account(conn, user_id, row.plan)
-            await self.ledger.append(conn, account, "grant", plan["monthly_credits"], description=f"{row.plan} renewal {row.id}")
+            grant = plan["monthly_credits"] * cycle["credit_months"]
+            await self.ledger.append(conn, account, "grant", grant, description=f"{row.plan} renewal {row.id}")
         return True
 
     async def _end(self, user_id: str) -> int:
@@ -146,25 +154,34 @@ class Subscriptions:
         )
         return billing_pb2.SubscriptionResponse(success=True, data=data)
 
-    async def subscribe(self, user_id: str, token_plan: str, plan_name: str, payment_method: str) -> billing_pb2.SubscribeResponse:
-        plan_name = plan_name.strip().lower()
+    async def subscribe(
+        self, user_id: str, token_plan: str, plan_name: str, payment_method: str, cycle_name: str = "", dialect: str = ""
+    ) -> billing_pb2.SubscribeResponse:
+        """Pays for a paid plan's first period and starts it (an upgrade replaces the current one).
+        `plan_name` is `dialect`'s name for the plan when a dialect is given (seed 004's basic)."""
         plans = self.catalog.data["plans"]
-        if plan_name not in plans or plans[plan_name]["monthly_price"] <= 0:
-            paid = ", ".join(p.name for p in self._available())
-            raise invalid("INVALID_PLAN", f"plan must be one of {paid}", field="plan")
+        paid = [p.name for p in self._available()]
+        named = plan_name.strip().lower()
+        if dialect:
+            paid = [self.catalog.dialect_plan(dialect, p)["name"] for p in paid]
+            named = self.catalog.plan_named(dialect, named) if named in paid else None
+        if named not in plans or plans[named]["monthly_price"] <= 0:
+            raise invalid("INVALID_PLAN", f"plan must be one of {', '.join(paid)}", field="plan")
+        plan_name = named
+        cycle_name, cycle = self.catalog.cycle(cycle_name)
         if not payment_method:
             raise invalid("MISSING_REQUIRED_FIELD", "paymentMethodId is required", field="paymentMethodId")
-        price = plans[plan_name]["monthly_price"]
+        price = plans[plan_name][cycle["price"]]
         async with self.ledger.db.begin() as conn:
             account = await self.ledger.open_account(conn, user_id, token_plan)
             current = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == user_id))).first()
-            if current is not None and current.plan == plan_name and current.status == "active":
+            if current is not None and current.plan == plan_name and current.status == "active" and current.cycle == cycle_name:
                 raise ServiceError(grpc.StatusCode.ALREADY_EXISTS, "ALREADY_SUBSCRIBED", f"You are subscribed to {plan_name} already")
             payment = await self.payments.charge(user_id, payment_method, price, self.catalog.data["currency"], f"Backdrop {plan_name}")
             subscription_id = f"sub_{uuid.uuid4().hex[:16]}"
-            period_end = dt.datetime.now(dt.UTC) + dt.timedelta(days=self.catalog.data["subscription_days"])
+            period_end = dt.datetime.now(dt.UTC) + dt.timedelta(days=cycle["days"])
             values = {"id": subscription_id, "plan": plan_name, "status": "active", "payment_reference": payment.reference,
-                      "subscribed_at": sa.func.now(), "period_end": period_end, "payment_method": payment_method}
+                      "subscribed_at": sa.func.now(), "period_end": period_end, "payment_method": payment_method, "cycle": cycle_name}
             await conn.execute(
                 postgresql.insert(subscriptions).values(user_id=user_id, **values)
                 .on_conflict_do_update(index_elements=[subscriptions.c.user_id], set_=values)
@@ -175,8 +192,8 @@ class Subscriptions:
                     reference=payment.reference, user_id=user_id, plan=plan_name, amount=payment.amount, currency=payment.currency
                 )
             )
-            # The new plan's credits come with the payment.
-            grant = plans[plan_name]["monthly_credits"]
+            # The new plan's credits come with the payment (a year's with a yearly one).
+            grant = plans[plan_name]["monthly_credits"] * cycle["credit_months"]
             await self.ledger.append(conn, account, "grant", grant, description=f"{plan_name} subscription {subscription_id}")
         return billing_pb2.SubscribeResponse(
             success=True,
@@ -203,6 +220,105 @@ class Subscriptions:
             data=billing_pb2.CancelData(
                 message="Subscription cancelled successfully", expiresAt=iso(row.period_end), remainingDays=remaining
             ),
+        )
+
+    async def reactivate(self, user_id: str) -> billing_pb2.SubscribeResponse:
+        """A cancelled subscription whose period has not ended renews again at its end; nothing is paid now."""
+        async with self.ledger.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    subscriptions.update()
+                    .where(subscriptions.c.user_id == user_id, subscriptions.c.status == "cancelled", subscriptions.c.period_end > sa.func.now())
+                    .values(status="active")
+                    .returning(*subscriptions.c)
+                )
+            ).first()
+            if row is None:
+                current = (await conn.execute(sa.select(subscriptions.c.status).where(subscriptions.c.user_id == user_id))).scalar_one_or_none()
+        if row is None:
+            if current == "active":
+                raise ServiceError(grpc.StatusCode.FAILED_PRECONDITION, "ALREADY_ACTIVE", "The subscription is active: there is nothing to reactivate")
+            raise ServiceError(
+                grpc.StatusCode.NOT_FOUND, "NO_SUBSCRIPTION", "There is no cancelled subscription to reactivate; subscribe with an upgrade instead"
+            )
+        return billing_pb2.SubscribeResponse(
+            success=True,
+            data=billing_pb2.SubscribeData(subscriptionId=row.id, plan=row.plan, status="active", nextBillingDate=iso(row.period_end)),
+        )
+
+    def _usd(self, amount: int) -> float:
+        """An amount of plans.json's currency in US dollars (seed 004 shows dollars), to the cent."""
+        return round(amount / self.catalog.data["usd_rate"], 2)
+
+    async def view(self, user_id: str, token_plan: str, dialect: str) -> billing_pb2.PlanView:
+        """The caller's plan as `dialect`'s document shows it: its name, status, this period's credits,
+        the plan's limits and features there (plans.json) and the next payment."""
+        await self.expire_ended(user_id)
+        async with self.ledger.db.begin() as conn:
+            account = await self.ledger.open_account(conn, user_id, token_plan)
+            total, reset = await self.ledger.credit_period(conn, account)
+            row = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == user_id))).first()
+            paid_before = row is None and (
+                await conn.execute(
+                    sa.select(payments.c.reference).where(payments.c.user_id == user_id, payments.c.plan.in_(self.catalog.data["plans"])).limit(1)
+                )
+            ).first() is not None
+        shown = self.catalog.dialect_plan(dialect, account.plan)
+        if shown is None:
+            raise invalid("INVALID_INPUT", f"No plan view for dialect {dialect!r}", field="dialect")
+        view = billing_pb2.PlanView(
+            plan=shown["name"], catalog_plan=account.plan, credits_remaining=account.balance, credits_total=total,
+            reset_date=iso(reset), cycle=row.cycle if row else "monthly",
+            status=row.status if row else ("expired" if paid_before else "active"),
+            view=json_format.ParseDict({k: v for k, v in shown.items() if k in ("limits", "features")}, struct_pb2.Struct()),
+        )
+        if row is not None and row.status == "active":
+            view.next_billing, view.amount = iso(row.period_end), self._usd(self.catalog.cycle_price(row.plan, row.cycle))
+        return view
+
+    async def purchase(self, request: billing_pb2.PurchaseCreditsRequest) -> billing_pb2.PurchaseCreditsResponse:
+        """A credit package (plans.json credit_packages), paid through the provider and granted once:
+        with an idempotency key, a retry answers the first purchase and pays nothing."""
+        package = self.catalog.package(request.package)
+        name = request.package.strip().lower()
+        if request.credits and request.credits != package["credits"]:
+            raise invalid(
+                "INVALID_PARAMETER", f"amount must be {package['credits']}, the credits of package {name} (or left out)", field="amount"
+            )
+        if not request.payment_method:
+            raise invalid("MISSING_REQUIRED_FIELD", "paymentMethod is required", field="paymentMethod")
+        key = request.idempotency_key
+        purchase_id = str(uuid.uuid5(PURCHASE_NAMESPACE, f"{request.user_id}:{key}") if key else uuid.uuid4())
+        description = f"{package['credits']} credits ({name})"
+        currency = self.catalog.data["currency"]
+        async with self.ledger.db.begin() as conn:
+            account = await self.ledger.open_account(conn, request.user_id, request.plan)  # locked: one purchase at a time
+            done = (
+                await conn.execute(sa.select(ledger).where(ledger.c.job_id == purchase_id, ledger.c.kind == "purchase"))
+            ).first()
+            if done is not None:
+                if done.description != description:
+                    raise ServiceError(
+                        grpc.StatusCode.ALREADY_EXISTS, "IDEMPOTENCY_CONFLICT",
+                        "This Idempotency-Key bought another package; send a new key for a new purchase", http_status=422,
+                    )
+                balance, created = account.balance, done.created_at
+            else:
+                payment = await self.payments.charge(request.user_id, request.payment_method, package["price"], currency, f"Backdrop {description}")
+                await conn.execute(
+                    payments.insert().values(
+                        reference=payment.reference, user_id=request.user_id, plan=f"credits:{name}", amount=payment.amount, currency=payment.currency
+                    )
+                )
+                created = dt.datetime.now(dt.UTC)
+                account = await self.ledger.append(
+                    conn, account, "purchase", package["credits"], job_id=purchase_id, description=description, operation="purchase",
+                    settled=True, created_at=created,
+                )
+                balance = account.balance
+        return billing_pb2.PurchaseCreditsResponse(
+            id=f"purchase_{uuid.UUID(purchase_id).hex[:16]}", package=name, credits=package["credits"], price=package["price"],
+            currency=currency, amount_usd=self._usd(package["price"]), balance=balance, created_at=iso(created),
         )
 
     async def usage(self, days: int) -> billing_pb2.UsageStats:

@@ -9,10 +9,13 @@ from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc, settings_pb2, sett
 from gateway.dialects.fomi import accounts, settings
 from backdrop.fomi.v1 import canvas_pb2, canvas_pb2_grpc
 from gateway.dialects.fomi import canvas
+from backdrop.fomi.v1 import plans_pb2, plans_pb2_grpc
+from gateway.dialects.fomi import plans
 
 # (generated messages, generated gRPC module, service name, servicer class)
 SERVICES = (
     (accounts_pb2, accounts_pb2_grpc, "FomiAccounts", accounts.FomiAccounts),
+    (plans_pb2, plans_pb2_grpc, "FomiPlans", plans.FomiPlans),
     (canvas_pb2, canvas_pb2_grpc, "FomiCanvas", canvas.FomiCanvas),
     (settings_pb2, settings_pb2_grpc, "FomiSettings", settings.FomiSettings),
 )
