@@ -132,8 +132,6 @@ def layer_error(error: ServiceError, label: str, layer_id: str) -> ServiceError:
 def check_layer(layer: canvas_pb2.CanvasLayer, index: int, settings: canvas_pb2.CanvasSettings) -> images.ImageInfo:
     """A new layer's image, from its header only: PNG, JPEG or WebP, within the canvas."""
     label = _label(layer, index)
-    if not 0 <= layer.opacity <= 1:
-        raise invalid("INVALID_PARAMETER", f"Layer {label}: opacity must be from 0 to 1", layer=layer.id, field=f"layers[{index}].opacity")
     try:
         info = images.inspect(layer.data)
     except ServiceError as error:
@@ -159,8 +157,8 @@ def _background(settings: canvas_pb2.CanvasSettings) -> np.ndarray:
     return np.array(compose.solid((settings.width, settings.height), parse_colour(settings.background_color)))
 
 
-def _over(canvas: np.ndarray, data: bytes, opacity: float) -> tuple[int, int]:
-    """The layer (image bytes) at `opacity` over the canvas's top-left, in place; returns its size."""
+def _over(canvas: np.ndarray, data: bytes, opacity: float) -> None:
+    """The layer (image bytes) at `opacity` over the canvas's top-left, in place."""
     layer = images.decode_rgb(data, keep_alpha=True).convert("RGBA")
     pixels = np.asarray(layer)
     del layer
@@ -170,7 +168,6 @@ def _over(canvas: np.ndarray, data: bytes, opacity: float) -> tuple[int, int]:
     for top, bottom in filters.stripes(height, filters.stripe_rows(width)):
         alpha = pixels[top:bottom, :, 3] * np.float32(opacity / 255.0)
         canvas[top:bottom, :width] = compose.composite(pixels[top:bottom, :, :3], alpha, canvas[top:bottom, :width])
-    return width, height
 
 
 def _encode(canvas: np.ndarray) -> tuple[bytes, bytes]:
@@ -226,7 +223,7 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
     async def _render(self, canvas_id: str, settings: canvas_pb2.CanvasSettings, layers: list[dict], data: dict[str, bytes]):
         """Composites the visible layers and stores the new layer images, the PNG and the thumbnail
         under new keys; returns (image key, thumbnail key, keys written). `data` holds the new
-        layers' images by their position's key; the others are read from the store, one at a time."""
+        layers' images by their key; the others are read from the store, one at a time."""
         written: list[str] = []
         try:
             async with self.renders:
@@ -275,6 +272,9 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
             if layer_id in ids:
                 raise invalid("INVALID_PARAMETER", f"Layer {label}: another layer has the id {layer_id!r}", layer=layer_id)
             ids.add(layer_id)
+            if not 0 <= layer.opacity <= 1:
+                raise invalid("INVALID_PARAMETER", f"Layer {label}: opacity must be from 0 to 1", layer=layer_id,
+                              field=f"layers[{index}].opacity")
             entry = {"id": layer_id, "name": _text(layer.name, f"layers[{index}].name", MAX_NAME), "visible": layer.visible,
                      "opacity": layer.opacity}
             if layer.data:
@@ -283,8 +283,6 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
                 entry.update(key=key, content_type=info.content_type, width=info.width, height=info.height)
                 data[key] = layer.data
             elif layer_id in kept:
-                if not 0 <= layer.opacity <= 1:
-                    raise invalid("INVALID_PARAMETER", f"Layer {label}: opacity must be from 0 to 1", layer=layer_id)
                 old = kept[layer_id]
                 _fits(old["width"], old["height"], label, layer_id, settings)
                 entry.update(key=old["key"], content_type=old["content_type"], width=old["width"], height=old["height"])

@@ -67,6 +67,11 @@ def fomi(base_url):
         def call(self, method: str, path: str, body: dict | None = None, headers=None) -> requests.Response:
             return requests.request(method, f"{base_url}/fomi/v1{path}", json=body, headers=headers or self.headers, timeout=120)
 
+        def gallery_canvases(self) -> list[dict]:
+            response = self.call("GET", "/gallery/personal?type=canvas")
+            assert response.status_code == 200, response.text
+            return response.json()["items"]
+
         def credits(self) -> int:
             response = requests.get(f"{base_url}/v1/credits", headers=self.headers, timeout=30)
             assert response.status_code == 200, response.text
@@ -119,6 +124,9 @@ def test_saved_layers_are_composited_read_updated_and_deleted(fomi, base_url):
     assert thumbnail.status_code == 200 and Image.open(io.BytesIO(thumbnail.content)).format == "JPEG"
     assert max(Image.open(io.BytesIO(thumbnail.content)).size) <= 320
 
+    assert [item["tags"] for item in fomi.gallery_canvases()] == [["art", "drawing"]]  # filed in the personal gallery
+    assert requests.get(fomi.gallery_canvases()[0]["url"], timeout=30).content == requests.get(canvas["url"], timeout=30).content
+
     read = fomi.call("GET", f"/canvas/{canvas['id']}")
     assert read.status_code == 200, read.text
     assert {k: v for k, v in read.json()["canvas"].items() if k not in ("url", "thumbnail", "layers")} == {
@@ -139,6 +147,7 @@ def test_saved_layers_are_composited_read_updated_and_deleted(fomi, base_url):
         ("layer_1", True, 1.0), ("layer_2", True, 1.0), ("layer_3", True, 0.25),
     ]
     pixels = download(changed["url"])
+    assert np.array_equal(download(fomi.gallery_canvases()[0]["url"]), pixels)  # the gallery shows the new composite
     assert np.abs(pixels[:, :32] - over((0, 0, 255), (0, 255, 0), 0.25)).max() <= 1
     assert np.abs(pixels[:, 32:] - over((255, 0, 0), (0, 255, 0), 0.25)).max() <= 1
     # Only what it names changes: settings alone recomposite the same layers on another background.
@@ -153,6 +162,7 @@ def test_saved_layers_are_composited_read_updated_and_deleted(fomi, base_url):
     assert deleted.status_code == 200 and deleted.json()["success"] is True, deleted.text
     assert_fomi_error(fomi.call("GET", f"/canvas/{canvas['id']}"), 404, "CANVAS_NOT_FOUND")
     assert requests.get(resized.json()["canvas"]["url"], timeout=30).status_code == 404  # its files went with it
+    assert fomi.gallery_canvases() == []
 
 
 def test_another_user_gets_404_for_every_verb(fomi, base_url):
@@ -192,6 +202,12 @@ def test_bad_layers_are_400s_that_name_the_layer(fomi):
     refused(two_layers(settings={"width": 0, "height": 48}), "INVALID_PARAMETER", layer=None)
     refused(two_layers(settings={"width": 64, "height": 48, "backgroundColor": "blue-ish"}), "INVALID_PARAMETER", layer=None)
     refused(two_layers(name=""), "INVALID_PARAMETER", layer=None)
+    assert "canvasData" in refused(two_layers(canvasData="R0lGODlhAQABAAAAACw="), "INVALID_FILE_TYPE", layer=None)["message"]
+    # canvasData alone is the canvas's one layer.
+    flat = fomi.call("POST", "/canvas/save", {**two_layers(), "layers": []})
+    assert flat.status_code == 201, flat.text
+    assert [(layer["id"], layer["name"]) for layer in flat.json()["canvas"]["layers"]] == [("canvas", "Canvas")]
+    assert np.array_equal(download(flat.json()["canvas"]["url"]), np.broadcast_to([255, 0, 0], (48, 64, 3)))
     # Layers larger than a JSON body's 64 KB go through (the upload limit on this route).
     noise = np.random.default_rng(1).integers(0, 256, (128, 256, 4), dtype=np.uint8)
     big = fomi.call("POST", "/canvas/save", {"name": "noise", "layers": [{"id": "n", "data": data_url(noise)}],
@@ -228,6 +244,7 @@ def test_ai_assist_paints_only_its_area_and_is_charged(fomi, astronaut):
     assert np.array_equal(after[outside], before[outside])
     assert np.abs(after[32:64, 24:64] - before[32:64, 24:64]).mean() > 5
     assert fomi.credits() < credits
+    assert np.array_equal(download(fomi.gallery_canvases()[0]["url"]), after)  # the gallery shows it painted
     # The new layer is kept: a GET shows it, and hiding it brings the picture back.
     read = fomi.call("GET", f"/canvas/{canvas['id']}").json()["canvas"]
     assert [layer["name"] for layer in read["layers"]] == ["Photo", "AI assist"]
