@@ -30,7 +30,8 @@ from gateway.webhooks import WebhookEndpoints
 from gateway.dialects.fomi import Fomi
 from gateway.dialects.lumiku import BackgroundRemoverPro
 from gateway.dialects.removebg import RemoveBg
-from gateway.websocket import ProgressSocket
+from gateway.dialects.fomi.realtime import RealtimeUpdates
+from gateway.websocket import BatchProgress, SocketServer
 from services.runtime.signing import UrlSigner
 from gateway.process import MB, BackgroundRemoval, outcome, parse_options
 from services.runtime import envelopes, grpcio, identity, logs, objectstore
@@ -250,13 +251,14 @@ async def main() -> None:
         for channel in backends.values():
             await channel.close()
 
-    progress = ProgressSocket(auth_pb2_grpc.AuthServiceStub(backends["auth"]), removal.jobs)
+    # The WebSockets: seed 001's batch progress and seed 004's real-time updates.
+    sockets = SocketServer(auth_pb2_grpc.AuthServiceStub(backends["auth"]), [BatchProgress(removal.jobs), RealtimeUpdates(removal.jobs)])
     await grpcio.serve(
         name="gateway",
         port=env_int("GATEWAY_PORT", 50051),
         register=register,
         checks={"object-store": store.check},
-        background=[progress.run],
+        background=[sockets.run],
         on_shutdown=close,
     )
 
