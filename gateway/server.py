@@ -14,8 +14,7 @@ from backdrop.auth.v1 import auth_pb2_grpc
 from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
-from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
-from backdrop.fomi.v1 import fomi_pb2, fomi_pb2_grpc
+from backdrop.jobs.v1 import gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
 from backdrop.lumiku.v1 import lumiku_pb2, lumiku_pb2_grpc
 from backdrop.removebg.v1 import removebg_pb2, removebg_pb2_grpc
 from gateway import backgrounds, downloads, multipart, options, rest
@@ -27,7 +26,7 @@ from gateway.generation import GenerationEndpoints
 from gateway.imaging import ImagingEndpoints
 from gateway.projects import ProjectImageEndpoints
 from gateway.webhooks import WebhookEndpoints
-from gateway.dialects.fomi import Fomi
+from gateway.dialects import fomi
 from gateway.dialects.lumiku import BackgroundRemoverPro
 from gateway.dialects.removebg import RemoveBg
 from gateway.dialects.fomi.realtime import RealtimeUpdates
@@ -70,6 +69,7 @@ class GatewayServicer(
         self.jobs = removal.jobs
         self.webhooks = webhooks_pb2_grpc.WebhookServiceStub(backends["orchestrator"])
         self.projects = webhooks_pb2_grpc.ProjectServiceStub(backends["orchestrator"])
+        self.gallery = gallery_pb2_grpc.GalleryServiceStub(backends["orchestrator"])
         self.removal = removal
         self.store = store
         self.signer = signer
@@ -238,13 +238,12 @@ async def main() -> None:
         # One proto service per dialect (services/runtime/envelopes.py), all served here.
         gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
         lumiku_pb2_grpc.add_BackgroundRemoverProServicer_to_server(BackgroundRemoverPro(servicer), server)
-        fomi_pb2_grpc.add_FomiServicer_to_server(Fomi(servicer), server)
         removebg_pb2_grpc.add_RemoveBgServicer_to_server(RemoveBg(servicer), server)
         return [
             gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name,
             lumiku_pb2.DESCRIPTOR.services_by_name["BackgroundRemoverPro"].full_name,
-            fomi_pb2.DESCRIPTOR.services_by_name["Fomi"].full_name,
             removebg_pb2.DESCRIPTOR.services_by_name["RemoveBg"].full_name,
+            *fomi.register(server, servicer),
         ]
 
     async def close():

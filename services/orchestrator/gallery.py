@@ -17,9 +17,16 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.orchestrator.store import TZ, UUID, Tables
-from services.runtime.db import column
+from backdrop.jobs.v1 import gallery_pb2, gallery_pb2_grpc, jobs_pb2
+from services.orchestrator import analytics
+from services.orchestrator.analytics import ENHANCEMENTS, GENERATIONS, VIDEOS
+from services.orchestrator.store import TZ, UUID, Job, Tables, jobs, to_proto
+from services.runtime import images
+from services.runtime.clock import iso
+from services.runtime.db import column, records
+from services.runtime.errors import invalid, not_found, rpc_errors
 
 KINDS = ("image", "video", "canvas")
 MAX_TAGS = 20
@@ -70,7 +77,7 @@ items = GalleryItem.__table__
 likes = GalleryLike.__table__
 downloads = GalleryDownload.__table__
 # The generated tsvector of migration 0014 (title A, tags B, prompt C, description D); only read here.
-search_vector = sa.column("search", postgresql.TSVECTOR)
+search_vector = sa.literal_column("gallery_items.search", postgresql.TSVECTOR)
 
 
 def clean_tags(tags) -> list[str]:
@@ -128,3 +135,242 @@ async def publish(
 async def withdraw(session, source_id: str) -> None:
     """Deletes the item of `source_id` (its likes and downloads go with it), in the caller's transaction."""
     await session.execute(items.delete().where(items.c.source_id == source_id))
+
+
+# --- job outputs as items ---------------------------------------------------------
+
+SYNC_BATCH = 500
+
+
+def job_items(job: jobs_pb2.Job) -> list[dict]:
+    """The item rows of a completed job: one per output image."""
+    operation = job.WhichOneof("operation")
+    common = dict(owner_id=job.owner_id, job_id=job.id, kind="image", prompt="", created_at=job.created_at.ToDatetime(dt.UTC))
+    if operation in GENERATIONS:
+        return [
+            dict(
+                common, source_id=f"{job.id}:{images.generated_number(image.key)}", object_key=image.key,
+                thumbnail_key=images.thumbnail_key(image.key), model=analytics.MODEL, prompt=job.generate.prompt,
+            )
+            for image in job.result.images
+        ]
+    if not job.result.result_key:
+        return []
+    options = getattr(job, operation)
+    model = job.result.model or getattr(options, "model", "") or operation
+    # The workers make no thumbnail of an enhancement: the result is its own.
+    key = job.result.result_key
+    return [dict(common, source_id=job.id, object_key=key, thumbnail_key=key, model=model)]
+
+
+async def sync(engine: AsyncEngine, owner_id: str) -> None:
+    """Makes the items of the owner's completed jobs that have none yet, oldest first in
+    batches. The jobs are read FOR SHARE: retention's expiry of one waits for this insert,
+    so its trigger deletes what was just made."""
+    has_items = sa.exists().where(items.c.job_id == jobs.c.id)
+    query = (
+        sa.select(jobs)
+        .where(
+            jobs.c.owner_id == owner_id, jobs.c.status == "completed", jobs.c.expired_at.is_(None),
+            jobs.c.result.is_not(None), jobs.c.operation.in_(GENERATIONS + VIDEOS + ENHANCEMENTS), ~has_items,
+        )
+        .order_by(jobs.c.created_at, jobs.c.id)
+        .limit(SYNC_BATCH)
+        .with_for_update(read=True, of=jobs)
+    )
+    while True:
+        async with engine.begin() as conn:
+            found = [to_proto(row) for row in records(Job, await conn.execute(query))]
+            rows = [dict(row, id=str(uuid.uuid4())) for job in found for row in job_items(job)]
+            if rows:
+                await conn.execute(postgresql.insert(items).values(rows).on_conflict_do_nothing(index_elements=[items.c.source_id]))
+        if len(found) < SYNC_BATCH:
+            return
+        # Past this batch (a job without outputs would otherwise come back every round).
+        last = found[-1]
+        query = query.where(sa.tuple_(jobs.c.created_at, jobs.c.id) > (last.created_at.ToDatetime(dt.UTC), last.id))
+
+
+# --- the service ----------------------------------------------------------------------
+
+
+def _page(page: int, limit: int) -> tuple[int, int]:
+    if page < 0 or not 0 <= limit <= 100:
+        raise invalid("INVALID_PARAMETER", "page must be >= 1 and limit from 1 to 100", field="limit")
+    if page > 10_000:
+        raise invalid("INVALID_PARAMETER", "page must be at most 10000", field="page")
+    return page or 1, limit or 20
+
+
+def _tags(tags) -> list[str]:
+    try:
+        return clean_tags(tags)
+    except ValueError as error:
+        raise invalid("INVALID_PARAMETER", str(error), field="tags") from None
+
+
+def _category(category: str) -> list:
+    category = category.strip().lower()
+    if category in ("", "all"):
+        return []
+    if len(category) > MAX_TAG:
+        raise invalid("INVALID_PARAMETER", f"category is a tag: at most {MAX_TAG} characters", field="category")
+    return [items.c.tags.contains([category])]
+
+
+def _message(item: GalleryItem, liked: bool = False, downloaded: bool = False) -> gallery_pb2.GalleryItem:
+    return gallery_pb2.GalleryItem(
+        id=item.id, kind=item.kind, object_key=item.object_key, thumbnail_key=item.thumbnail_key, prompt=item.prompt,
+        model=item.model, created_at=iso(item.created_at), tags=item.tags, is_public=item.is_public,
+        downloads=item.downloads, likes=item.likes, owner_id=item.owner_id, title=item.title,
+        description=item.description, liked=liked, downloaded=downloaded, source_id=item.source_id,
+    )
+
+
+def _named(item_id: str):
+    """The item of an id, or of the source id it shows (a generation's "<job id>:<n>")."""
+    try:
+        return sa.or_(items.c.id == str(uuid.UUID(item_id)), items.c.source_id == item_id)
+    except ValueError:
+        return items.c.source_id == item_id[:200]
+
+
+def _viewer_flags(viewer_id: str):
+    """(liked, downloaded) by the viewer, as columns of a listing."""
+    liked = sa.exists().where(likes.c.item_id == items.c.id, likes.c.user_id == viewer_id).label("liked")
+    downloaded = sa.exists().where(downloads.c.item_id == items.c.id, downloads.c.user_id == viewer_id).label("downloaded")
+    return liked, downloaded
+
+
+class Gallery(gallery_pb2_grpc.GalleryServiceServicer):
+    def __init__(self, engine: AsyncEngine):
+        self.db = engine
+
+    async def _listing(self, where: list, order: list, page: int, limit: int, viewer_id: str) -> gallery_pb2.ItemPage:
+        liked, downloaded = _viewer_flags(viewer_id)
+        async with self.db.connect() as conn:
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(items).where(*where))).scalar_one()
+            rows = (
+                await conn.execute(
+                    sa.select(items, liked, downloaded).where(*where).order_by(*order, items.c.id)
+                    .offset((page - 1) * limit).limit(limit)
+                )
+            ).all()
+        found = [_message(GalleryItem.model_validate(row), row.liked, row.downloaded) for row in rows]
+        return gallery_pb2.ItemPage(items=found, total=total, page=page, limit=limit)
+
+    @rpc_errors
+    async def ListPersonal(self, request, context):
+        owner_id = _user(request.owner_id)
+        page, limit = _page(request.page, request.limit)
+        kind = request.kind.strip().lower()
+        if kind not in ("", "all", *KINDS):
+            raise invalid("INVALID_PARAMETER", f"type must be one of all, {', '.join(KINDS)}", field="type")
+        await sync(self.db, owner_id)
+        where = [items.c.owner_id == owner_id] + ([items.c.kind == kind] if kind in KINDS else [])
+        return await self._listing(where, [items.c.created_at.desc()], page, limit, owner_id)
+
+    @rpc_errors
+    async def ListPublic(self, request, context):
+        viewer_id = _user(request.viewer_id)
+        page, limit = _page(request.page, request.limit)
+        where = [items.c.is_public, *_category(request.category)]
+        query = " ".join(request.query.split())
+        if query:
+            if len(query) > MAX_QUERY:
+                raise invalid("INVALID_PARAMETER", f"q must be at most {MAX_QUERY} characters", field="q")
+            words = sa.func.websearch_to_tsquery(sa.literal_column("'english'::regconfig"), query)
+            where.append(search_vector.op("@@")(words))
+            order = [sa.func.ts_rank(search_vector, words).desc(), items.c.shared_at.desc()]
+        elif request.sort in ("", "latest"):
+            order = [items.c.shared_at.desc()]
+        elif request.sort == "popular":
+            order = [items.c.likes.desc(), items.c.downloads.desc(), items.c.shared_at.desc()]
+        else:
+            raise invalid("INVALID_PARAMETER", "sort must be latest or popular", field="sort")
+        return await self._listing(where, order, page, limit, viewer_id)
+
+    @rpc_errors
+    async def Share(self, request, context):
+        owner_id = _user(request.owner_id)
+        values = {"is_public": request.is_public}
+        if request.title.strip():
+            values["title"] = _text(request.title, "title", MAX_TITLE)
+        if request.description.strip():
+            values["description"] = _text(request.description, "description", MAX_DESCRIPTION)
+        if request.tags:
+            values["tags"] = _tags(request.tags)
+        values["shared_at"] = sa.func.coalesce(items.c.shared_at, sa.func.now()) if request.is_public else None
+        await sync(self.db, owner_id)  # a generation's image may be shared before the gallery was looked at
+        update = items.update().where(_named(request.item_id), items.c.owner_id == owner_id).values(**values).returning(*items.c)
+        async with self.db.begin() as conn:
+            row = (await conn.execute(update)).first()
+        if row is None:
+            raise _missing()
+        return _message(GalleryItem.model_validate(row))
+
+    async def _visible(self, conn, viewer_id: str, item_id: str) -> GalleryItem:
+        """The item, if the viewer may see it (shared, or their own), locked for this transaction."""
+        query = (
+            sa.select(items).where(_named(item_id), sa.or_(items.c.is_public, items.c.owner_id == viewer_id)).with_for_update()
+        )
+        row = (await conn.execute(query)).first()
+        if row is None:
+            raise _missing()
+        return GalleryItem.model_validate(row)
+
+    @rpc_errors
+    async def Like(self, request, context):
+        """The like row and the count change together, under the item's row lock: exact under concurrency."""
+        viewer_id = _user(request.viewer_id)
+        async with self.db.begin() as conn:
+            item = await self._visible(conn, viewer_id, request.item_id)
+            if request.like:
+                change = postgresql.insert(likes).values(item_id=item.id, user_id=viewer_id).on_conflict_do_nothing()
+            else:
+                change = likes.delete().where(likes.c.item_id == item.id, likes.c.user_id == viewer_id)
+            if (await conn.execute(change.returning(likes.c.user_id))).first() is not None:
+                step = 1 if request.like else -1
+                count = (
+                    await conn.execute(items.update().where(items.c.id == item.id).values(likes=items.c.likes + step).returning(items.c.likes))
+                ).scalar_one()
+                item = item.model_copy(update={"likes": count})
+            downloaded = await conn.execute(sa.select(sa.exists().where(downloads.c.item_id == item.id, downloads.c.user_id == viewer_id)))
+            return _message(item, request.like, downloaded.scalar_one())
+
+    @rpc_errors
+    async def Download(self, request, context):
+        viewer_id = _user(request.viewer_id)
+        async with self.db.begin() as conn:
+            item = await self._visible(conn, viewer_id, request.item_id)
+            count = (
+                await conn.execute(items.update().where(items.c.id == item.id).values(downloads=items.c.downloads + 1).returning(items.c.downloads))
+            ).scalar_one()
+            await conn.execute(postgresql.insert(downloads).values(item_id=item.id, user_id=viewer_id).on_conflict_do_nothing())
+            liked = await conn.execute(sa.select(sa.exists().where(likes.c.item_id == item.id, likes.c.user_id == viewer_id)))
+            return _message(item.model_copy(update={"downloads": count}), liked.scalar_one(), True)
+
+    @rpc_errors
+    async def GetUsage(self, request, context):
+        return await analytics.usage(self.db, _user(request.owner_id), request.days)
+
+
+MAX_QUERY = 200
+
+
+def _user(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise invalid("INVALID_REQUEST", "a user id (UUID) is required") from None
+
+
+def _text(value: str, field: str, most: int) -> str:
+    value = value.strip()
+    if len(value) > most:
+        raise invalid("INVALID_PARAMETER", f"{field} must be at most {most} characters", field=field)
+    return value
+
+
+def _missing():
+    return not_found("NOT_FOUND", "No such gallery item")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import pathlib
 
-from backdrop.jobs.v1 import canvas_pb2, canvas_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
+from backdrop.jobs.v1 import canvas_pb2, canvas_pb2_grpc, gallery_pb2, gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
 from services.orchestrator import events, notifications, retention
+from services.orchestrator.gallery import Gallery
 from services.orchestrator.canvas import Canvases
 from services.orchestrator.handlers import JobServicer, Publisher
 from services.orchestrator.store import JobStore
@@ -34,11 +35,13 @@ async def main() -> None:
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(store, publisher, nats_client), server)
         webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(webhooks, server)
         webhooks_pb2_grpc.add_ProjectServiceServicer_to_server(Projects(engine, webhooks, objects), server)
+        gallery_pb2_grpc.add_GalleryServiceServicer_to_server(Gallery(engine), server)
         canvas_pb2_grpc.add_CanvasServiceServicer_to_server(Canvases(engine, objects, store), server)
         return [
             jobs_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             webhooks_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
+            gallery_pb2.DESCRIPTOR.services_by_name["GalleryService"].full_name,
             canvas_pb2.DESCRIPTOR.services_by_name["CanvasService"].full_name,
         ]
 

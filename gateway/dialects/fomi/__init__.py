@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc, settings_pb2, settings_pb2_grpc
 from gateway.dialects.fomi import accounts, settings
+from backdrop.fomi.v1 import analytics_pb2, analytics_pb2_grpc, gallery_pb2, gallery_pb2_grpc
+from gateway.dialects.fomi import analytics, gallery
 from backdrop.fomi.v1 import canvas_pb2, canvas_pb2_grpc
 from gateway.dialects.fomi import canvas
 from backdrop.fomi.v1 import plans_pb2, plans_pb2_grpc
@@ -18,6 +20,8 @@ SERVICES = (
     (plans_pb2, plans_pb2_grpc, "FomiPlans", plans.FomiPlans),
     (canvas_pb2, canvas_pb2_grpc, "FomiCanvas", canvas.FomiCanvas),
     (settings_pb2, settings_pb2_grpc, "FomiSettings", settings.FomiSettings),
+    (gallery_pb2, gallery_pb2_grpc, "FomiGallery", gallery.FomiGallery),
+    (analytics_pb2, analytics_pb2_grpc, "FomiAnalytics", analytics.FomiAnalytics),
 )
 
 
