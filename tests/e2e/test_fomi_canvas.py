@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 
 import numpy as np
 import pytest
 import requests
 from PIL import Image
 
+from deploy.local.mesh import Mesh, Ports
 from services.runtime.colour import linear_to_srgb, srgb_to_linear
+from tests.conftest import running
 from tests.contract.accounts import on_plan
 
 pytestmark = pytest.mark.mesh
@@ -57,8 +60,7 @@ def assert_fomi_error(response: requests.Response, status: int, code: str) -> di
     return body["error"]
 
 
-@pytest.fixture
-def fomi(base_url):
+def client(base_url: str):
     account = on_plan(base_url, "pro")
 
     class Client:
@@ -78,6 +80,23 @@ def fomi(base_url):
             return response.json()["balance"]
 
     return Client()
+
+
+@pytest.fixture
+def fomi(base_url):
+    return client(base_url)
+
+
+@pytest.fixture(scope="module")
+def impatient_mesh(tmp_path_factory, mesh):
+    """A mesh whose synchronous waits end at once (SYNC_TIMEOUT_S): every AI assist is still running
+    when its request answers. Started after the shared mesh, so the two never start at once."""
+    lines: list[str] = []
+    instance = Mesh(
+        tmp_path_factory.mktemp("impatient"), ports=Ports.free(), sink=lambda n, l: lines.append(f"{n} | {l}"),
+        env={"SYNC_TIMEOUT_S": "0.01", "PAYMENT_PROVIDER": "local", "ALLOW_TEST_PAYMENTS": "true"},
+    )
+    yield from running(instance, lines)
 
 
 def two_layers(**extra) -> dict:
@@ -251,3 +270,23 @@ def test_ai_assist_paints_only_its_area_and_is_charged(fomi, astronaut):
     hidden = fomi.call("PUT", f"/canvas/{canvas['id']}", {"layers": [{"id": "photo", "name": "Photo"}, {"id": layers[1]["id"], "name": "AI assist", "visible": False}]})
     assert hidden.status_code == 200, hidden.text
     assert np.array_equal(download(hidden.json()["canvas"]["url"]), before)
+
+
+def test_an_ai_assist_still_running_is_202_and_a_later_get_shows_it(impatient_mesh):
+    fomi = client(impatient_mesh.base_url)
+    canvas = fomi.call("POST", "/canvas/save", two_layers()).json()["canvas"]
+    assisted = fomi.call("POST", "/canvas/ai-assist", {
+        "canvasId": canvas["id"], "prompt": "a small boat", "area": {"x": 8, "y": 8, "width": 16, "height": 16}, "steps": 10,
+    })
+    assert assisted.status_code == 202, assisted.text
+    body = assisted.json()
+    assert body["assist"]["status"] == "processing" and body["assist"]["layerId"] == ""
+    assert len(body["canvas"]["layers"]) == 3 and body["canvas"]["url"]
+    deadline = time.monotonic() + 60
+    while len(layers := fomi.call("GET", f"/canvas/{canvas['id']}").json()["canvas"]["layers"]) == 3:
+        assert time.monotonic() < deadline, "the assist never reached the canvas"
+        time.sleep(1)
+    assert [layer["name"] for layer in layers] == ["Background", "Blue", "Hidden", "AI assist"]
+    shown = download(fomi.call("GET", f"/canvas/{canvas['id']}").json()["canvas"]["url"])
+    assert np.abs(shown[8:24, 8:24] - over((255, 0, 0), (0, 0, 255), 0.5)).mean() > 5
+    assert np.abs(shown[30:, :32] - over((255, 0, 0), (0, 0, 255), 0.5)).max() <= 1
