@@ -17,6 +17,7 @@ import uuid
 import pytest
 import requests
 
+from tests.contract.accounts import on_plan
 from tests.contract.shapes import DATETIME, URI, assert_shape
 
 pytestmark = pytest.mark.mesh
@@ -50,10 +51,21 @@ def fomi_register(base_url: str, **fields) -> dict:
     }
     made = requests.post(f"{base_url}/fomi/v1/auth/register", json=body, timeout=30)
     assert made.status_code == 201, made.text
-    return {**made.json(), "email": body["email"], "bearer": {"Authorization": f"Bearer {made.json()['token']}"}}
+    return {**made.json(), "email": body["email"], "password": PASSWORD, "bearer": {"Authorization": f"Bearer {made.json()['token']}"}}
 
 
-def login(base_url: str, email: str, password: str = PASSWORD, **fields) -> requests.Response:
+def paid(base_url: str) -> dict:
+    """An account on the pro plan, as fomi_register's: seed 004's free plan allows 10 requests a
+    minute, fewer than some tests here make. Its token is a fresh login's, which carries the plan."""
+    account = on_plan(base_url, "pro")
+    email = account["user"]["email"]
+    fresh = login(base_url, email, account["password"])
+    assert fresh.status_code == 200 and fresh.json()["user"]["subscription"]["plan"] == "pro", fresh.text
+    return {**fresh.json(), "email": email, "password": account["password"],
+            "bearer": {"Authorization": f"Bearer {fresh.json()['token']}"}}
+
+
+def login(base_url: str, email: str, password: str, **fields) -> requests.Response:
     return requests.post(f"{base_url}/fomi/v1/auth/login", json={"email": email, "password": password, **fields}, timeout=30)
 
 
@@ -115,7 +127,7 @@ def test_settings_of_a_new_account(base_url):
 
 
 def test_profile_and_preferences_are_stored_and_only_the_callers(base_url):
-    made, other = fomi_register(base_url), fomi_register(base_url, displayName="Someone Else")
+    made, other = paid(base_url), fomi_register(base_url, displayName="Someone Else")
     profile = {"displayName": "Jane Artist", "bio": "AI artist\nof sunsets", "website": "https://jane.example.com/art", "avatar": ""}
     answered = ok(put(base_url, "profile", made["bearer"], profile))
     assert answered["profile"] == profile
@@ -136,11 +148,12 @@ def test_profile_and_preferences_are_stored_and_only_the_callers(base_url):
         "notifications": {"email": True, "push": False, "generationComplete": True, "trainingComplete": False},
     }
     # The account's name is the profile's: the login answers it too.
-    assert login(base_url, made["email"]).json()["user"]["displayName"] == "Jane Artist"
+    assert login(base_url, made["email"], made["password"]).json()["user"]["displayName"] == "Jane Artist"
     untouched = ok(settings(base_url, other["bearer"]))
     assert untouched["profile"]["displayName"] == "Someone Else" and untouched["preferences"]["theme"] == "light"
 
 
+CURRENT = object()  # the account's own password
 BAD = [
     ("profile", {"displayName": "J"}, "displayName"),
     ("profile", {"displayName": "x" * 201}, "displayName"),
@@ -160,24 +173,25 @@ BAD = [
     ("preferences", {"timezone": "x" * 10000}, "timezone"),
     ("security", {"currentPassword": "wrong password", "newPassword": "a new long password"}, "currentPassword"),
     ("security", {"newPassword": "a new long password"}, "currentPassword"),
-    ("security", {"currentPassword": PASSWORD}, "newPassword"),
-    ("security", {"currentPassword": PASSWORD, "newPassword": "short"}, "newPassword"),
-    ("security", {"currentPassword": PASSWORD, "newPassword": "a new long password", "twoFactorEnabled": True}, "twoFactorEnabled"),
+    ("security", {"currentPassword": CURRENT}, "newPassword"),
+    ("security", {"currentPassword": CURRENT, "newPassword": "short"}, "newPassword"),
+    ("security", {"currentPassword": CURRENT, "newPassword": "a new long password", "twoFactorEnabled": True}, "twoFactorEnabled"),
     ("security", {"twoFactorEnabled": True, "twoFactorCode": "123456"}, "twoFactorCode"),
 ]
 
 
 def test_bad_values_are_400_naming_the_field(base_url):
-    made = fomi_register(base_url)
+    made = paid(base_url)
     before = ok(settings(base_url, made["bearer"]))
     for part, body, field in BAD:
+        body = {k: made["password"] if v is CURRENT else v for k, v in body.items()}
         response = put(base_url, part, made["bearer"], body)
         assert response.status_code == 400, (part, body, response.text)
         code = "AUTHENTICATION_FAILED" if body.get("currentPassword") == "wrong password" else response.json()["error"]["code"]
         error = assert_error(response, 400, code, field=field)
         assert field in error["message"], error
     assert ok(settings(base_url, made["bearer"])) == before  # nothing changed
-    assert login(base_url, made["email"]).status_code == 200  # the password either
+    assert login(base_url, made["email"], made["password"]).status_code == 200  # the password either
 
 
 def _fresh_step() -> float:
@@ -190,8 +204,8 @@ def _fresh_step() -> float:
 
 
 def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
-    made = fomi_register(base_url)
-    bearer, email = made["bearer"], made["email"]
+    made = paid(base_url)
+    bearer, email, password = made["bearer"], made["email"], made["password"]
     started = put(base_url, "security", bearer, {"twoFactorEnabled": True})
     answered = ok(started)
     assert answered["security"]["twoFactorEnabled"] is False and answered["security"]["twoFactorPending"] is True
@@ -207,7 +221,7 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
     # The secret is shown once: settings never carry it.
     assert secret not in settings(base_url, bearer).text
     # Not on until confirmed: the login needs no code yet.
-    assert login(base_url, email).status_code == 200
+    assert login(base_url, email, password).status_code == 200
 
     at = _fresh_step()
     wrong = f"{(int(authenticator_code(secret, at)) + 1) % 1_000_000:06d}"
@@ -218,23 +232,23 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
     assert confirmed["security"]["twoFactorEnabled"] is True and confirmed["security"]["twoFactorPending"] is False
     assert "twoFactorSetup" not in put(base_url, "security", bearer, {"twoFactorEnabled": True}).json()  # already on
 
-    required = assert_error(login(base_url, email), 401, "AUTHENTICATION_FAILED", two_factor="required")
+    required = assert_error(login(base_url, email, password), 401, "AUTHENTICATION_FAILED", two_factor="required")
     assert "two-factor" in required["message"] and "twoFactorCode" in required["message"]
-    assert_error(login(base_url, email, twoFactorCode=wrong), 401, "AUTHENTICATION_FAILED", two_factor="invalid")
-    assert_error(login(base_url, email, twoFactorCode="12ab56"), 401, "AUTHENTICATION_FAILED", two_factor="invalid")
+    assert_error(login(base_url, email, password, twoFactorCode=wrong), 401, "AUTHENTICATION_FAILED", two_factor="invalid")
+    assert_error(login(base_url, email, password, twoFactorCode="12ab56"), 401, "AUTHENTICATION_FAILED", two_factor="invalid")
     assert_error(login(base_url, email, "not the password", twoFactorCode=authenticator_code(secret, at)), 401,
                  "AUTHENTICATION_FAILED")
     # Every dialect's login is the auth service's: /v1 needs the code as well.
-    refused = requests.post(f"{base_url}/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=30)
+    refused = requests.post(f"{base_url}/v1/auth/login", json={"email": email, "password": password}, timeout=30)
     assert refused.status_code == 401 and refused.json()["details"]["two_factor"] == "required", refused.text
     # The step the enrolment used is spent.
-    assert_error(login(base_url, email, twoFactorCode=authenticator_code(secret, at - 30)), 401, "AUTHENTICATION_FAILED",
+    assert_error(login(base_url, email, password, twoFactorCode=authenticator_code(secret, at - 30)), 401, "AUTHENTICATION_FAILED",
                  two_factor="invalid")
-    passed = login(base_url, email, twoFactorCode=authenticator_code(secret, at))
+    passed = login(base_url, email, password, twoFactorCode=authenticator_code(secret, at))
     assert passed.status_code == 200 and passed.json()["user"]["email"] == email, passed.text
     assert passed.json()["token"] and passed.json()["user"]["id"] == made["user"]["id"]
     # The same code twice is refused, within its window too.
-    assert_error(login(base_url, email, twoFactorCode=authenticator_code(secret, at)), 401, "AUTHENTICATION_FAILED",
+    assert_error(login(base_url, email, password, twoFactorCode=authenticator_code(secret, at)), 401, "AUTHENTICATION_FAILED",
                  two_factor="invalid")
 
     # Off needs a valid code.
@@ -243,11 +257,11 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
                  "AUTHENTICATION_FAILED", field="twoFactorCode")
     off = ok(put(base_url, "security", bearer, {"twoFactorEnabled": False, "twoFactorCode": authenticator_code(secret, at + 30)}))
     assert off["security"] == {"twoFactorEnabled": False, "twoFactorPending": False, "lastPasswordChange": ""}
-    assert login(base_url, email).status_code == 200
+    assert login(base_url, email, password).status_code == 200
 
 
 def test_two_factor_guesses_back_off(base_url):
-    made = fomi_register(base_url)
+    made = paid(base_url)
     secret = put(base_url, "security", made["bearer"], {"twoFactorEnabled": True}).json()["twoFactorSetup"]["secret"]
     at = _fresh_step()
     ok(put(base_url, "security", made["bearer"], {"twoFactorEnabled": True, "twoFactorCode": authenticator_code(secret, at - 30)}))
@@ -255,13 +269,13 @@ def test_two_factor_guesses_back_off(base_url):
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     statuses = []
     while len(statuses) < 10 and 429 not in statuses:
-        answer = login(base_url, made["email"], twoFactorCode=wrong)
+        answer = login(base_url, made["email"], made["password"], twoFactorCode=wrong)
         statuses.append(answer.status_code)
     # The login backoff's free failures (5 per account and address), then a block.
     assert statuses == [401] * 6 + [429], statuses
     assert_error(answer, 429, "RATE_LIMITED")
     # While blocked, not even the right code gets in.
-    assert_error(login(base_url, made["email"], twoFactorCode=right), 429, "RATE_LIMITED")
+    assert_error(login(base_url, made["email"], made["password"], twoFactorCode=right), 429, "RATE_LIMITED")
 
 
 def _when(text: str) -> dt.datetime:
@@ -269,17 +283,17 @@ def _when(text: str) -> dt.datetime:
 
 
 def test_password_change_ends_other_sessions_and_is_dated(base_url):
-    made = fomi_register(base_url)
-    mine, email = made["bearer"], made["email"]
-    other = {"Authorization": f"Bearer {login(base_url, email).json()['token']}"}
+    made = paid(base_url)
+    mine, email, password = made["bearer"], made["email"], made["password"]
+    other = {"Authorization": f"Bearer {login(base_url, email, password).json()['token']}"}
     assert settings(base_url, other).status_code == 200
 
-    changed = ok(put(base_url, "security", mine, {"currentPassword": PASSWORD, "newPassword": "a brand new password"}))
+    changed = ok(put(base_url, "security", mine, {"currentPassword": password, "newPassword": "a brand new password"}))
     first = _when(changed["security"]["lastPasswordChange"])
     assert abs((dt.datetime.now(dt.UTC) - first).total_seconds()) < 60
     assert_error(settings(base_url, other), 401, "AUTHENTICATION_FAILED")  # the other session is over
     assert ok(settings(base_url, mine))["security"]["lastPasswordChange"] == changed["security"]["lastPasswordChange"]
-    assert_error(login(base_url, email), 401, "AUTHENTICATION_FAILED")
+    assert_error(login(base_url, email, password), 401, "AUTHENTICATION_FAILED")
     assert login(base_url, email, "a brand new password").status_code == 200
 
     again = ok(put(base_url, "security", mine, {"currentPassword": "a brand new password", "newPassword": "yet another password"}))
