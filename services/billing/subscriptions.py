@@ -260,7 +260,7 @@ class Subscriptions:
             row = (await conn.execute(sa.select(subscriptions).where(subscriptions.c.user_id == user_id))).first()
             paid_before = row is None and (
                 await conn.execute(
-                    sa.select(payments.c.reference).where(payments.c.user_id == user_id, payments.c.plan.in_(self.catalog.data["plans"])).limit(1)
+                    sa.select(payments.c.reference).where(payments.c.user_id == user_id, payments.c.plan.in_(list(self.catalog.data["plans"]))).limit(1)
                 )
             ).first() is not None
         shown = self.catalog.dialect_plan(dialect, account.plan)

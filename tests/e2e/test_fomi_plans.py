@@ -10,6 +10,7 @@ import uuid
 import grpc
 import pytest
 import requests
+import sqlalchemy as sa
 
 from backdrop.billing.v1 import billing_pb2, billing_pb2_grpc
 from services.billing.catalog import Catalog
@@ -250,6 +251,41 @@ def test_the_plans_generation_limits_are_enforced_at_charge_time_without_chargin
     with pytest.raises(grpc.RpcError) as daily:
         charge(1)
     assert daily.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and f"{limits['dailyGenerations']} generations a day" in daily.value.details()
+
+
+@pytest.fixture
+def db(mesh):
+    engine = sa.create_engine(mesh.service_env()["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    yield engine
+    engine.dispose()
+
+
+def test_a_yearly_plan_renews_for_a_year_and_a_cancelled_one_expires(base_url, db):
+    fomi = Fomi(base_url)
+    made = fomi.post("/subscription/upgrade", {"plan": "basic", "cycle": "yearly", "paymentMethod": "pm_card_visa"})
+    assert made.status_code == 200, made.text
+    remaining = made.json()["subscription"]["credits"]["remaining"]
+
+    def end_period():
+        with db.begin() as conn:
+            conn.execute(sa.text("UPDATE subscriptions SET period_end = now() - interval '1 minute' WHERE user_id = :u"), {"u": fomi.user_id})
+
+    end_period()
+    renewed = fomi.subscription()
+    assert renewed["plan"] == "basic" and renewed["status"] == "active" and renewed["billing"]["cycle"] == "yearly"
+    year = dt.timedelta(days=CATALOG.data["cycles"]["yearly"]["days"])
+    assert abs(_when(renewed["billing"]["nextBilling"]) - dt.datetime.now(dt.UTC) - year) < dt.timedelta(minutes=2)
+    assert renewed["credits"]["remaining"] == remaining + 12 * PLANS["starter"]["monthly_credits"]
+    with db.connect() as conn:
+        paid = conn.execute(sa.text("SELECT amount FROM payments WHERE user_id = :u ORDER BY created_at"), {"u": fomi.user_id}).scalars().all()
+    assert paid == [PLANS["starter"]["yearly_price"]] * 2
+
+    assert fomi.post("/subscription/cancel").status_code == 200
+    end_period()
+    expired = fomi.subscription()
+    assert_plan_view(expired, "free")
+    assert expired["status"] == "expired" and expired["billing"] == {"cycle": "monthly", "nextBilling": "", "amount": 0}
+    assert_error(fomi.post("/subscription/reactivate"), 404, "NO_SUBSCRIPTION")
 
 
 @pytest.mark.xfail(
