@@ -20,6 +20,7 @@ save and update, withdraw on delete), in the same transaction as the row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import io
 import uuid
@@ -223,25 +224,25 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
     async def _render(self, canvas_id: str, settings: canvas_pb2.CanvasSettings, layers: list[dict], data: dict[str, bytes]):
         """Composites the visible layers and stores the new layer images, the PNG and the thumbnail
         under new keys; returns (image key, thumbnail key, keys written). `data` holds the new
-        layers' images by their key; the others are read from the store, one at a time."""
+        layers' images by their key; the others are read from the store, one at a time. The caller
+        holds self.renders (taken before any transaction, so a queue of renders holds no connections)."""
         written: list[str] = []
         try:
-            async with self.renders:
-                canvas = await asyncio.to_thread(_background, settings)
-                for index, layer in enumerate(layers):
-                    new = data.get(layer["key"])
-                    if new is not None:
-                        await self.objects.put(layer["key"], new, layer["content_type"])
-                        written.append(layer["key"])
-                    if not layer["visible"] or layer["opacity"] <= 0:
-                        continue
-                    try:
-                        image = new if new is not None else await self.objects.get(layer["key"])
-                        await asyncio.to_thread(_over, canvas, image, layer["opacity"])
-                    except ServiceError as error:
-                        raise layer_error(error, _label(layer, index), layer["id"]) from None
-                png, thumbnail = await asyncio.to_thread(_encode, canvas)
-                del canvas
+            canvas = await asyncio.to_thread(_background, settings)
+            for index, layer in enumerate(layers):
+                new = data.get(layer["key"])
+                if new is not None:
+                    await self.objects.put(layer["key"], new, layer["content_type"])
+                    written.append(layer["key"])
+                if not layer["visible"] or layer["opacity"] <= 0:
+                    continue
+                try:
+                    image = new if new is not None else await self.objects.get(layer["key"])
+                    await asyncio.to_thread(_over, canvas, image, layer["opacity"])
+                except ServiceError as error:
+                    raise layer_error(error, _label(layer, index), layer["id"]) from None
+            png, thumbnail = await asyncio.to_thread(_encode, canvas)
+            del canvas
             image_key = f"canvases/{canvas_id}/{uuid.uuid4().hex}.png"
             await self.objects.put(image_key, png, "image/png")
             written.append(image_key)
@@ -328,7 +329,8 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
         tags = check_tags(request.tags)
         canvas_id = f"canvas_{uuid.uuid4().hex}"
         layers, data = self._layers(canvas_id, request.layers, settings, {})
-        image_key, thumbnail_key, written = await self._render(canvas_id, settings, layers, data)
+        async with self.renders:
+            image_key, thumbnail_key, written = await self._render(canvas_id, settings, layers, data)
         try:
             async with self.db.begin() as conn:
                 row = await self._store(conn, canvas_id, dict(
@@ -348,8 +350,9 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
     @rpc_errors
     async def UpdateCanvas(self, request, context):
         written, unused = [], []
+        renders = request.replace_layers or request.HasField("settings")
         try:
-            async with self.db.begin() as conn:
+            async with self.renders if renders else contextlib.nullcontext(), self.db.begin() as conn:
                 row = await self._owned(conn, request.canvas_id, request.owner_id, lock=True)
                 values = {}
                 if request.HasField("name"):
@@ -362,7 +365,7 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
                 if request.HasField("settings"):
                     settings = check_settings(request.settings)
                     values.update(width=settings.width, height=settings.height, background_color=settings.background_color)
-                if request.replace_layers or request.HasField("settings"):
+                if renders:
                     kept = {layer["id"]: layer for layer in row.layers}
                     if request.replace_layers:
                         layers, data = self._layers(row.id, request.layers, settings, kept)
@@ -413,12 +416,23 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
         right = min(row.width, area.x + area.width + ASSIST_CONTEXT)
         bottom = min(row.height, area.y + area.height + ASSIST_CONTEXT)
         crop = canvas_pb2.CanvasArea(x=left, y=top, width=right - left, height=bottom - top)
-        composite = await self.objects.get(row.image_key)
-        source, mask = await asyncio.to_thread(_assist_inputs, composite, crop, area)
+        async with self.renders:
+            composite = await self.objects.get(row.image_key)
+            source, mask = await asyncio.to_thread(_assist_inputs, composite, crop, area)
         folder = f"canvases/{row.id}/assist/{uuid.uuid4().hex}"
         await self.objects.put(f"{folder}/input.png", source, "image/png")
         await self.objects.put(f"{folder}/mask.png", mask, "image/png")
         return canvas_pb2.AssistInput(input_key=f"{folder}/input.png", mask_key=f"{folder}/mask.png", crop=crop)
+
+    @rpc_errors
+    async def DiscardAssist(self, request, context):
+        """The prepared input of an assist whose job was never queued (refused: credits, limits)."""
+        async with self.db.connect() as conn:
+            row = await self._owned(conn, request.canvas_id, request.owner_id)
+        folder = _folder(request.input.input_key)
+        if folder.startswith(f"canvases/{row.id}/assist/"):
+            await delete_prefix(self.objects, f"{folder}/")
+        return canvas_pb2.DiscardAssistResponse()
 
     @rpc_errors
     async def AttachAssist(self, request, context):
@@ -442,7 +456,7 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
             return row
         written, unused, folders = [], [], []
         try:
-            async with self.db.begin() as conn:
+            async with self.renders, self.db.begin() as conn:
                 row = await self._owned(conn, canvas_id, owner_id, lock=True)
                 layers, data, still = list(row.layers), {}, []
                 for assist in row.pending:

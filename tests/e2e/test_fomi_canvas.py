@@ -235,7 +235,7 @@ def test_bad_layers_are_400s_that_name_the_layer(fomi):
     assert big.json()["canvas"]["layers"][0]["visible"] is True and big.json()["canvas"]["layers"][0]["opacity"] == 1.0
 
 
-def test_ai_assist_paints_only_its_area_and_is_charged(fomi, astronaut):
+def test_ai_assist_paints_only_its_area_and_is_charged(fomi, astronaut, mesh):
     picture = np.concatenate([astronaut[100:196, 150:246], np.full((96, 96, 1), 255, np.uint8)], axis=2)
     canvas = fomi.call("POST", "/canvas/save", {
         "name": "Astronaut", "layers": [{"id": "photo", "name": "Photo", "data": data_url(picture)}],
@@ -246,6 +246,13 @@ def test_ai_assist_paints_only_its_area_and_is_charged(fomi, astronaut):
                       400, "INVALID_PARAMETER")
     assert_fomi_error(fomi.call("POST", "/canvas/ai-assist", {"canvasId": canvas["id"], "prompt": "a hat", "style": "oil", "area": {"x": 0, "y": 0, "width": 8, "height": 8}}),
                       400, "INVALID_PARAMETER")
+    # An area over the diffusion pipeline's size is refused before a job exists, and its prepared input goes.
+    large = fomi.call("POST", "/canvas/save", {"name": "Large", "layers": [{"id": "dot", "data": data_url(solid(1, 1, (0, 0, 0, 255)))}],
+                                               "settings": {"width": 1500, "height": 1500}}).json()["canvas"]
+    assert_fomi_error(fomi.call("POST", "/canvas/ai-assist", {"canvasId": large["id"], "prompt": "a hat", "area": {"x": 0, "y": 0, "width": 1500, "height": 1500}}),
+                      400, "IMAGE_TOO_LARGE")
+    assert not [p for p in (mesh.data_dir / "objects" / "canvases" / large["id"]).rglob("*") if "assist" in p.parts and p.is_file()]
+    assert fomi.call("DELETE", f"/canvas/{large['id']}").status_code == 200
     assert fomi.credits() == credits  # refusals cost nothing
 
     assisted = fomi.call("POST", "/canvas/ai-assist", {

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 
+import grpc
+
 from backdrop.fomi.v1 import canvas_pb2, canvas_pb2_grpc
 from backdrop.jobs.v1 import canvas_pb2 as store_pb2
 from backdrop.jobs.v1 import canvas_pb2_grpc as store_pb2_grpc
 from gateway import options, rest
 from gateway.generation import _common, _prompt
-from gateway.process import outcome
+from gateway.process import AMBIGUOUS, outcome
 from services.runtime import envelopes, grpcio, identity, images
 from services.runtime.config import grpc_target
 from services.runtime.errors import ServiceError, invalid
@@ -152,7 +154,16 @@ class FomiCanvas(canvas_pb2_grpc.FomiCanvasServicer):
             store_pb2.PrepareAssistRequest(owner_id=caller.user_id, canvas_id=request.canvasId, area=area)
         )
         generate.mask_key, generate.width, generate.height = prepared.mask_key, prepared.crop.width, prepared.crop.height
-        job = await self.gateway._generate(context, caller, generate, prepared.input_key, wait=True)
+        try:
+            job = await self.gateway._generate(context, caller, generate, prepared.input_key, wait=True)
+        except (ServiceError, grpc.aio.AioRpcError) as refused:
+            # Refused, so never queued (credits, limits, size): its input goes. After an ambiguous
+            # failure the job may be running: its input stays (deleted with the canvas).
+            if not isinstance(refused, grpc.aio.AioRpcError) or refused.code() not in AMBIGUOUS:
+                await self.canvases.DiscardAssist(
+                    store_pb2.DiscardAssistRequest(owner_id=caller.user_id, canvas_id=request.canvasId, input=prepared)
+                )
+            raise
         canvas = await self.canvases.AttachAssist(store_pb2.AttachAssistRequest(
             owner_id=caller.user_id, canvas_id=request.canvasId,
             assist=store_pb2.PendingAssist(job_id=job.id, area=area, crop=prepared.crop),

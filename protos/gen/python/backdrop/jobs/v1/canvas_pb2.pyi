@@ -166,6 +166,20 @@ class AssistInput(_message.Message):
     crop: CanvasArea
     def __init__(self, input_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., crop: _Optional[_Union[CanvasArea, _Mapping]] = ...) -> None: ...
 
+class DiscardAssistRequest(_message.Message):
+    __slots__ = ("owner_id", "canvas_id", "input")
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    owner_id: str
+    canvas_id: str
+    input: AssistInput
+    def __init__(self, owner_id: _Optional[str] = ..., canvas_id: _Optional[str] = ..., input: _Optional[_Union[AssistInput, _Mapping]] = ...) -> None: ...
+
+class DiscardAssistResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class AttachAssistRequest(_message.Message):
     __slots__ = ("owner_id", "canvas_id", "assist")
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -59,6 +59,11 @@ class CanvasServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.PrepareAssistRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.AssistInput.FromString,
                 _registered_method=True)
+        self.DiscardAssist = channel.unary_unary(
+                '/backdrop.jobs.v1.CanvasService/DiscardAssist',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.DiscardAssistRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.DiscardAssistResponse.FromString,
+                _registered_method=True)
         self.AttachAssist = channel.unary_unary(
                 '/backdrop.jobs.v1.CanvasService/AttachAssist',
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.AttachAssistRequest.SerializeToString,
@@ -100,6 +105,13 @@ class CanvasServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DiscardAssist(self, request, context):
+        """Deletes the input of an assist whose job was never queued.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def AttachAssist(self, request, context):
         """The inpainting job of an assist: its result becomes the canvas's new top
         layer "AI assist" once the job has completed (at once if it has).
@@ -135,6 +147,11 @@ def add_CanvasServiceServicer_to_server(servicer, server):
                     servicer.PrepareAssist,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.PrepareAssistRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.AssistInput.SerializeToString,
+            ),
+            'DiscardAssist': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiscardAssist,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.DiscardAssistRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_canvas__pb2.DiscardAssistResponse.SerializeToString,
             ),
             'AttachAssist': grpc.unary_unary_rpc_method_handler(
                     servicer.AttachAssist,
@@ -277,6 +294,33 @@ class CanvasService:
             '/backdrop.jobs.v1.CanvasService/PrepareAssist',
             backdrop_dot_jobs_dot_v1_dot_canvas__pb2.PrepareAssistRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_canvas__pb2.AssistInput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiscardAssist(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.CanvasService/DiscardAssist',
+            backdrop_dot_jobs_dot_v1_dot_canvas__pb2.DiscardAssistRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_canvas__pb2.DiscardAssistResponse.FromString,
             options,
             channel_credentials,
             insecure,
