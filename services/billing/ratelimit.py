@@ -8,9 +8,9 @@ here (plans.json). Fixed windows aligned to the unit (minute, hour) keep it to
 one row per key and window.
 
 Descriptors Envoy sends (deploy/envoy): [user, plan] for the plan's hourly
-limit (seed 000) — under a dialect whose document sets per-plan limits of its
-own ([user, plan, api=fomi]: seed 004's requests a minute and a day, plans.json
-plans.*.dialects), those instead —, [user, class(, api)] for seed 001's endpoint classes, and
+limit (seed 000); [user, plan, api] under a dialect whose document gives plans
+limits of their own, those instead (api=fomi: seed 004's requests a minute and
+a day, plans.json plans.*.dialects); [user, class(, api)] for seed 001's endpoint classes, and
 [remote_address, class] for the open routes (register, login, files, ...),
 which have no user to count: those count per client address (plans.json
 address_limits), an IPv6 client per /64, since one host commonly holds a /64.
