@@ -111,6 +111,7 @@ class GenerationEndpoints:
         job, _ = await self.removal.submit(
             caller, b"", generate, self.v1_max_bytes, stored_key=input_key, wait=wait,
             idempotency_key=rest.idempotency_key(context), image_count=generate.num_images,
+            dialect=rest.request_dialect(context).name,
         )
         return job
 

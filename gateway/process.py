@@ -122,6 +122,7 @@ class BackgroundRemoval:
         image_count: int = 1,
         output_pixels: int = 0,
         price: str = "",
+        dialect: str = "",
     ) -> tuple[jobs_pb2.Job, billing_pb2.ChargeResponse]:
         """Checks the upload, charges the caller, stores it, queues the job and (unless told not to)
         waits for it, bounded. With `stored_key` the input is an image already stored (an
@@ -130,7 +131,8 @@ class BackgroundRemoval:
         The tier decides model and quality: billing refuses a model or quality beyond the tier, or
         picks the tier that includes them (H4). Heavy jobs are priced by their cost: `output_pixels`
         for upscale, steps x images for generation (M10). `price` names another price list of billing's
-        (remove.bg's sizes: "removebg:preview").
+        (remove.bg's sizes: "removebg:preview"). `dialect` names the API the request came in by: billing
+        applies that document's plan limits (seed 004's images per generation and generations a day).
         The charge comes before the work is queued, and the two run shielded from the client going
         away (M4); see queue_charged.
         """
@@ -153,7 +155,7 @@ class BackgroundRemoval:
         charge = billing_pb2.ChargeRequest(
             user_id=caller.user_id, plan=caller.plan, job_id=job_id, tier=tier, image_count=image_count,
             model=requested[0], quality=requested[1], operation=price or operation, output_pixels=output_pixels,
-            steps=options.steps if operation == "generate" else 0,
+            steps=options.steps if operation == "generate" else 0, dialect=dialect,
         )
         existing = await self._existing(job_id, caller.user_id) if idempotency_key else None
         if existing is not None:

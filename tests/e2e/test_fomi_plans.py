@@ -288,11 +288,6 @@ def test_a_yearly_plan_renews_for_a_year_and_a_cancelled_one_expires(base_url, d
     assert_error(fomi.post("/subscription/reactivate"), 404, "NO_SUBSCRIPTION")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the gateway does not name the request's dialect on its ChargeRequest yet (gateway/process.py: "
-    "dialect=rest.request_dialect(context).name); billing enforces it once it does (the test above)",
-)
 def test_numimages_over_the_plans_max_is_refused_under_fomi_v1_with_no_charge(base_url):
     fomi = Fomi(base_url)
     before = fomi.credits()
