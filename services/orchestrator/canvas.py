@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import datetime as dt
 import io
 import uuid
@@ -69,7 +70,7 @@ class CanvasRow(Tables, table=True):
     width: int = column(sa.Integer, nullable=False)
     height: int = column(sa.Integer, nullable=False)
     background_color: str = column(sa.Text, nullable=False)
-    # [{id, name, visible, opacity, key, content_type, width, height}], bottom first.
+    # [{id, name, visible, opacity, key, content_type, width, height[, job_id]}], bottom first.
     layers: list = column(postgresql.JSONB, nullable=False)
     tags: list = column(postgresql.ARRAY(sa.Text), nullable=False, server_default="{}")
     is_public: bool = column(sa.Boolean, nullable=False, server_default=sa.false())
@@ -188,7 +189,7 @@ def _encode(canvas: np.ndarray) -> tuple[bytes, bytes]:
 def _layer_message(layer: dict) -> canvas_pb2.CanvasLayer:
     return canvas_pb2.CanvasLayer(
         id=layer["id"], name=layer["name"], visible=layer["visible"], opacity=layer["opacity"], key=layer["key"],
-        content_type=layer["content_type"], width=layer["width"], height=layer["height"],
+        content_type=layer["content_type"], width=layer["width"], height=layer["height"], job_id=layer.get("job_id", ""),
     )
 
 
@@ -286,7 +287,7 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
             elif layer_id in kept:
                 old = kept[layer_id]
                 _fits(old["width"], old["height"], label, layer_id, settings)
-                entry.update(key=old["key"], content_type=old["content_type"], width=old["width"], height=old["height"])
+                entry.update({k: v for k, v in old.items() if k in ("key", "content_type", "width", "height", "job_id")})
             else:
                 raise invalid("INVALID_PARAMETER", f"Layer {label} has no data (base64 image data)", layer=layer_id,
                               field=f"layers[{index}].data")
@@ -419,7 +420,8 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
         async with self.renders:
             composite = await self.objects.get(row.image_key)
             source, mask = await asyncio.to_thread(_assist_inputs, composite, crop, area)
-        folder = f"canvases/{row.id}/assist/{uuid.uuid4().hex}"
+        token = request.token if re.fullmatch(r"[0-9a-f]{32,64}", request.token) else uuid.uuid4().hex
+        folder = f"canvases/{row.id}/assist/{token}"
         await self.objects.put(f"{folder}/input.png", source, "image/png")
         await self.objects.put(f"{folder}/mask.png", mask, "image/png")
         return canvas_pb2.AssistInput(input_key=f"{folder}/input.png", mask_key=f"{folder}/mask.png", crop=crop)
@@ -429,19 +431,26 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
         """The prepared input of an assist whose job was never queued (refused: credits, limits)."""
         async with self.db.connect() as conn:
             row = await self._owned(conn, request.canvas_id, request.owner_id)
-        folder = _folder(request.input.input_key)
-        if folder.startswith(f"canvases/{row.id}/assist/"):
-            await delete_prefix(self.objects, f"{folder}/")
+        await self._discard(row.id, request.input.input_key)
         return canvas_pb2.DiscardAssistResponse()
+
+    async def _discard(self, canvas_id: str, input_key: str) -> None:
+        """Deletes an assist's prepared input (the folder PrepareAssist made, nothing else)."""
+        folder = _folder(input_key)
+        if folder.startswith(f"canvases/{canvas_id}/assist/"):
+            await delete_prefix(self.objects, f"{folder}/")
 
     @rpc_errors
     async def AttachAssist(self, request, context):
         assist = request.assist
         async with self.db.begin() as conn:
             row = await self._owned(conn, request.canvas_id, request.owner_id, lock=True)
-            if assist.job_id not in {p["job_id"] for p in row.pending}:
+            applied = assist.job_id in {layer.get("job_id") for layer in row.layers}
+            if not applied and assist.job_id not in {p["job_id"] for p in row.pending}:
                 pending = [*row.pending, {"job_id": assist.job_id, "area": _box(assist.area), "crop": _box(assist.crop)}]
                 await conn.execute(canvases.update().where(canvases.c.id == row.id).values(pending=pending))
+        if applied:  # a retried request (its Idempotency-Key) found its job done: the input it prepared again goes
+            await self._discard(row.id, assist.input_key)
         return _message(await self._settle(row.id, request.owner_id))
 
     async def _settle(self, canvas_id: str, owner_id: str) -> CanvasRow:
@@ -454,7 +463,7 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
         jobs = {p["job_id"]: await self.jobs.get(p["job_id"], owner_id) for p in row.pending}
         if all(job is not None and job.status in RUNNING for job in jobs.values()):
             return row
-        written, unused, folders = [], [], []
+        written, unused, inputs = [], [], []
         try:
             async with self.renders, self.db.begin() as conn:
                 row = await self._owned(conn, canvas_id, owner_id, lock=True)
@@ -468,7 +477,7 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
                         still.append(assist)
                         continue
                     if job is not None:
-                        folders.append(_folder(job.input_key))
+                        inputs.append(job.input_key)
                     if job is not None and job.status == jobs_pb2.JOB_STATUS_COMPLETED:
                         layer, png = await self._assist_layer(row.id, job, assist)
                         layers.append(layer)
@@ -484,9 +493,8 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
             await self._delete(written)
             raise
         await self._delete(unused)
-        for folder in folders:
-            if folder.startswith(f"canvases/{canvas_id}/assist/"):  # the job's input, made by PrepareAssist
-                await delete_prefix(self.objects, f"{folder}/")
+        for input_key in inputs:
+            await self._discard(canvas_id, input_key)
         return row
 
     async def _assist_layer(self, canvas_id: str, job: jobs_pb2.Job, assist: dict) -> tuple[dict, bytes]:
@@ -494,7 +502,7 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
         generated = await self.objects.get(job.result.result_key)
         png, size = await asyncio.to_thread(_assist_png, generated, assist["area"], assist["crop"])
         layer = {
-            "id": f"ai_assist_{job.id[:8]}", "name": ASSIST_LAYER, "visible": True, "opacity": 1.0,
+            "id": f"ai_assist_{job.id[:8]}", "name": ASSIST_LAYER, "visible": True, "opacity": 1.0, "job_id": job.id,
             "key": f"canvases/{canvas_id}/layers/{uuid.uuid4().hex}.png", "content_type": "image/png",
             "width": size[0], "height": size[1],
         }

@@ -52,6 +52,11 @@ def over(bottom, top, opacity: float) -> np.ndarray:
     return linear_to_srgb(mixed).astype(int)
 
 
+def assist_files(mesh, canvas_id: str) -> list:
+    """The files an AI assist's job was given (canvases/{id}/assist/ in the mesh's object store)."""
+    return [p for p in (mesh.data_dir / "objects" / "canvases" / canvas_id / "assist").rglob("*") if p.is_file()]
+
+
 def assert_fomi_error(response: requests.Response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
@@ -251,14 +256,16 @@ def test_ai_assist_paints_only_its_area_and_is_charged(fomi, astronaut, mesh):
                                                "settings": {"width": 1500, "height": 1500}}).json()["canvas"]
     assert_fomi_error(fomi.call("POST", "/canvas/ai-assist", {"canvasId": large["id"], "prompt": "a hat", "area": {"x": 0, "y": 0, "width": 1500, "height": 1500}}),
                       400, "IMAGE_TOO_LARGE")
-    assert not [p for p in (mesh.data_dir / "objects" / "canvases" / large["id"]).rglob("*") if "assist" in p.parts and p.is_file()]
+    assert not assist_files(mesh, large["id"])
     assert fomi.call("DELETE", f"/canvas/{large['id']}").status_code == 200
     assert fomi.credits() == credits  # refusals cost nothing
 
-    assisted = fomi.call("POST", "/canvas/ai-assist", {
+    assist = {
         "canvasId": canvas["id"], "prompt": "Add a mountain in the background", "area": {"x": 24, "y": 32, "width": 40, "height": 32},
         "style": "sketch", "model": "canvas-ai-model", "steps": 10, "seed": 7,
-    })
+    }
+    once = {**fomi.headers, "Idempotency-Key": f"assist-{canvas['id']}"}
+    assisted = fomi.call("POST", "/canvas/ai-assist", assist, headers=once)
     assert assisted.status_code == 200, assisted.text
     body = assisted.json()
     assert body["success"] is True and body["assist"]["status"] == "completed"
@@ -269,7 +276,13 @@ def test_ai_assist_paints_only_its_area_and_is_charged(fomi, astronaut, mesh):
     outside[32:64, 24:64] = False
     assert np.array_equal(after[outside], before[outside])
     assert np.abs(after[32:64, 24:64] - before[32:64, 24:64]).mean() > 5
-    assert fomi.credits() < credits
+    charged = fomi.credits()
+    assert charged < credits
+    # A retry (the same Idempotency-Key) is the same assist: one layer, one charge.
+    again = fomi.call("POST", "/canvas/ai-assist", assist, headers=once)
+    assert again.status_code == 200 and again.json()["assist"] == body["assist"], again.text
+    assert len(again.json()["canvas"]["layers"]) == 2 and fomi.credits() == charged
+    assert not assist_files(mesh, canvas["id"])  # the inputs it prepared (twice) are gone
     assert np.array_equal(download(fomi.gallery_canvases()[0]["url"]), after)  # the gallery shows it painted
     # The new layer is kept: a GET shows it, and hiding it brings the picture back.
     read = fomi.call("GET", f"/canvas/{canvas['id']}").json()["canvas"]
@@ -294,6 +307,7 @@ def test_an_ai_assist_still_running_is_202_and_a_later_get_shows_it(impatient_me
         assert time.monotonic() < deadline, "the assist never reached the canvas"
         time.sleep(1)
     assert [layer["name"] for layer in layers] == ["Background", "Blue", "Hidden", "AI assist"]
+    assert not assist_files(impatient_mesh, canvas["id"])
     shown = download(fomi.call("GET", f"/canvas/{canvas['id']}").json()["canvas"]["url"])
     assert np.abs(shown[8:24, 8:24] - over((255, 0, 0), (0, 0, 255), 0.5)).mean() > 5
     assert np.abs(shown[30:, :32] - over((255, 0, 0), (0, 0, 255), 0.5)).max() <= 1

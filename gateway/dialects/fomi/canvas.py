@@ -11,6 +11,7 @@ of the area's crop of the composite; its result becomes the top layer "AI assist
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import grpc
 
@@ -150,8 +151,10 @@ class FomiCanvas(canvas_pb2_grpc.FomiCanvasServicer):
         generate.mode, generate.mask_blur = "inpaint", 0
         await self.gateway._require_diffusion()
         area = store_pb2.CanvasArea(x=request.area.x, y=request.area.y, width=request.area.width, height=request.area.height)
+        key = rest.idempotency_key(context)  # a retry prepares the same input, so its job is found again
+        token = hashlib.sha256(f"{caller.user_id}:{key}".encode()).hexdigest() if key else ""
         prepared = await self.canvases.PrepareAssist(
-            store_pb2.PrepareAssistRequest(owner_id=caller.user_id, canvas_id=request.canvasId, area=area)
+            store_pb2.PrepareAssistRequest(owner_id=caller.user_id, canvas_id=request.canvasId, area=area, token=token)
         )
         generate.mask_key, generate.width, generate.height = prepared.mask_key, prepared.crop.width, prepared.crop.height
         try:
@@ -166,14 +169,12 @@ class FomiCanvas(canvas_pb2_grpc.FomiCanvasServicer):
             raise
         canvas = await self.canvases.AttachAssist(store_pb2.AttachAssistRequest(
             owner_id=caller.user_id, canvas_id=request.canvasId,
-            assist=store_pb2.PendingAssist(job_id=job.id, area=area, crop=prepared.crop),
+            assist=store_pb2.PendingAssist(job_id=job.id, area=area, crop=prepared.crop, input_key=prepared.input_key),
         ))
         outcome(job)  # a failed job's error (its credits came back)
-        applied = not any(pending.job_id == job.id for pending in canvas.pending)
-        await rest.set_status(context, 200 if applied else 202)
+        layer_id = next((layer.id for layer in canvas.layers if layer.job_id == job.id), "")
+        await rest.set_status(context, 200 if layer_id else 202)
         return canvas_pb2.AiAssistResponse(
             success=True, canvas=await self._canvas(canvas),
-            assist=canvas_pb2.AiAssist(
-                id=job.id, status="completed" if applied else "processing", layerId=f"ai_assist_{job.id[:8]}" if applied else "",
-            ),
+            assist=canvas_pb2.AiAssist(id=job.id, status="completed" if layer_id else "processing", layerId=layer_id),
         )

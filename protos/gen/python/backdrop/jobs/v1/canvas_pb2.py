@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x62\x61\x63kdrop/jobs/v1/canvas.proto\x12\x10\x62\x61\x63kdrop.jobs.v1\"I\n\x0e\x43\x61nvasSettings\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x18\n\x10\x62\x61\x63kground_color\x18\x03 \x01(\t\"\x99\x01\n\x0b\x43\x61nvasLayer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07visible\x18\x03 \x01(\x08\x12\x0f\n\x07opacity\x18\x04 \x01(\x01\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0b\n\x03key\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x07 \x01(\t\x12\r\n\x05width\x18\x08 \x01(\x05\x12\x0e\n\x06height\x18\t \x01(\x05\"A\n\nCanvasArea\x12\t\n\x01x\x18\x01 \x01(\x05\x12\t\n\x01y\x18\x02 \x01(\x05\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\"w\n\rPendingAssist\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12*\n\x04\x61rea\x18\x02 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\x12*\n\x04\x63rop\x18\x03 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\"\xbc\x02\n\x06\x43\x61nvas\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12-\n\x06layers\x18\x04 \x03(\x0b\x32\x1d.backdrop.jobs.v1.CanvasLayer\x12\x32\n\x08settings\x18\x05 \x01(\x0b\x32 .backdrop.jobs.v1.CanvasSettings\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\x11\n\tis_public\x18\x07 \x01(\x08\x12\x11\n\timage_key\x18\x08 \x01(\t\x12\x15\n\rthumbnail_key\x18\t \x01(\t\x12\x12\n\ncreated_at\x18\n \x01(\t\x12\x12\n\nupdated_at\x18\x0b \x01(\t\x12\x30\n\x07pending\x18\x0c \x03(\x0b\x32\x1f.backdrop.jobs.v1.PendingAssist\"\xb7\x01\n\x11SaveCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12-\n\x06layers\x18\x03 \x03(\x0b\x32\x1d.backdrop.jobs.v1.CanvasLayer\x12\x32\n\x08settings\x18\x04 \x01(\x0b\x32 .backdrop.jobs.v1.CanvasSettings\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\x11\n\tis_public\x18\x06 \x01(\x08\"7\n\x10GetCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\"\x9b\x02\n\x13UpdateCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12\x11\n\x04name\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\x0ereplace_layers\x18\x04 \x01(\x08\x12-\n\x06layers\x18\x05 \x03(\x0b\x32\x1d.backdrop.jobs.v1.CanvasLayer\x12\x32\n\x08settings\x18\x06 \x01(\x0b\x32 .backdrop.jobs.v1.CanvasSettings\x12\x14\n\x0creplace_tags\x18\x07 \x01(\x08\x12\x0c\n\x04tags\x18\x08 \x03(\t\x12\x16\n\tis_public\x18\t \x01(\x08H\x01\x88\x01\x01\x42\x07\n\x05_nameB\x0c\n\n_is_public\":\n\x13\x44\x65leteCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\"\x16\n\x14\x44\x65leteCanvasResponse\"g\n\x14PrepareAssistRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12*\n\x04\x61rea\x18\x03 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\"^\n\x0b\x41ssistInput\x12\x11\n\tinput_key\x18\x01 \x01(\t\x12\x10\n\x08mask_key\x18\x02 \x01(\t\x12*\n\x04\x63rop\x18\x03 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\"i\n\x14\x44iscardAssistRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12,\n\x05input\x18\x03 \x01(\x0b\x32\x1d.backdrop.jobs.v1.AssistInput\"\x17\n\x15\x44iscardAssistResponse\"k\n\x13\x41ttachAssistRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12/\n\x06\x61ssist\x18\x03 \x01(\x0b\x32\x1f.backdrop.jobs.v1.PendingAssist2\xe2\x04\n\rCanvasService\x12K\n\nSaveCanvas\x12#.backdrop.jobs.v1.SaveCanvasRequest\x1a\x18.backdrop.jobs.v1.Canvas\x12I\n\tGetCanvas\x12\".backdrop.jobs.v1.GetCanvasRequest\x1a\x18.backdrop.jobs.v1.Canvas\x12O\n\x0cUpdateCanvas\x12%.backdrop.jobs.v1.UpdateCanvasRequest\x1a\x18.backdrop.jobs.v1.Canvas\x12]\n\x0c\x44\x65leteCanvas\x12%.backdrop.jobs.v1.DeleteCanvasRequest\x1a&.backdrop.jobs.v1.DeleteCanvasResponse\x12V\n\rPrepareAssist\x12&.backdrop.jobs.v1.PrepareAssistRequest\x1a\x1d.backdrop.jobs.v1.AssistInput\x12`\n\rDiscardAssist\x12&.backdrop.jobs.v1.DiscardAssistRequest\x1a\'.backdrop.jobs.v1.DiscardAssistResponse\x12O\n\x0c\x41ttachAssist\x12%.backdrop.jobs.v1.AttachAssistRequest\x1a\x18.backdrop.jobs.v1.Canvasb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x62\x61\x63kdrop/jobs/v1/canvas.proto\x12\x10\x62\x61\x63kdrop.jobs.v1\"I\n\x0e\x43\x61nvasSettings\x12\r\n\x05width\x18\x01 \x01(\x05\x12\x0e\n\x06height\x18\x02 \x01(\x05\x12\x18\n\x10\x62\x61\x63kground_color\x18\x03 \x01(\t\"\xa9\x01\n\x0b\x43\x61nvasLayer\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07visible\x18\x03 \x01(\x08\x12\x0f\n\x07opacity\x18\x04 \x01(\x01\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0b\n\x03key\x18\x06 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x07 \x01(\t\x12\r\n\x05width\x18\x08 \x01(\x05\x12\x0e\n\x06height\x18\t \x01(\x05\x12\x0e\n\x06job_id\x18\n \x01(\t\"A\n\nCanvasArea\x12\t\n\x01x\x18\x01 \x01(\x05\x12\t\n\x01y\x18\x02 \x01(\x05\x12\r\n\x05width\x18\x03 \x01(\x05\x12\x0e\n\x06height\x18\x04 \x01(\x05\"\x8a\x01\n\rPendingAssist\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12*\n\x04\x61rea\x18\x02 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\x12*\n\x04\x63rop\x18\x03 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\x12\x11\n\tinput_key\x18\x04 \x01(\t\"\xbc\x02\n\x06\x43\x61nvas\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12-\n\x06layers\x18\x04 \x03(\x0b\x32\x1d.backdrop.jobs.v1.CanvasLayer\x12\x32\n\x08settings\x18\x05 \x01(\x0b\x32 .backdrop.jobs.v1.CanvasSettings\x12\x0c\n\x04tags\x18\x06 \x03(\t\x12\x11\n\tis_public\x18\x07 \x01(\x08\x12\x11\n\timage_key\x18\x08 \x01(\t\x12\x15\n\rthumbnail_key\x18\t \x01(\t\x12\x12\n\ncreated_at\x18\n \x01(\t\x12\x12\n\nupdated_at\x18\x0b \x01(\t\x12\x30\n\x07pending\x18\x0c \x03(\x0b\x32\x1f.backdrop.jobs.v1.PendingAssist\"\xb7\x01\n\x11SaveCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12-\n\x06layers\x18\x03 \x03(\x0b\x32\x1d.backdrop.jobs.v1.CanvasLayer\x12\x32\n\x08settings\x18\x04 \x01(\x0b\x32 .backdrop.jobs.v1.CanvasSettings\x12\x0c\n\x04tags\x18\x05 \x03(\t\x12\x11\n\tis_public\x18\x06 \x01(\x08\"7\n\x10GetCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\"\x9b\x02\n\x13UpdateCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12\x11\n\x04name\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\x0ereplace_layers\x18\x04 \x01(\x08\x12-\n\x06layers\x18\x05 \x03(\x0b\x32\x1d.backdrop.jobs.v1.CanvasLayer\x12\x32\n\x08settings\x18\x06 \x01(\x0b\x32 .backdrop.jobs.v1.CanvasSettings\x12\x14\n\x0creplace_tags\x18\x07 \x01(\x08\x12\x0c\n\x04tags\x18\x08 \x03(\t\x12\x16\n\tis_public\x18\t \x01(\x08H\x01\x88\x01\x01\x42\x07\n\x05_nameB\x0c\n\n_is_public\":\n\x13\x44\x65leteCanvasRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\"\x16\n\x14\x44\x65leteCanvasResponse\"v\n\x14PrepareAssistRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12*\n\x04\x61rea\x18\x03 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\x12\r\n\x05token\x18\x04 \x01(\t\"^\n\x0b\x41ssistInput\x12\x11\n\tinput_key\x18\x01 \x01(\t\x12\x10\n\x08mask_key\x18\x02 \x01(\t\x12*\n\x04\x63rop\x18\x03 \x01(\x0b\x32\x1c.backdrop.jobs.v1.CanvasArea\"i\n\x14\x44iscardAssistRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12,\n\x05input\x18\x03 \x01(\x0b\x32\x1d.backdrop.jobs.v1.AssistInput\"\x17\n\x15\x44iscardAssistResponse\"k\n\x13\x41ttachAssistRequest\x12\x10\n\x08owner_id\x18\x01 \x01(\t\x12\x11\n\tcanvas_id\x18\x02 \x01(\t\x12/\n\x06\x61ssist\x18\x03 \x01(\x0b\x32\x1f.backdrop.jobs.v1.PendingAssist2\xe2\x04\n\rCanvasService\x12K\n\nSaveCanvas\x12#.backdrop.jobs.v1.SaveCanvasRequest\x1a\x18.backdrop.jobs.v1.Canvas\x12I\n\tGetCanvas\x12\".backdrop.jobs.v1.GetCanvasRequest\x1a\x18.backdrop.jobs.v1.Canvas\x12O\n\x0cUpdateCanvas\x12%.backdrop.jobs.v1.UpdateCanvasRequest\x1a\x18.backdrop.jobs.v1.Canvas\x12]\n\x0c\x44\x65leteCanvas\x12%.backdrop.jobs.v1.DeleteCanvasRequest\x1a&.backdrop.jobs.v1.DeleteCanvasResponse\x12V\n\rPrepareAssist\x12&.backdrop.jobs.v1.PrepareAssistRequest\x1a\x1d.backdrop.jobs.v1.AssistInput\x12`\n\rDiscardAssist\x12&.backdrop.jobs.v1.DiscardAssistRequest\x1a\'.backdrop.jobs.v1.DiscardAssistResponse\x12O\n\x0c\x41ttachAssist\x12%.backdrop.jobs.v1.AttachAssistRequest\x1a\x18.backdrop.jobs.v1.Canvasb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,33 +34,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CANVASSETTINGS']._serialized_start=51
   _globals['_CANVASSETTINGS']._serialized_end=124
   _globals['_CANVASLAYER']._serialized_start=127
-  _globals['_CANVASLAYER']._serialized_end=280
-  _globals['_CANVASAREA']._serialized_start=282
-  _globals['_CANVASAREA']._serialized_end=347
-  _globals['_PENDINGASSIST']._serialized_start=349
-  _globals['_PENDINGASSIST']._serialized_end=468
-  _globals['_CANVAS']._serialized_start=471
-  _globals['_CANVAS']._serialized_end=787
-  _globals['_SAVECANVASREQUEST']._serialized_start=790
-  _globals['_SAVECANVASREQUEST']._serialized_end=973
-  _globals['_GETCANVASREQUEST']._serialized_start=975
-  _globals['_GETCANVASREQUEST']._serialized_end=1030
-  _globals['_UPDATECANVASREQUEST']._serialized_start=1033
-  _globals['_UPDATECANVASREQUEST']._serialized_end=1316
-  _globals['_DELETECANVASREQUEST']._serialized_start=1318
-  _globals['_DELETECANVASREQUEST']._serialized_end=1376
-  _globals['_DELETECANVASRESPONSE']._serialized_start=1378
-  _globals['_DELETECANVASRESPONSE']._serialized_end=1400
-  _globals['_PREPAREASSISTREQUEST']._serialized_start=1402
-  _globals['_PREPAREASSISTREQUEST']._serialized_end=1505
-  _globals['_ASSISTINPUT']._serialized_start=1507
-  _globals['_ASSISTINPUT']._serialized_end=1601
-  _globals['_DISCARDASSISTREQUEST']._serialized_start=1603
-  _globals['_DISCARDASSISTREQUEST']._serialized_end=1708
-  _globals['_DISCARDASSISTRESPONSE']._serialized_start=1710
-  _globals['_DISCARDASSISTRESPONSE']._serialized_end=1733
-  _globals['_ATTACHASSISTREQUEST']._serialized_start=1735
-  _globals['_ATTACHASSISTREQUEST']._serialized_end=1842
-  _globals['_CANVASSERVICE']._serialized_start=1845
-  _globals['_CANVASSERVICE']._serialized_end=2455
+  _globals['_CANVASLAYER']._serialized_end=296
+  _globals['_CANVASAREA']._serialized_start=298
+  _globals['_CANVASAREA']._serialized_end=363
+  _globals['_PENDINGASSIST']._serialized_start=366
+  _globals['_PENDINGASSIST']._serialized_end=504
+  _globals['_CANVAS']._serialized_start=507
+  _globals['_CANVAS']._serialized_end=823
+  _globals['_SAVECANVASREQUEST']._serialized_start=826
+  _globals['_SAVECANVASREQUEST']._serialized_end=1009
+  _globals['_GETCANVASREQUEST']._serialized_start=1011
+  _globals['_GETCANVASREQUEST']._serialized_end=1066
+  _globals['_UPDATECANVASREQUEST']._serialized_start=1069
+  _globals['_UPDATECANVASREQUEST']._serialized_end=1352
+  _globals['_DELETECANVASREQUEST']._serialized_start=1354
+  _globals['_DELETECANVASREQUEST']._serialized_end=1412
+  _globals['_DELETECANVASRESPONSE']._serialized_start=1414
+  _globals['_DELETECANVASRESPONSE']._serialized_end=1436
+  _globals['_PREPAREASSISTREQUEST']._serialized_start=1438
+  _globals['_PREPAREASSISTREQUEST']._serialized_end=1556
+  _globals['_ASSISTINPUT']._serialized_start=1558
+  _globals['_ASSISTINPUT']._serialized_end=1652
+  _globals['_DISCARDASSISTREQUEST']._serialized_start=1654
+  _globals['_DISCARDASSISTREQUEST']._serialized_end=1759
+  _globals['_DISCARDASSISTRESPONSE']._serialized_start=1761
+  _globals['_DISCARDASSISTRESPONSE']._serialized_end=1784
+  _globals['_ATTACHASSISTREQUEST']._serialized_start=1786
+  _globals['_ATTACHASSISTREQUEST']._serialized_end=1893
+  _globals['_CANVASSERVICE']._serialized_start=1896
+  _globals['_CANVASSERVICE']._serialized_end=2506
 # @@protoc_insertion_point(module_scope)

@@ -17,7 +17,7 @@ class CanvasSettings(_message.Message):
     def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., background_color: _Optional[str] = ...) -> None: ...
 
 class CanvasLayer(_message.Message):
-    __slots__ = ("id", "name", "visible", "opacity", "data", "key", "content_type", "width", "height")
+    __slots__ = ("id", "name", "visible", "opacity", "data", "key", "content_type", "width", "height", "job_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     VISIBLE_FIELD_NUMBER: _ClassVar[int]
@@ -27,6 +27,7 @@ class CanvasLayer(_message.Message):
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     visible: bool
@@ -36,7 +37,8 @@ class CanvasLayer(_message.Message):
     content_type: str
     width: int
     height: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., visible: _Optional[bool] = ..., opacity: _Optional[float] = ..., data: _Optional[bytes] = ..., key: _Optional[str] = ..., content_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
+    job_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., visible: _Optional[bool] = ..., opacity: _Optional[float] = ..., data: _Optional[bytes] = ..., key: _Optional[str] = ..., content_type: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., job_id: _Optional[str] = ...) -> None: ...
 
 class CanvasArea(_message.Message):
     __slots__ = ("x", "y", "width", "height")
@@ -51,14 +53,16 @@ class CanvasArea(_message.Message):
     def __init__(self, x: _Optional[int] = ..., y: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class PendingAssist(_message.Message):
-    __slots__ = ("job_id", "area", "crop")
+    __slots__ = ("job_id", "area", "crop", "input_key")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     AREA_FIELD_NUMBER: _ClassVar[int]
     CROP_FIELD_NUMBER: _ClassVar[int]
+    INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     area: CanvasArea
     crop: CanvasArea
-    def __init__(self, job_id: _Optional[str] = ..., area: _Optional[_Union[CanvasArea, _Mapping]] = ..., crop: _Optional[_Union[CanvasArea, _Mapping]] = ...) -> None: ...
+    input_key: str
+    def __init__(self, job_id: _Optional[str] = ..., area: _Optional[_Union[CanvasArea, _Mapping]] = ..., crop: _Optional[_Union[CanvasArea, _Mapping]] = ..., input_key: _Optional[str] = ...) -> None: ...
 
 class Canvas(_message.Message):
     __slots__ = ("id", "owner_id", "name", "layers", "settings", "tags", "is_public", "image_key", "thumbnail_key", "created_at", "updated_at", "pending")
@@ -147,14 +151,16 @@ class DeleteCanvasResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class PrepareAssistRequest(_message.Message):
-    __slots__ = ("owner_id", "canvas_id", "area")
+    __slots__ = ("owner_id", "canvas_id", "area", "token")
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
     CANVAS_ID_FIELD_NUMBER: _ClassVar[int]
     AREA_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
     owner_id: str
     canvas_id: str
     area: CanvasArea
-    def __init__(self, owner_id: _Optional[str] = ..., canvas_id: _Optional[str] = ..., area: _Optional[_Union[CanvasArea, _Mapping]] = ...) -> None: ...
+    token: str
+    def __init__(self, owner_id: _Optional[str] = ..., canvas_id: _Optional[str] = ..., area: _Optional[_Union[CanvasArea, _Mapping]] = ..., token: _Optional[str] = ...) -> None: ...
 
 class AssistInput(_message.Message):
     __slots__ = ("input_key", "mask_key", "crop")
