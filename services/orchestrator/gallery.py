@@ -33,6 +33,7 @@ MAX_TAGS = 20
 MAX_TAG = 40
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
+MAX_LIMIT, MAX_PAGE = 100, 10_000
 
 
 class GalleryItem(Tables, table=True):
@@ -195,10 +196,11 @@ async def sync(engine: AsyncEngine, owner_id: str) -> None:
 
 
 def _page(page: int, limit: int) -> tuple[int, int]:
-    if page < 0 or not 0 <= limit <= 100:
-        raise invalid("INVALID_PARAMETER", "page must be >= 1 and limit from 1 to 100", field="limit")
-    if page > 10_000:
-        raise invalid("INVALID_PARAMETER", "page must be at most 10000", field="page")
+    """(page, limit), defaults 1 and 20; a listing is at most 100 items and 10,000 pages deep."""
+    if not 0 <= page <= MAX_PAGE:
+        raise invalid("INVALID_PARAMETER", f"page must be from 1 to {MAX_PAGE}", field="page")
+    if not 0 <= limit <= MAX_LIMIT:
+        raise invalid("INVALID_PARAMETER", f"limit must be from 1 to {MAX_LIMIT}", field="limit")
     return page or 1, limit or 20
 
 
