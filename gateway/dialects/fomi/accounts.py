@@ -22,13 +22,8 @@ class FomiAccounts(accounts_pb2_grpc.FomiAccountsServicer):
 
     async def _answer(self, auth: auth_pb2.AuthResponse) -> accounts_pb2.AuthResponse:
         user = auth.user
-        credits = await self.gateway.billing.GetCredits(
-            billing_pb2.GetCreditsRequest(user_id=user.id, plan=user.plan, page=1, limit=1)
-        )
-        subscription = await self.gateway.billing.GetSubscription(
-            billing_pb2.GetSubscriptionRequest(user_id=user.id, plan=user.plan)
-        )
-        dates = subscription.data.billing
+        # Seed 004's view of the plan: its names (the catalogue's starter is its basic).
+        view = await self.gateway.billing.GetPlanView(billing_pb2.PlanViewRequest(user_id=user.id, plan=user.plan, dialect="fomi"))
         return accounts_pb2.AuthResponse(
             success=True,
             token=auth.token,
@@ -36,9 +31,7 @@ class FomiAccounts(accounts_pb2_grpc.FomiAccountsServicer):
             expiresIn=auth.expires_in,
             user=accounts_pb2.User(
                 id=user.id, email=user.email, displayName=user.name, avatar=user.avatar, createdAt=user.created_at,
-                subscription=accounts_pb2.Subscription(
-                    plan=credits.plan or user.plan, credits=credits.balance, expiresAt=dates.expiresAt or dates.nextBillingDate,
-                ),
+                subscription=accounts_pb2.Subscription(plan=view.plan, credits=view.credits_remaining, expiresAt=view.next_billing),
             ),
         )
 
