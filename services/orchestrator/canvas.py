@@ -476,10 +476,12 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
                     if job is not None and job.status in RUNNING:
                         still.append(assist)
                         continue
-                    if job is not None:
-                        inputs.append(job.input_key)
-                    if job is not None and job.status == jobs_pb2.JOB_STATUS_COMPLETED:
-                        layer, png = await self._assist_layer(row.id, job, assist)
+                    if job is None:  # gone: the assist is dropped
+                        continue
+                    inputs.append(job.input_key)
+                    made = await self._assist_layer(row.id, job, assist) if job.status == jobs_pb2.JOB_STATUS_COMPLETED else None
+                    if made is not None:
+                        layer, png = made
                         layers.append(layer)
                         data[layer["key"]] = png
                 values = {"pending": still}
@@ -497,9 +499,13 @@ class Canvases(canvas_pb2_grpc.CanvasServiceServicer):
             await self._discard(canvas_id, input_key)
         return row
 
-    async def _assist_layer(self, canvas_id: str, job: jobs_pb2.Job, assist: dict) -> tuple[dict, bytes]:
-        """The job's result within the area as a layer (transparent elsewhere), and its PNG."""
-        generated = await self.objects.get(job.result.result_key)
+    async def _assist_layer(self, canvas_id: str, job: jobs_pb2.Job, assist: dict) -> tuple[dict, bytes] | None:
+        """The job's result within the area as a layer (transparent elsewhere), and its PNG; None once
+        retention has deleted the result (an assist left unread that long is dropped)."""
+        try:
+            generated = await self.objects.get(job.result.result_key)
+        except (ObjectNotFound, ValueError):
+            return None
         png, size = await asyncio.to_thread(_assist_png, generated, assist["area"], assist["crop"])
         layer = {
             "id": f"ai_assist_{job.id[:8]}", "name": ASSIST_LAYER, "visible": True, "opacity": 1.0, "job_id": job.id,
