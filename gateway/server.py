@@ -14,7 +14,7 @@ from backdrop.auth.v1 import auth_pb2_grpc
 from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
-from backdrop.jobs.v1 import gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
+from backdrop.jobs.v1 import canvas_pb2_grpc, gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
 from backdrop.lumiku.v1 import lumiku_pb2, lumiku_pb2_grpc
 from backdrop.removebg.v1 import removebg_pb2, removebg_pb2_grpc
 from gateway import backgrounds, downloads, multipart, options, rest
@@ -70,6 +70,7 @@ class GatewayServicer(
         self.webhooks = webhooks_pb2_grpc.WebhookServiceStub(backends["orchestrator"])
         self.projects = webhooks_pb2_grpc.ProjectServiceStub(backends["orchestrator"])
         self.gallery = gallery_pb2_grpc.GalleryServiceStub(backends["orchestrator"])
+        self.canvases = canvas_pb2_grpc.CanvasServiceStub(backends["orchestrator"])
         self.removal = removal
         self.store = store
         self.signer = signer

@@ -196,7 +196,7 @@ class Mesh:
             "BACKDROP_HTTP_PORT": str(p.http),
             "URL_SIGNING_KEY": self._signing_key(),
         }
-        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS", "ENVOY_", "OBJECT_STORE_DIR", "REMBG_", "ENABLED_MODELS", "DIALECT_HOSTS", "LUMIKU_")
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS", "ENVOY_", "OBJECT_STORE_DIR", "REMBG_", "ENABLED_MODELS", "DIALECT_HOSTS", "LUMIKU_", "CANVAS_", "SAFETY_", "CONTENT_POLICY_", "TOTP_", "SECOND_FACTOR_")
         # Seed 002's and 003's names become Backdrop's here, once (services/runtime/aliases.py);
         # the public port is the one the mesh listens on, from Ports.from_env.
         operator = aliases.resolve({**os.environ, **self.env}).env

@@ -17,12 +17,10 @@ import grpc
 
 from backdrop.fomi.v1 import canvas_pb2, canvas_pb2_grpc
 from backdrop.jobs.v1 import canvas_pb2 as store_pb2
-from backdrop.jobs.v1 import canvas_pb2_grpc as store_pb2_grpc
 from gateway import options, rest
 from gateway.generation import _common, _prompt
 from gateway.process import AMBIGUOUS, outcome
-from services.runtime import envelopes, grpcio, identity, images
-from services.runtime.config import grpc_target
+from services.runtime import envelopes, identity, images
 from services.runtime.errors import ServiceError, invalid
 
 FOMI = envelopes.FOMI
@@ -35,7 +33,7 @@ class FomiCanvas(canvas_pb2_grpc.FomiCanvasServicer):
     def __init__(self, gateway):
         # The GatewayServicer: the object store, the URL signer, the generation flow.
         self.gateway = gateway
-        self.canvases = store_pb2_grpc.CanvasServiceStub(grpcio.channel(grpc_target("ORCHESTRATOR_ADDR", 50052)))
+        self.canvases = gateway.canvases
 
     # --- requests ---
 
