@@ -65,10 +65,9 @@ K8S = {
     "ENVOY_XFF_TRUSTED_HOPS": "0",
 }
 K8S_DIR = REPO / "k8s" / "base" / "envoy"
-# The gateway's proto services, one per dialect (services/runtime/envelopes.py): Envoy transcodes these.
-# The proto packages of the public API: the gateway's own, one per dialect, and the web
-# app and docs (backdrop.web.v1). Every
-# service in them is transcoded (public_services()).
+# The proto packages of the public API: the gateway's own, one per dialect
+# (services/runtime/envelopes.py), and the web app's and docs' (backdrop.web.v1).
+# Every service in them is transcoded (public_services()).
 PUBLIC_PACKAGES = ("backdrop.gateway.v1", "backdrop.lumiku.v1", "backdrop.fomi.v1", "backdrop.removebg.v1", "backdrop.web.v1")
 # Seed 001's background-remover routes under each of its base URLs (and /v1).
 LUMIKU_ROUTES = "/(lumiku/(v1|api)|v1)/background-remover"
