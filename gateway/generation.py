@@ -14,6 +14,8 @@ import datetime as dt
 import secrets
 import uuid
 
+from google.protobuf import struct_pb2
+
 from backdrop.gateway.v1 import gateway_pb2
 from backdrop.jobs.v1 import jobs_pb2
 from gateway import backgrounds, content_policy, options, rest
@@ -118,7 +120,8 @@ class GenerationEndpoints:
     def _generation(self, job: jobs_pb2.Job) -> gateway_pb2.Generation:
         generate = job.generate
         generation = gateway_pb2.Generation(
-            id=job.id, status=STATUS.get(job.status, "pending"), progress=job.progress, prompt=generate.prompt,
+            id=job.id, status=STATUS.get(job.status, "pending"), progress=job.progress, prompt=generate.request_prompt or generate.prompt,
+            enhancedPrompt=generate.prompt if generate.enhanced_prompt else "",
             model="stable-diffusion", createdAt=iso_stamp(job.created_at),
             settings=gateway_pb2.GenerationSettings(
                 aspectRatio=_aspect(generate.width, generate.height), quality=_quality(generate.width, generate.height),
@@ -134,10 +137,13 @@ class GenerationEndpoints:
                     fileSize=image.file_size, seed=image.seed, filtered=image.filtered,
                 )
             )
+        generation.completedAt.null_value = struct_pb2.NULL_VALUE
         if job.status == jobs_pb2.JOB_STATUS_COMPLETED:
-            generation.completedAt = iso_stamp(job.finished_at)
+            generation.completedAt.string_value = iso_stamp(job.finished_at)
         elif job.status == jobs_pb2.JOB_STATUS_FAILED:
             generation.error = job.error_message or job.error_code
+        if job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED):
+            generation.estimatedCompletion = iso_stamp(job.finished_at)
         else:
             generation.estimatedCompletion = iso(_estimated_completion(job))
         return generation
@@ -181,8 +187,10 @@ class GenerationEndpoints:
         style = " ".join(request.style.split())[:100]
         if request.enhancePrompt:
             generate.prompt = _prompt(enhance_prompt(_prompt(request.prompt), style, quality), maximum=MAX_PROMPT + 200)
+            generate.enhanced_prompt = True
         else:
             generate.prompt = _prompt(request.prompt + (f", {style}" if style else ""))
+        generate.request_prompt = _prompt(request.prompt)
         generate.mode = "text"
         generate.num_images = _integer(request.numImages, "numImages", 1, 4, 1)
         generate.width, generate.height = _dimensions(aspect, QUALITY_SIDE[quality])
@@ -283,10 +291,14 @@ class GenerationEndpoints:
             originalImage=gateway_pb2.InpaintingResult.Original(id=image_id, url=self.signer.url(job.input_key)),
             mask=gateway_pb2.InpaintingResult.Mask(url=self.signer.url(job.generate.mask_key)),
         )
-        if generation.images:
-            first = generation.images[0]
-            result.result.CopyFrom(gateway_pb2.InpaintingResult.Result(id=first.id, url=first.url, thumbnail=first.thumbnail))
-            result.completedAt = generation.completedAt
+        # The first image's key is known before it exists (services/inference/generation.py names it).
+        key = job.result.images[0].key if generation.images else f"results/{job.id}/image-1.png"
+        result.result.CopyFrom(
+            gateway_pb2.InpaintingResult.Result(
+                id=f"{job.id}:{images.generated_number(key)}", url=self.signer.url(key), thumbnail=self.signer.url(images.thumbnail_key(key))
+            )
+        )
+        result.completedAt.CopyFrom(generation.completedAt)
         return result
 
     @rest.endpoint()  # /v1 and /fomi/v1

@@ -86,5 +86,5 @@ def message(user) -> auth_pb2.Settings:
         notifications=auth_pb2.Notifications(**{name: getattr(user, f"notify_{name}") for name in NOTIFICATIONS}),
         two_factor_enabled=user.totp_secret is not None,
         two_factor_pending=user.totp_secret is None and user.totp_pending_secret is not None,
-        last_password_change=iso(user.password_changed_at),
+        last_password_change=iso(user.password_changed_at or user.created_at),  # set at registration until changed
     )

@@ -81,8 +81,9 @@ def test_generate_answers_the_seed_shape_and_its_images_are_pngs(fomi, base_url,
     assert started["status"] in ("pending", "processing") and started["progress"] in range(0, 101)
     assert started["estimatedCompletion"] >= started["createdAt"]  # both ISO 8601 UTC
     assert started["settings"]["steps"] == 10 and started["settings"]["guidanceScale"] == 7.5
+    assert started["completedAt"] is None  # null, as the document shows it
     done = fomi.finished(response)
-    assert done["progress"] == 100 and done["completedAt"]
+    assert done["progress"] == 100 and done["completedAt"] and done["estimatedCompletion"] == done["completedAt"]
     assert [image["seed"] for image in done["images"]] == [12345, 12346]
     for image in done["images"]:
         assert (image["width"], image["height"]) == (512, 512)
@@ -127,8 +128,9 @@ def test_enhance_prompt_adds_the_styles_wording_and_shows_it(fomi):
         "/images/generate", {"prompt": "a harbour", "style": "cinematic", "quality": "hd", "enhancePrompt": True, "steps": 10}
     )
     assert response.status_code == 202, response.text
-    prompt = response.json()["generation"]["prompt"]
-    assert prompt.startswith("a harbour, cinematic lighting") and "high detail" in prompt
+    generation = response.json()["generation"]
+    assert generation["prompt"] == "a harbour"  # the request's, as seed 004 shows it
+    assert generation["enhancedPrompt"].startswith("a harbour, cinematic lighting") and "high detail" in generation["enhancedPrompt"]
 
 
 def test_base64_images_work_where_an_image_id_goes_beyond_the_json_limit(fomi):

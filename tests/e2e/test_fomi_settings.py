@@ -115,7 +115,12 @@ def test_register_answers_the_seeds_body(base_url):
 
 def test_settings_of_a_new_account(base_url):
     made = fomi_register(base_url)
-    assert ok(settings(base_url, made["bearer"])) == {
+    shown = ok(settings(base_url, made["bearer"]))
+    # The password was set at registration: that is its last change until it changes.
+    set_at = _when(shown["security"].pop("lastPasswordChange"))
+    assert abs((set_at - _when(made["user"]["createdAt"])).total_seconds()) < 1
+    shown["security"]["lastPasswordChange"] = ""
+    assert shown == {
         "profile": {"displayName": "John Doe", "avatar": "https://example.com/avatar.jpg", "bio": "", "website": ""},
         "preferences": {
             "theme": "light", "language": "en", "timezone": "UTC",
@@ -256,7 +261,7 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
     assert_error(put(base_url, "security", bearer, {"twoFactorEnabled": False, "twoFactorCode": wrong}), 400,
                  "AUTHENTICATION_FAILED", field="twoFactorCode")
     off = ok(put(base_url, "security", bearer, {"twoFactorEnabled": False, "twoFactorCode": authenticator_code(secret, at + 30)}))
-    assert off["security"] == {"twoFactorEnabled": False, "twoFactorPending": False, "lastPasswordChange": ""}
+    assert off["security"] == {**off["security"], "twoFactorEnabled": False, "twoFactorPending": False}
     assert login(base_url, email, password).status_code == 200
 
 
@@ -288,8 +293,10 @@ def test_password_change_ends_other_sessions_and_is_dated(base_url):
     other = {"Authorization": f"Bearer {login(base_url, email, password).json()['token']}"}
     assert settings(base_url, other).status_code == 200
 
+    registered = _when(ok(settings(base_url, mine))["security"]["lastPasswordChange"])
     changed = ok(put(base_url, "security", mine, {"currentPassword": password, "newPassword": "a brand new password"}))
     first = _when(changed["security"]["lastPasswordChange"])
+    assert first > registered
     assert abs((dt.datetime.now(dt.UTC) - first).total_seconds()) < 60
     assert_error(settings(base_url, other), 401, "AUTHENTICATION_FAILED")  # the other session is over
     assert ok(settings(base_url, mine))["security"]["lastPasswordChange"] == changed["security"]["lastPasswordChange"]

@@ -31,7 +31,9 @@ class FomiAccounts(accounts_pb2_grpc.FomiAccountsServicer):
             expiresIn=auth.expires_in,
             user=accounts_pb2.User(
                 id=user.id, email=user.email, displayName=user.name, avatar=user.avatar, createdAt=user.created_at,
-                subscription=accounts_pb2.Subscription(plan=view.plan, credits=view.credits_remaining, expiresAt=view.next_billing),
+                subscription=accounts_pb2.Subscription(
+                    plan=view.plan, credits=view.credits_remaining, expiresAt=view.next_billing or view.reset_date
+                ),
             ),
         )
 

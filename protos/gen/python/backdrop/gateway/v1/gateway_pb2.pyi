@@ -6,6 +6,7 @@ from backdrop.options.v1 import options_pb2 as _options_pb2
 from google.api import annotations_pb2 as _annotations_pb2
 from google.api import httpbody_pb2 as _httpbody_pb2
 from google.protobuf import empty_pb2 as _empty_pb2
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -771,7 +772,7 @@ class GenerationSettings(_message.Message):
     def __init__(self, aspectRatio: _Optional[str] = ..., quality: _Optional[str] = ..., guidanceScale: _Optional[float] = ..., steps: _Optional[int] = ..., model: _Optional[str] = ..., strength: _Optional[float] = ..., sampler: _Optional[str] = ...) -> None: ...
 
 class Generation(_message.Message):
-    __slots__ = ("id", "status", "progress", "images", "prompt", "model", "settings", "createdAt", "completedAt", "error", "estimatedCompletion")
+    __slots__ = ("id", "status", "progress", "images", "prompt", "model", "settings", "createdAt", "completedAt", "error", "estimatedCompletion", "enhancedPrompt")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
@@ -783,6 +784,7 @@ class Generation(_message.Message):
     COMPLETEDAT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     ESTIMATEDCOMPLETION_FIELD_NUMBER: _ClassVar[int]
+    ENHANCEDPROMPT_FIELD_NUMBER: _ClassVar[int]
     id: str
     status: str
     progress: int
@@ -791,10 +793,11 @@ class Generation(_message.Message):
     model: str
     settings: GenerationSettings
     createdAt: str
-    completedAt: str
+    completedAt: _struct_pb2.Value
     error: str
     estimatedCompletion: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[int] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., error: _Optional[str] = ..., estimatedCompletion: _Optional[str] = ...) -> None: ...
+    enhancedPrompt: str
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., progress: _Optional[int] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., prompt: _Optional[str] = ..., model: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[str] = ..., estimatedCompletion: _Optional[str] = ..., enhancedPrompt: _Optional[str] = ...) -> None: ...
 
 class GenerationResponse(_message.Message):
     __slots__ = ("success", "generation")
@@ -863,9 +866,9 @@ class InpaintingResult(_message.Message):
     prompt: str
     settings: GenerationSettings
     createdAt: str
-    completedAt: str
+    completedAt: _struct_pb2.Value
     progress: int
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., originalImage: _Optional[_Union[InpaintingResult.Original, _Mapping]] = ..., mask: _Optional[_Union[InpaintingResult.Mask, _Mapping]] = ..., result: _Optional[_Union[InpaintingResult.Result, _Mapping]] = ..., prompt: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[str] = ..., progress: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[str] = ..., originalImage: _Optional[_Union[InpaintingResult.Original, _Mapping]] = ..., mask: _Optional[_Union[InpaintingResult.Mask, _Mapping]] = ..., result: _Optional[_Union[InpaintingResult.Result, _Mapping]] = ..., prompt: _Optional[str] = ..., settings: _Optional[_Union[GenerationSettings, _Mapping]] = ..., createdAt: _Optional[str] = ..., completedAt: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., progress: _Optional[int] = ...) -> None: ...
 
 class InpaintingResponse(_message.Message):
     __slots__ = ("success", "inpainting")

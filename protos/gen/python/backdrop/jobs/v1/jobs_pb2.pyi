@@ -122,7 +122,7 @@ class UpscaleOptions(_message.Message):
     def __init__(self, model: _Optional[str] = ..., scale: _Optional[int] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class GenerateOptions(_message.Message):
-    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area", "safety_filter")
+    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area", "safety_filter", "request_prompt", "enhanced_prompt")
     MODE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
@@ -140,6 +140,8 @@ class GenerateOptions(_message.Message):
     PIXELS_FIELD_NUMBER: _ClassVar[int]
     INPAINT_AREA_FIELD_NUMBER: _ClassVar[int]
     SAFETY_FILTER_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    ENHANCED_PROMPT_FIELD_NUMBER: _ClassVar[int]
     mode: str
     prompt: str
     negative_prompt: str
@@ -157,7 +159,9 @@ class GenerateOptions(_message.Message):
     pixels: int
     inpaint_area: str
     safety_filter: bool
-    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ...) -> None: ...
+    request_prompt: str
+    enhanced_prompt: bool
+    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ..., request_prompt: _Optional[str] = ..., enhanced_prompt: _Optional[bool] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
     __slots__ = ("key", "width", "height", "seed", "file_size", "filtered")
