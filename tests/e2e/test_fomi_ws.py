@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -113,6 +115,15 @@ def test_an_api_key_works_as_the_bearer_too(base_url):
     for headers in ({"Authorization": f"Bearer {key}"}, {"X-API-Key": key}):
         with connect(ws_url(base_url), additional_headers=headers, open_timeout=20) as ws:
             subscribe(ws, ["training_progress"])
+
+
+def test_the_documents_own_path_works_on_a_dialect_hostname(base_url):
+    """DIALECT_HOSTS gives fomi.localhost (tests/conftest.py): there the socket is at /v1/ws."""
+    bearer = fomi_account(base_url)
+    port = urllib.parse.urlsplit(base_url).port
+    with connect(f"ws://fomi.localhost:{port}/v1/ws", sock=socket.create_connection(("127.0.0.1", port)),
+                 additional_headers=bearer, open_timeout=20) as ws:
+        subscribe(ws, ["generation_progress"])
 
 
 def test_bad_messages_get_errors_and_the_socket_stays_usable(base_url):
