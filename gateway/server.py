@@ -27,6 +27,8 @@ from gateway.imaging import ImagingEndpoints
 from gateway.projects import ProjectImageEndpoints
 from gateway.webhooks import WebhookEndpoints
 from gateway.dialects import fomi
+from gateway.web.app import WebApp
+from backdrop.web.v1 import app_pb2, app_pb2_grpc
 from gateway.dialects.lumiku import BackgroundRemoverPro
 from gateway.dialects.removebg import RemoveBg
 from gateway.dialects.fomi.realtime import RealtimeUpdates
@@ -240,10 +242,12 @@ async def main() -> None:
         gateway_pb2_grpc.add_GatewayServicer_to_server(servicer, server)
         lumiku_pb2_grpc.add_BackgroundRemoverProServicer_to_server(BackgroundRemoverPro(servicer), server)
         removebg_pb2_grpc.add_RemoveBgServicer_to_server(RemoveBg(servicer), server)
+        app_pb2_grpc.add_WebAppServicer_to_server(WebApp(), server)  # the web app at /
         return [
             gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name,
             lumiku_pb2.DESCRIPTOR.services_by_name["BackgroundRemoverPro"].full_name,
             removebg_pb2.DESCRIPTOR.services_by_name["RemoveBg"].full_name,
+            app_pb2.DESCRIPTOR.services_by_name["WebApp"].full_name,
             *fomi.register(server, servicer),
         ]
 

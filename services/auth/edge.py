@@ -49,9 +49,12 @@ OPEN_PATHS = frozenset({
     "/lumiku/v1/auth/login", "/lumiku/api/auth/login", "/fomi/v1/auth/register", "/fomi/v1/auth/login", "/fomi/v1/auth/refresh",
     # Seed 001's WebSocket authenticates with its first message (gateway/websocket.py).
     *(base + "/background-remover/ws" for base in ("/v1", "/lumiku/v1", "/lumiku/api")),
+    # The web app's page (gateway/web/app.py); its files are under /app/ (below).
+    "/",
 })
 # Signed, expiring download links: the signature is the credential (services/runtime/signing.py).
-OPEN_PREFIXES = ("/v1/files/",)
+# The web app's static files: public by nature.
+OPEN_PREFIXES = ("/v1/files/", "/app/")
 LOCAL_USER_ID = "00000000-0000-4000-8000-000000000001"
 OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 
