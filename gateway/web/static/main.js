@@ -70,3 +70,4 @@ addEventListener("hashchange", () => { show(); $("main").focus(); });
 show();
 if (session.get()) refreshCredits();
 document.body.dataset.ready = "true";
+performance.mark("backdrop-interactive"); // tests/bench/web_app.py reads it
