@@ -113,6 +113,9 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
             "BILLING_EXEMPT_ADDRESSES": "127.0.0.1",
             # Operators can give a dialect a hostname of its own (tests/e2e/test_dialects.py).
             "DIALECT_HOSTS": "lumiku=lumiku.localhost,fomi=fomi.localhost",
+            # ISNet (~2 s an image on 2 cores) is left out here: the professional and industry tiers
+            # run its stand-in, u2netp (README: Models); tests/e2e/test_isnet.py runs the real one.
+            "ENABLED_MODELS": "u2netp,modnet",
         },
     )
     instance.log = log

@@ -27,7 +27,7 @@ from backdrop.jobs.v1 import jobs_pb2
 from backdrop.removebg.v1 import removebg_pb2, removebg_pb2_grpc
 from gateway import multipart, rest
 from gateway.process import MB, outcome
-from services.billing.catalog import PLANS_FILE
+from services.billing.catalog import PLANS_FILE, Catalog
 from services.runtime import envelopes, identity, images, netguard
 from services.runtime.colour import parse_colour
 from services.runtime.config import env_int
@@ -61,6 +61,16 @@ def _exchange() -> dict:
 
 
 EXCHANGE = _exchange()
+CATALOG = Catalog.load()
+
+
+def tier_for(plan: str, price: str) -> str:
+    """A preview runs at plans.json's remove.bg tier (the fast model); every larger size at the
+    plan's best tier, whose model is the best the plan allows (ISNet where it includes professional
+    or industry). The charge is remove.bg's price of the size either way."""
+    if price == "removebg:preview":
+        return EXCHANGE["tier"]
+    return max(CATALOG.plan(plan)["allowed_tiers"], key=lambda tier: CATALOG.data["tiers"][tier]["credits_per_image"])
 
 
 # --- parsers: each refuses with remove.bg's code and says what a valid value looks like ------
@@ -343,7 +353,7 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         info = images.inspect(data)
         options, price = await self._options(caller, texts, files, info)
         job, charge = await self.gateway.removal.submit(
-            caller, data, options, self.max_bytes, tier=EXCHANGE["tier"], idempotency_key=rest.idempotency_key(context),
+            caller, data, options, self.max_bytes, tier=tier_for(caller.plan, price), idempotency_key=rest.idempotency_key(context),
             price=price,
         )
         if not outcome(job):

@@ -216,7 +216,7 @@ def test_rate_limit_is_one_hourly_counter_for_seed_002s_routes_whatever_the_plan
 
 
 def test_model_names_limit_the_models_clients_may_ask_for(clean_env):
-    clean_env.setenv("MODEL_NAMES", "u2netp,isnet-general-use")  # a name that is no model here is skipped
+    clean_env.setenv("MODEL_NAMES", "u2netp,silueta")  # a name that is no model here is skipped
     assert list(models.enabled_models()) == ["u2netp"]
     assert models.resolve("u2net").name == "u2netp"  # the same model: u2net runs u2netp here
     with pytest.raises(ServiceError) as refused:
@@ -224,11 +224,11 @@ def test_model_names_limit_the_models_clients_may_ask_for(clean_env):
     assert refused.value.reason == "INVALID_MODEL" and "modnet" not in str(refused.value)
     clean_env.setenv("MODEL_NAMES", "u2net_human_seg")
     assert list(models.enabled_models()) == ["modnet"] and models.default_model() == "modnet"
-    clean_env.setenv("MODEL_NAMES", "isnet-general-use")
+    clean_env.setenv("MODEL_NAMES", "silueta")
     with pytest.raises(ConfigError, match="ENABLED_MODELS"):
         models.enabled_models()
     clean_env.delenv("MODEL_NAMES")
-    assert set(models.enabled_models()) == {"u2netp", "modnet"}
+    assert set(models.enabled_models()) == {"u2netp", "modnet", "isnet"}
 
 
 def test_the_mesh_gives_the_services_backdrops_names(tmp_path, clean_env):

@@ -33,6 +33,7 @@ def test_a_named_tier_that_does_not_include_the_model_is_refused_naming_the_tier
         ("", "u2netp", "", "standard"),  # the default tier includes it
         ("", "modnet", "", "professional"),  # the cheapest tier that does
         ("", "modnet", "ultra", "industry"),
+        ("", "isnet", "", "professional"),  # ISNet: professional and industry only
         ("", "", "ultra", "industry"),
         ("basic", "u2netp", "low", "basic"),  # less than the tier gives is fine
         ("industry", "modnet", "high", "industry"),
@@ -44,7 +45,7 @@ def test_the_tier_charged_is_one_that_includes_the_request(catalog, tier, model,
 
 def test_a_model_in_no_tier_is_refused(catalog):
     with pytest.raises(ServiceError) as refused:
-        catalog.resolve("", "isnet", "")
+        catalog.resolve("", "silueta", "")
     assert refused.value.reason == "INVALID_OPTION"
 
 

@@ -9,11 +9,18 @@ at or below matting.WORK_PIXELS the filters run at full resolution (about
 few MP (a fixed cost) and the per-pixel steps in row stripes (about 22 B
 per pixel: the decoded image, its numpy copy, the alpha, the result; runs vary
 by ~130 MiB at 40 MP with how malloc reuses freed stripes).
+
+A model whose own run is large (ISNet: ~1.2 GB of activations at 1024x1024 on
+onnxruntime, SegmentationSpec.server_bytes) adds that run, whatever the
+image's size: the local inference server shares the machine, so with the
+default budget an ISNet job runs alone.
 """
 
 from __future__ import annotations
 
+from services.inference import models
 from services.inference.pipeline import compose, matting
+from services.runtime.errors import ServiceError
 
 MIB = 1 << 20
 FULL_RESOLUTION_BYTES_PER_PIXEL = 176
@@ -24,6 +31,14 @@ BLUR_FIXED_BYTES = 96 * MIB  # the blur at its working resolution
 BACKDROP_BYTES_PER_PIXEL = 8  # a full-size backdrop array (blur, image; a colour is a view)
 BACKGROUND_IMAGE_BYTES_PER_PIXEL = 8  # fit_cover: the resized RGBA image and its array (not measured)
 OUTPUT_BYTES_PER_PIXEL = 12  # the RGBA result and its mask as images, per output pixel
+
+
+def model_bytes(options=None) -> int:
+    """The inference server's working memory for the job's model (0 when small or unknown)."""
+    try:
+        return models.resolve(getattr(options, "model", "")).server_bytes
+    except ServiceError:  # the job fails on its model later, with its own error
+        return 0
 
 
 def working_bytes(width: int, height: int, options=None) -> int:
@@ -47,4 +62,4 @@ def working_bytes(width: int, height: int, options=None) -> int:
     factor = options.scale if options is not None and options.scale > 1 else 1.0
     if factor > 1:  # a result scaled up is a larger image, with its mask
         total += int(pixels * factor * factor * OUTPUT_BYTES_PER_PIXEL)
-    return int(total)
+    return int(total) + model_bytes(options)

@@ -35,10 +35,15 @@ class SegmentationSpec:
     description: str
     # Fixed (width, height) input, or None for any multiple of `multiple`.
     fixed_size: tuple[int, int] | None
-    normalisation: str  # "imagenet" (max-scaled, mean/std) or "symmetric" ((x-127.5)/127.5)
+    # "imagenet" (max-scaled, mean/std), "symmetric" ((x-127.5)/127.5) or "centred" ((x-128)/256, ISNet's)
+    normalisation: str
     # Whether the output must be min-max scaled to 0-1 (U2-Net's saliency map).
     rescale_output: bool
     multiple: int = 32
+    # The enabled model a tier's choice of this one runs when the operator leaves it out.
+    fallback: str = ""
+    # Working memory of one run on the inference server (footprint.py reserves it).
+    server_bytes: int = 0
 
 
 def input_size(spec: SegmentationSpec, width: int, height: int, quality: str) -> tuple[int, int]:
@@ -59,6 +64,8 @@ def preprocess(spec: SegmentationSpec, image: Image.Image, quality: str = "high"
     if spec.normalisation == "imagenet":
         scaled = resized / max(float(resized.max()), 1e-6)
         tensor = (scaled - IMAGENET_MEAN) / IMAGENET_STD
+    elif spec.normalisation == "centred":
+        tensor = (resized - 128.0) / 256.0
     else:
         tensor = (resized - 127.5) / 127.5
     return np.ascontiguousarray(tensor.transpose(2, 0, 1)[np.newaxis], dtype=np.float32)
