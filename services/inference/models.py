@@ -53,15 +53,21 @@ QUALITIES = ("low", "medium", "high", "ultra")
 def enabled_models() -> dict[str, SegmentationSpec]:
     """ENABLED_MODELS (seed 003's MODEL_NAMES): the segmentation models clients may ask for, each
     named by its name or any alias (unset: all). A name that is no model here is skipped, so seed
-    003's list works as it is; a list that names none is refused at start-up."""
-    wanted = {n.strip().lower() for n in env_str("ENABLED_MODELS", "").split(",") if n.strip()}
+    003's list works as it is; a list that names none is refused at start-up. MODELS_SKIP (what
+    `make models` left out of the repository, e.g. isnet) is never enabled."""
+    wanted, skipped = _names("ENABLED_MODELS"), _names("MODELS_SKIP")
+    built = {name: spec for name, spec in SEGMENTATION_MODELS.items() if name not in skipped}
     if not wanted:
-        return SEGMENTATION_MODELS
-    chosen = {name: spec for name, spec in SEGMENTATION_MODELS.items() if wanted & {spec.name, *spec.aliases}}
+        return built
+    chosen = {name: spec for name, spec in built.items() if wanted & {spec.name, *spec.aliases}}
     if not chosen:
         known = sorted(n for s in SEGMENTATION_MODELS.values() for n in (s.name, *s.aliases))
         raise ConfigError(f"ENABLED_MODELS (or seed 003's MODEL_NAMES) names no model here; known: {', '.join(known)}")
     return chosen
+
+
+def _names(setting: str) -> set[str]:
+    return {n.strip().lower() for n in env_str(setting, "").split(",") if n.strip()}
 
 
 def default_model() -> str:
@@ -97,7 +103,7 @@ def _say_stand_in(model: str, fallback: str) -> None:
     if model not in _said:
         _said.add(model)
         logging.getLogger(__name__).warning(
-            "%s is not enabled (ENABLED_MODELS): the tiers that use it run %s instead", model, fallback
+            "%s is not enabled (ENABLED_MODELS, MODELS_SKIP): the tiers that use it run %s instead", model, fallback
         )
 
 

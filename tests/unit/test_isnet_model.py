@@ -118,11 +118,14 @@ def test_left_out_isnet_gives_its_tiers_u2netp_with_a_log_line(clean_model_env, 
     clean_model_env.setenv("ENABLED_MODELS", "u2netp,modnet")
     with caplog.at_level(logging.WARNING):
         assert models.resolve("isnet").name == "u2netp"
-    assert "isnet is not enabled (ENABLED_MODELS): the tiers that use it run u2netp instead" in caplog.text
+    assert "isnet is not enabled (ENABLED_MODELS, MODELS_SKIP): the tiers that use it run u2netp instead" in caplog.text
     assert footprint.model_bytes(jobs_pb2.RemoveBackgroundOptions(model="isnet")) == 0  # u2netp runs
     clean_model_env.setenv("ENABLED_MODELS", "modnet")  # its stand-in is left out too: refused, named
     with pytest.raises(ServiceError, match="Unknown model 'isnet'"):
         models.resolve("isnet")
+    clean_model_env.delenv("ENABLED_MODELS")
+    clean_model_env.setenv("MODELS_SKIP", "isnet")  # what make models left out is never offered
+    assert list(models.enabled_models()) == ["u2netp", "modnet"] and models.resolve("isnet").name == "u2netp"
 
 
 def test_professional_and_industry_use_isnet_basic_and_standard_the_fast_model():
@@ -142,7 +145,7 @@ def test_removebg_full_runs_at_the_plans_best_tier_and_preview_at_the_fast_one()
 
 @pytest.fixture
 def clean_model_env(monkeypatch):
-    for name in ("ENABLED_MODELS", "MODEL_NAMES", "DEFAULT_MODEL"):
+    for name in ("ENABLED_MODELS", "MODEL_NAMES", "DEFAULT_MODEL", "MODELS_SKIP"):
         monkeypatch.delenv(name, raising=False)
     models._said.clear()
     return monkeypatch
