@@ -50,7 +50,7 @@ def sign_up(page) -> None:
     page.get_by_label("Password", exact=True).fill("correct horse battery")
     page.get_by_label("Name (new accounts only)").fill("Web User")
     page.get_by_role("button", name="Create account").click()
-    page.get_by_role("heading", name="Remove a background").wait_for()
+    page.get_by_role("navigation", name="Main").wait_for()
 
 
 def frame_shot(page) -> np.ndarray:
@@ -66,6 +66,7 @@ def test_sign_up_remove_a_background_compare_and_download(browser, base_url, pho
     assert page.evaluate(UNLABELLED) == []  # every field of every view has a label
 
     sign_up(page)
+    page.get_by_role("heading", name="Remove a background").wait_for()
     page.wait_for_function("() => document.getElementById('credits-badge').textContent.includes('credits')")
     assert page.evaluate("sessionStorage.length") == 1 and page.evaluate("localStorage.length") == 0
 
@@ -110,6 +111,39 @@ def test_sign_up_remove_a_background_compare_and_download(browser, base_url, pho
     assert alpha[256, 220] >= 250  # the astronaut is kept
     assert alpha[:40, :40].max() < 10 and alpha[:40, -40:].max() < 10  # the studio is gone
     assert errors == []
+
+
+def test_generate_a_gallery_then_credits_history_and_api_keys(browser, base_url):
+    page = browser.new_page()
+    page.goto(f"{base_url}/#generate")
+    page.wait_for_selector("body[data-ready=true]")
+    sign_up(page)
+    page.get_by_role("link", name="Generate").click()
+    page.get_by_label("Prompt", exact=True).fill("a lighthouse at dusk")
+    page.get_by_label("Steps").fill("10")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.wait_for_selector("#gallery img", timeout=60_000)
+    assert page.locator("#gen-message").inner_text() == "Done: 1 image(s)"
+    assert page.locator("#gen-progress").evaluate("p => p.value") == 100
+    page.wait_for_function("() => document.querySelector('#gallery img').naturalWidth > 0")
+    shot = np.asarray(Image.open(io.BytesIO(page.locator("#gallery img").screenshot())).convert("RGB")).astype(float)
+    assert shot.std() > 5  # the tiny random pipeline draws noise, but draws
+    assert page.get_by_role("link", name="Download image 1").get_attribute("href").startswith(f"{base_url}/v1/files/")
+
+    page.get_by_role("link", name="Credits & plan").click()
+    page.wait_for_selector("#history tr td")
+    credits = dict(zip(page.locator("#credits dt").all_inner_texts(), page.locator("#credits dd").all_inner_texts()))
+    assert int(credits["Balance"]) < 100 and credits["Monthly grant"] == "100"  # the generation was charged
+    assert dict(zip(page.locator("#plan dt").all_inner_texts(), page.locator("#plan dd").all_inner_texts()))["Plan"] == "free"
+
+    page.get_by_role("link", name="API keys").click()
+    page.get_by_label("Name of a new key").fill("laptop")
+    page.get_by_role("button", name="Create key").click()
+    page.get_by_role("button", name="Delete key laptop").wait_for()
+    key = page.get_by_label("Your new key").input_value()
+    me = requests.get(f"{base_url}/v1/users/me", headers={"X-API-Key": key}, timeout=10)
+    assert me.status_code == 200, me.text  # the key shown once works
+    page.close()
 
 
 def test_a_phone_sized_screen_scrolls_only_down(browser, base_url):
