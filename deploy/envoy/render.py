@@ -13,6 +13,7 @@ import pathlib
 import re
 import string
 import sys
+import urllib.parse
 
 from services.runtime import aliases, envelopes
 
@@ -23,6 +24,10 @@ DEFAULTS = {
     "ENVOY_LISTEN_ADDRESS": "127.0.0.1",
     "BACKDROP_HTTP_PORT": "8080",
     "ENVOY_ADMIN_PORT": "9901",
+    # Envoy's metrics (the admin's /stats/prometheus only), for Prometheus.
+    "ENVOY_STATS_PORT": "9902",
+    # An OpenTelemetry collector (OTLP/gRPC, http://host:4317): Envoy's spans go there; unset, no tracing.
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "",
     "GATEWAY_HOST": "127.0.0.1",
     "GATEWAY_PORT": "50051",
     "GATEWAY_WS_PORT": "50061",
@@ -175,6 +180,45 @@ def path_regex(method: str, template: str) -> str:
     return "[^/]+".join(literals)
 
 
+def tracing(endpoint: str) -> tuple[str, str]:
+    """The connection manager's `tracing` and the collector's cluster, one flow-style line each
+    ("" and "" without an endpoint): Envoy's OpenTelemetry tracer, every request sampled (the
+    services follow its decision), the request id as a tag."""
+    if not endpoint:
+        return "", ""
+    url = urllib.parse.urlsplit(endpoint)
+    if url.scheme != "http" or not url.hostname:
+        raise ValueError(f"OTEL_EXPORTER_OTLP_ENDPOINT: Envoy sends OTLP/gRPC in plaintext, give http://host:port, not {endpoint!r}")
+    config = {
+        "provider": {
+            "name": "envoy.tracers.opentelemetry",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+                "grpc_service": {"envoy_grpc": {"cluster_name": "otel_collector"}, "timeout": "2s"},
+                "service_name": "envoy",
+            },
+        },
+        "custom_tags": [{"tag": "backdrop.request_id", "request_header": {"name": "x-request-id"}}],
+    }
+    cluster = {
+        "name": "otel_collector",
+        "type": "STRICT_DNS",
+        "connect_timeout": "2s",
+        "typed_extension_protocol_options": {
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": "otel_collector",
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
+                "address": url.hostname, "port_value": url.port or 4317}}}}]}],
+        },
+    }
+    return "tracing: " + json.dumps(config), "- " + json.dumps(cluster)
+
+
 def render(env: dict[str, str] | None = None) -> str:
     """The config for `env` (the process environment by default); seed 002's PORT and
     CORS_ORIGINS count as their Backdrop settings (services/runtime/aliases.py)."""
@@ -187,13 +231,14 @@ def render(env: dict[str, str] | None = None) -> str:
     values["LUMIKU"] = LUMIKU_ROUTES
     values["DIALECTS_LUA"] = dialects_lua()
     values["DIALECT_HOSTS_LUA"] = dialect_hosts_lua(values.pop("DIALECT_HOSTS"))
+    values["ENVOY_TRACING"], values["ENVOY_TRACING_CLUSTER"] = tracing(values.pop("OTEL_EXPORTER_OTLP_ENDPOINT"))
     return string.Template(TEMPLATE.read_text()).substitute(values)
 
 
 def k8s_files() -> dict[str, bytes]:
     """The ConfigMap's files: this template rendered for a pod (with the operator's DIALECT_HOSTS,
-    `DIALECT_HOSTS=... make k8s`), and the descriptor set."""
-    hosts = {"DIALECT_HOSTS": os.environ["DIALECT_HOSTS"]} if os.environ.get("DIALECT_HOSTS") else {}
+    `DIALECT_HOSTS=... make k8s`; the collector's, `OTEL_EXPORTER_OTLP_ENDPOINT=... make k8s`), and the descriptor set."""
+    hosts = {name: os.environ[name] for name in ("DIALECT_HOSTS", "OTEL_EXPORTER_OTLP_ENDPOINT") if os.environ.get(name)}
     return {
         "envoy.yaml": render({**DEFAULTS, **K8S, **hosts}).encode(),
         "backdrop.binpb": pathlib.Path(DEFAULTS["DESCRIPTOR_SET"]).read_bytes(),

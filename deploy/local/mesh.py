@@ -102,6 +102,13 @@ class Ports:
     mlserver_http: int = 8000
     mlserver_grpc: int = 8001
     mlserver_metrics: int = 8002
+    # /metrics of each service (services/runtime/metrics.py) and Envoy's /stats/prometheus.
+    gateway_metrics: int = 9101
+    orchestrator_metrics: int = 9102
+    inference_metrics: int = 9103
+    auth_metrics: int = 9104
+    billing_metrics: int = 9105
+    envoy_stats: int = 9902
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Ports":
@@ -193,16 +200,29 @@ class Mesh:
             "GATEWAY_WS_PORT": str(p.gateway_ws),
             "ORCHESTRATOR_PORT": str(p.orchestrator),
             "INFERENCE_PORT": str(p.inference),
+            **{f"{name.upper()}_METRICS_PORT": str(port) for name, port in self.metrics_ports().items()},
             "BACKDROP_HTTP_PORT": str(p.http),
             "URL_SIGNING_KEY": self._signing_key(),
         }
-        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS", "ENVOY_", "OBJECT_STORE_DIR", "REMBG_", "ENABLED_MODELS", "DIALECT_HOSTS", "LUMIKU_", "CANVAS_", "SAFETY_", "CONTENT_POLICY_", "TOTP_", "SECOND_FACTOR_")
+        passthrough = ("S3_", "MAX_", "CORS_ORIGINS", "MODEL", "DEFAULT_MODEL", "LOG_LEVEL", "PUBLIC_BASE_URL", "SYNC_", "ORT_", "INFERENCE_", "WORK_", "PNG_", "MLSERVER_MAX_", "API_KEY", "AUTH_", "ACCESS_TOKEN_", "REFRESH_TOKEN_", "LOGIN_", "BILLING_", "SMTP_", "WEBHOOK_", "OUTBOUND_", "RETENTION_", "CLEANUP_", "UPSCALE_", "DIFFUSION_", "PAYMENT_PROVIDER", "ALLOW_TEST_PAYMENTS", "ENVOY_", "OBJECT_STORE_DIR", "REMBG_", "ENABLED_MODELS", "DIALECT_HOSTS", "LUMIKU_", "CANVAS_", "SAFETY_", "CONTENT_POLICY_", "TOTP_", "SECOND_FACTOR_", "OTEL_")
         # Seed 002's and 003's names become Backdrop's here, once (services/runtime/aliases.py);
         # the public port is the one the mesh listens on, from Ports.from_env.
         operator = aliases.resolve({**os.environ, **self.env}).env
         env.update({k: v for k, v in operator.items() if k.startswith(passthrough)})
         env.update(self.env)
         return env
+
+    def metrics_ports(self) -> dict[str, int]:
+        """Each service's /metrics port, by service name."""
+        return {name: getattr(self.ports, f"{name}_metrics") for name in ("gateway", "orchestrator", "inference", "auth", "billing")}
+
+    def metrics_lines(self) -> list[str]:
+        """Where the metrics are, said once the mesh is up (make up prints them)."""
+        urls = ", ".join(f"{name} http://127.0.0.1:{port}/metrics" for name, port in self.metrics_ports().items())
+        lines = [f"metrics: {urls}; envoy http://127.0.0.1:{self.ports.envoy_stats}/stats/prometheus"]
+        endpoint = self.service_env().get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        lines.append(f"traces: exported to {endpoint} (OTLP/gRPC)" if endpoint else "traces: off (set OTEL_EXPORTER_OTLP_ENDPOINT to export them)")
+        return lines
 
     def seed_settings(self) -> list[str]:
         """One line for each seed 002/003 setting the operator's environment has: what it sets here,
@@ -292,6 +312,7 @@ class Mesh:
         env = {
             **self.service_env(),
             "ENVOY_ADMIN_PORT": str(self.ports.envoy_admin),
+            "ENVOY_STATS_PORT": str(self.ports.envoy_stats),
             "GATEWAY_PORT": str(self.ports.gateway),
         }
         config = self.data_dir / "envoy.yaml"
@@ -360,6 +381,8 @@ class Mesh:
                 self._spawn(child)
             self._wait_ready(group, timeout)
         self.wait_healthy(timeout)
+        for line in self.metrics_lines():
+            self.sink("backdrop", line)
 
     def _port_taken(self, child: Child) -> int | None:
         ports = {

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backdrop.billing.v1 import billing_pb2
 from services.billing.catalog import Catalog
+from services.runtime import metrics
 from services.runtime.clock import iso
 from services.runtime.db import column, record, records, tables
 from services.runtime.errors import ServiceError
@@ -244,6 +245,7 @@ class Ledger:
                     await self._check_not_refunded(conn, job_ids)
                 balance = account.balance
                 if new:  # not all retries: move the balance by what was inserted
+                    metrics.CREDITS_CHARGED.labels(pricing.tier).inc(-sum(r.amount for r in new))
                     balance = (
                         await conn.execute(
                             accounts.update()
@@ -372,6 +374,7 @@ class Ledger:
                 description=reason, batch=charge.batch, settled=True, operation=charge.operation,
             )
             await conn.execute(ledger.update().where(ledger.c.id == charge.id).values(settled=True))
+        metrics.CREDITS_REFUNDED.labels(charge.tier or "").inc(amount)
         return billing_pb2.RefundResponse(refunded=True, credits=amount)
 
     async def _batch_refund(self, conn: AsyncConnection, charge: LedgerEntry) -> int:

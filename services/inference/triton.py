@@ -11,6 +11,7 @@ import numpy as np
 import tritonclient.grpc.aio as triton
 from tritonclient.utils import InferenceServerException
 
+from services.runtime import metrics, tracing
 from services.runtime.config import env_float, env_str
 
 DTYPES = {"FP32": np.float32, "FP16": np.float16, "INT32": np.int32, "INT64": np.int64}
@@ -54,13 +55,7 @@ class InferenceServer:
         input_name, output_name = await self._io_names(model)
         request = triton.InferInput(input_name, list(tensor.shape), "FP32")
         request.set_data_from_numpy(tensor)
-        result = await self._call(
-            self.client.infer,
-            model,
-            [request],
-            outputs=[triton.InferRequestedOutput(output_name)],
-            client_timeout=self.timeout,
-        )
+        result = await self._infer(model, [request], [triton.InferRequestedOutput(output_name)])
         return result.as_numpy(output_name)
 
     async def infer_named(self, model: str, inputs: dict[str, np.ndarray], output: str) -> np.ndarray:
@@ -76,10 +71,13 @@ class InferenceServer:
             request = triton.InferInput(name, list(array.shape), datatype)
             request.set_data_from_numpy(array)
             requests.append(request)
-        result = await self._call(
-            self.client.infer, model, requests, outputs=[triton.InferRequestedOutput(output)], client_timeout=self.timeout
-        )
+        result = await self._infer(model, requests, [triton.InferRequestedOutput(output)])
         return result.as_numpy(output).astype(np.float32)
+
+    async def _infer(self, model: str, inputs: list, outputs: list):
+        """One model call, timed per model (backdrop_inference_seconds) and traced."""
+        with tracing.span(f"infer {model}", model=model), metrics.INFERENCE_SECONDS.labels(model).time():
+            return await self._call(self.client.infer, model, inputs, outputs=outputs, client_timeout=self.timeout)
 
     async def is_ready(self, model: str) -> bool:
         try:

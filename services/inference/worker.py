@@ -108,13 +108,13 @@ class Worker:
     async def _handle(self, msg) -> None:
         """One delivery of a job. Never raises: whatever happens, the message is settled
         (or left to come back after ack_wait if NATS itself is gone)."""
-        messaging.adopt_request_id(msg)
-        try:
-            await self._attempt(msg)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - e.g. NATS went away while publishing an event
-            log.exception("job delivery not settled; it will be redelivered", extra=logs.fields(subject=msg.subject))
+        with messaging.handling(msg):
+            try:
+                await self._attempt(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. NATS went away while publishing an event
+                log.exception("job delivery not settled; it will be redelivered", extra=logs.fields(subject=msg.subject))
 
     async def _attempt(self, msg) -> None:
         try:

@@ -13,7 +13,7 @@ from services.orchestrator.handlers import JobServicer, Publisher
 from services.orchestrator.store import JobStore
 from services.orchestrator.projects import Projects
 from services.orchestrator.webhooks import Webhooks
-from services.runtime import db, grpcio, logs, messaging, objectstore
+from services.runtime import db, grpcio, logs, messaging, metrics, objectstore
 from services.runtime.signing import UrlSigner
 from services.runtime.config import env_int, env_str
 
@@ -27,6 +27,8 @@ async def main() -> None:
     store = JobStore(engine)
     nats_client, js = await messaging.connect("orchestrator")
     publisher = Publisher(js, store)
+    # The orchestrator fills the work queue: it reports its depth (and the events' consumers).
+    metrics.watch_queues(js, (messaging.WORK_STREAM, messaging.EVENTS_STREAM))
 
     webhooks = Webhooks(engine, UrlSigner())
     objects = objectstore.from_env()

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backdrop.jobs.v1 import jobs_pb2
+from services.runtime import metrics
 from services.runtime.db import column, record, records, tables
 
 Tables = tables()
@@ -147,6 +148,7 @@ class JobStore:
         async with self.db.begin() as conn:
             row = record(Job, (await conn.execute(insert)).first())
             if row is not None:
+                metrics.JOBS.labels("queued").inc()
                 return to_proto(row), True
             existing = record(Job, (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).one())
             return to_proto(existing), False
@@ -182,6 +184,7 @@ class JobStore:
                         for item in items
                     ],
                 )
+                metrics.JOBS.labels("queued").inc(len(items))
         return await self.get_batch(batch_id, owner_id or "")
 
     async def get_batch(self, batch_id: str, owner_id: str = "") -> jobs_pb2.Batch | None:
@@ -334,4 +337,7 @@ class JobStore:
             values["finished_at"] = sa.func.now()
         update = jobs.update().where(jobs.c.id == event.job_id, jobs.c.status.in_(OPEN)).values(**values)
         async with self.db.begin() as conn:
-            return (await conn.execute(update)).rowcount > 0
+            changed = (await conn.execute(update)).rowcount > 0
+        if changed and status in ("completed", "failed"):  # once: a finished job is never updated again
+            metrics.JOBS.labels(status).inc()
+        return changed

@@ -1,5 +1,5 @@
 """gRPC bootstrap shared by every service: server, health, reflection,
-request-id propagation, graceful shutdown, and client channels."""
+request-id and trace propagation, metrics (/metrics), graceful shutdown, and client channels."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.runtime import logs
+from services.runtime import logs, metrics, tracing
 from services.runtime.config import env_float, env_int, env_str
 
 log = logging.getLogger(__name__)
@@ -76,14 +76,17 @@ class RequestIdServerInterceptor(grpc.aio.ServerInterceptor):
 
 
 class _RequestIdClientInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
-    """Sends the current request id to the called service."""
+    """Sends the current request id and trace context to the called service."""
 
     def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        rid = logs.request_id.get()
-        if not rid:
+        rid, trace_headers = logs.request_id.get(), tracing.carrier()
+        if not rid and not trace_headers:
             return details
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
-        metadata[logs.REQUEST_ID_KEY] = rid
+        if rid:
+            metadata[logs.REQUEST_ID_KEY] = rid
+        for key, value in trace_headers.items():
+            metadata[key] = value
         return grpc.aio.ClientCallDetails(
             details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
         )
@@ -155,7 +158,9 @@ async def serve(
     `register` adds the service's servicers and returns their full names (for
     reflection); `background` are long-running tasks such as NATS consumers.
     """
-    server = grpc.aio.server(interceptors=[RequestIdServerInterceptor()], options=CHANNEL_OPTIONS)
+    stop_tracing = tracing.setup(name)
+    # The request id first: the observing interceptor's span and counts run inside it.
+    server = grpc.aio.server(interceptors=[RequestIdServerInterceptor(), metrics.ObservingInterceptor()], options=CHANNEL_OPTIONS)
     service_names = list(register(server))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -166,6 +171,7 @@ async def serve(
     address = f"{env_str('GRPC_LISTEN_ADDRESS', '127.0.0.1')}:{port}"
     server.add_insecure_port(address)
     await server.start()
+    stop_metrics = metrics.start(name)
 
     # "liveness" is SERVING while the process runs: a failing dependency makes a
     # pod unready (""), it is no reason to restart it.
@@ -198,6 +204,9 @@ async def serve(
             await asyncio.wait_for(on_shutdown(), timeout=5)
         except TimeoutError:
             log.warning("shutdown hooks timed out")
+    if stop_metrics:
+        stop_metrics()
+    stop_tracing()
     log.info("stopped")
 
 

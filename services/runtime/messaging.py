@@ -1,4 +1,4 @@
-"""NATS JetStream: the streams, and publishing with the request id.
+"""NATS JetStream: the streams, and publishing with the request id and trace context.
 
 Images never travel on NATS (1 MB max payload): messages carry object-store
 keys. Work is a work-queue stream pulled by inference workers; events are
@@ -9,6 +9,7 @@ re-published message a no-op inside the stream's duplicate window.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import nats
@@ -19,7 +20,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
-from services.runtime import logs
+from services.runtime import logs, tracing
 from services.runtime.config import env_int, env_str
 
 log = logging.getLogger(__name__)
@@ -97,13 +98,30 @@ async def connect(name: str) -> tuple[Client, JetStreamContext]:
 
 
 def headers() -> dict[str, str]:
+    """A message's headers: the request id and the trace context (traceparent) of the work."""
     rid = logs.request_id.get()
-    return {logs.REQUEST_ID_KEY: rid} if rid else {}
+    return {**({logs.REQUEST_ID_KEY: rid} if rid else {}), **tracing.carrier()}
 
 
 def adopt_request_id(msg) -> None:
     """Continues the request id a message was published with."""
     logs.request_id.set((msg.headers or {}).get(logs.REQUEST_ID_KEY, ""))
+
+
+@contextlib.contextmanager
+def handling(msg):
+    """Handles `msg` as part of the work that published it: its request id, and a span in its trace
+    (named by the subject's pattern: a job id is no span name)."""
+    adopt_request_id(msg)
+    with tracing.consumer_span(_pattern(msg.subject), msg.subject, msg.headers):
+        yield
+
+
+def _pattern(subject: str) -> str:
+    for prefix in (EVENTS_SUBJECT, NOTIFY_SUBJECT, CANCEL_SUBJECT):
+        if subject.startswith(f"{prefix}."):
+            return f"{prefix}.*"
+    return subject
 
 
 class Backoff:
@@ -198,14 +216,14 @@ async def consume(js: JetStreamContext, durable: str, stream: str, subject: str,
             await asyncio.sleep(delay)
     while True:
         for msg in await fetch(subscription, 64, backoff, durable):
-            adopt_request_id(msg)
-            try:
-                done = await handle(msg)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the message is redelivered
-                log.exception("message handling failed", extra=logs.fields(consumer=durable))
-                done = False
+            with handling(msg):
+                try:
+                    done = await handle(msg)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - the message is redelivered
+                    log.exception("message handling failed", extra=logs.fields(consumer=durable))
+                    done = False
             if not done and msg.metadata.num_delivered >= max_deliver:
                 log.error(
                     "message dropped after its last delivery",

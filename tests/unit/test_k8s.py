@@ -86,14 +86,14 @@ def test_services_probe_grpc_health_and_take_config_from_the_environment(overlay
     deployments = of_kind(docs, "Deployment")
     for name in SERVICES:
         (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
-        port = container["ports"][0]  # grpc first; the gateway also has its WebSocket port
-        assert port["name"] == "grpc"
+        # The gateway also has its WebSocket port, and every service its metrics port.
+        port = next(p for p in container["ports"] if p["name"] == "grpc")
         assert container["readinessProbe"]["grpc"] == {"port": port["containerPort"]}
         assert container["livenessProbe"]["grpc"] == {"port": port["containerPort"], "service": "liveness"}
         sources = [next(iter(s.values()))["name"] for s in container["envFrom"]]
         assert sources[0].startswith("backdrop-config") and sources[1] == "backdrop-secrets"
         service_ports = of_kind(docs, "Service")[name]["spec"]["ports"]
-        assert service_ports[0]["name"] == "grpc"
+        assert "grpc" in {p["name"] for p in service_ports}
 
 
 def test_only_envoy_is_reachable_from_outside(overlay):
@@ -128,7 +128,7 @@ def call_graph() -> dict[str, set[str]]:
         endpoint["endpoint"]["address"]["socket_address"]["address"]
         for cluster in envoy["static_resources"]["clusters"]
         for endpoint in cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
-    }
+    } - {"127.0.0.1"}  # its own admin, inside the pod (the stats listener's upstream)
     return graph
 
 
@@ -190,9 +190,9 @@ def test_envoy_configmap_is_the_config_make_up_runs(overlay):
     pod = yaml.safe_load(deployed)
     assert deployed == render.render({**render.DEFAULTS, **render.K8S})
     for config, values in ((local, render.DEFAULTS), (pod, render.DEFAULTS)):
-        listener = config["static_resources"]["listeners"][0]
-        listener["address"]["socket_address"]["address"] = "ANY"
-        hcm = listener["filter_chains"][0]["filters"][0]["typed_config"]
+        for listener in config["static_resources"]["listeners"]:  # the public one and Envoy's stats
+            listener["address"]["socket_address"]["address"] = "ANY"
+        hcm = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
         for f in hcm["http_filters"]:
             if "proto_descriptor" in f["typed_config"]:
                 f["typed_config"]["proto_descriptor"] = "DESCRIPTOR"
@@ -266,3 +266,130 @@ def test_inference_pods_get_the_diffusion_tokenizer(overlay):
     assert mounts[env["DIFFUSION_TOKENIZER_DIR"]] == "tokenizer" and "/tmp" in mounts
     copier = next(c for c in pod["initContainers"] if c["name"] == "diffusion-tokenizer")
     assert copier["image"].startswith("backdrop/models") and copier["volumeMounts"][0]["name"] == "tokenizer"
+
+
+# --- metrics (services/runtime/metrics.py, k8s/base/monitoring, k8s/components/monitoring) ---
+
+def with_monitoring(tmp_path) -> list[dict]:
+    """The local overlay with the Prometheus Operator component, as an operator adds it."""
+    overlay = tmp_path / "monitored"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(REPO / "k8s" / "overlays" / "local", overlay)],
+                "components": [os.path.relpath(REPO / "k8s" / "components" / "monitoring", overlay)],
+            }
+        )
+    )
+    return build(overlay, "--load-restrictor", "LoadRestrictionsNone")
+
+
+def metrics_ports() -> dict[str, int]:
+    from services.runtime.metrics import DEFAULT_PORTS
+
+    return {**DEFAULT_PORTS, "envoy": int(render.DEFAULTS["ENVOY_STATS_PORT"])}
+
+
+def test_every_pod_has_a_metrics_port_on_a_labelled_internal_service(overlay):
+    _, docs = overlay
+    deployments, services = of_kind(docs, "Deployment"), of_kind(docs, "Service")
+    for name, port in metrics_ports().items():
+        (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
+        assert {"name": "metrics", "containerPort": port} in container["ports"], name
+        service = services["envoy-metrics" if name == "envoy" else name]
+        assert service["metadata"]["labels"]["backdrop.dev/metrics"] == "true", name
+        assert {"name": "metrics", "port": port, "targetPort": "metrics"} in service["spec"]["ports"], name
+        assert service["spec"].get("type", "ClusterIP") == "ClusterIP", name
+        assert service["spec"]["selector"] == {"app.kubernetes.io/name": name}
+    # The public Service carries no metrics: Envoy's are on envoy-metrics only.
+    assert [p["name"] for p in services["envoy"]["spec"]["ports"]] == ["http"]
+
+
+def test_prometheus_may_reach_the_metrics_ports_and_only_those(overlay):
+    _, docs = overlay
+    policy = of_kind(docs, "NetworkPolicy")["metrics-scrape"]["spec"]
+    (expression,) = policy["podSelector"]["matchExpressions"]
+    assert expression["key"] == "app.kubernetes.io/name" and set(expression["values"]) == set(metrics_ports())
+    (rule,) = policy["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": "metrics"}]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+
+
+def test_envoy_serves_only_its_prometheus_stats_on_the_metrics_port():
+    config = yaml.safe_load(render.render({**render.DEFAULTS, **render.K8S}))
+    assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"  # never exposed
+    listeners = {listener["name"]: listener for listener in config["static_resources"]["listeners"]}
+    stats = listeners["stats"]
+    assert stats["address"]["socket_address"] == {"address": "0.0.0.0", "port_value": int(render.DEFAULTS["ENVOY_STATS_PORT"])}
+    (host,) = stats["filter_chains"][0]["filters"][0]["typed_config"]["route_config"]["virtual_hosts"]
+    proxied = [r for r in host["routes"] if "route" in r]
+    assert {r["match"]["path"] for r in proxied} == {"/stats/prometheus", "/metrics"}
+    assert all(r["route"]["cluster"] == "envoy_admin" and r["match"]["headers"][0]["string_match"] == {"exact": "GET"} for r in proxied)
+    assert [r["route"].get("prefix_rewrite", r["match"]["path"]) for r in proxied] == ["/stats/prometheus"] * 2
+    assert host["routes"][-1] == {"match": {"prefix": "/"}, "direct_response": host["routes"][-1]["direct_response"]}
+    assert host["routes"][-1]["direct_response"]["status"] == 404
+    admin = {c["name"]: c for c in config["static_resources"]["clusters"]}["envoy_admin"]
+    address = admin["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
+    assert address == {"address": "127.0.0.1", "port_value": int(render.DEFAULTS["ENVOY_ADMIN_PORT"])}
+
+
+def test_envoy_traces_only_when_a_collector_is_configured():
+    hcm = lambda config: config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]  # noqa: E731
+    plain = yaml.safe_load(render.render({**render.DEFAULTS, **render.K8S}))
+    assert "tracing" not in hcm(plain) and "otel_collector" not in {c["name"] for c in plain["static_resources"]["clusters"]}
+    traced = yaml.safe_load(render.render({**render.DEFAULTS, **render.K8S, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector.monitoring:4317"}))
+    tracing = hcm(traced)["tracing"]
+    assert tracing["provider"]["name"] == "envoy.tracers.opentelemetry"
+    assert tracing["custom_tags"] == [{"tag": "backdrop.request_id", "request_header": {"name": "x-request-id"}}]
+    collector = {c["name"]: c for c in traced["static_resources"]["clusters"]}["otel_collector"]
+    address = collector["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
+    assert address == {"address": "otel-collector.monitoring", "port_value": 4317}
+    with pytest.raises(ValueError, match="http://host:port"):
+        render.render({**render.DEFAULTS, "OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"})
+
+
+def test_the_service_monitor_scrapes_every_labelled_service(tmp_path):
+    docs = with_monitoring(tmp_path)
+    (monitor,) = [d for d in docs if d["kind"] == "ServiceMonitor"]
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1" and monitor["metadata"]["namespace"] == "backdrop"
+    selected = {n for n, s in of_kind(docs, "Service").items()
+                if all(s["metadata"].get("labels", {}).get(k) == v for k, v in monitor["spec"]["selector"]["matchLabels"].items())}
+    assert selected == {*SERVICES, "envoy-metrics", "triton"}
+    assert monitor["spec"]["endpoints"] == [{"port": "metrics", "path": "/metrics", "interval": "15s"}]
+    for name in selected:
+        assert "metrics" in {p["name"] for p in of_kind(docs, "Service")[name]["spec"]["ports"]}, name
+
+
+def test_the_plain_scrape_config_and_the_dashboard(overlay):
+    import json
+
+    from prometheus_client import REGISTRY
+
+    _, docs = overlay
+    configmaps = of_kind(docs, "ConfigMap")
+    scrape = yaml.safe_load(next(c for n, c in configmaps.items() if n.startswith("prometheus-scrape"))["data"]["prometheus-scrape.yaml"])
+    (job,) = scrape["scrape_configs"]
+    assert job["metrics_path"] == "/metrics" and job["kubernetes_sd_configs"][0]["namespaces"]["names"] == ["backdrop"]
+    kept = {r["source_labels"][0]: r["regex"] for r in job["relabel_configs"] if r.get("action") == "keep"}
+    assert kept == {"__meta_kubernetes_service_label_backdrop_dev_metrics": "true", "__meta_kubernetes_endpoint_port_name": "metrics"}
+
+    (board_map,) = [c for n, c in configmaps.items() if n.startswith("grafana-dashboard")]
+    assert board_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    board = json.loads(board_map["data"]["backdrop.json"])
+    titles = " | ".join(panel["title"] for panel in board["panels"])
+    for wanted in ("Requests/s by route", "Error rate by route", "p50 / p95 / p99", "Jobs by state", "Queue depth",
+                   "Credits charged", "Inference time per model"):
+        assert wanted in titles
+    import services.runtime.metrics  # noqa: F401  (its metrics registered)
+
+    ours = {metric.name for metric in REGISTRY.collect()} | {"backdrop_queue_pending_messages", "backdrop_queue_unacked_messages"}
+    for panel in board["panels"]:
+        for target in panel["targets"]:
+            names = set(re.findall(r"\b((?:grpc_server|backdrop|envoy)_[a-z_]+)\b", target["expr"]))
+            assert names, target["expr"]
+            for name in names - {n for n in names if n.startswith("envoy_")}:
+                base = re.sub(r"_(total|bucket)$", "", name)
+                assert base in ours, f"{panel['title']}: {name} is not a metric Backdrop exports"
