@@ -20,7 +20,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local.mesh import Mesh, Ports, free_port
-from tests.conftest import register, running
+from tests.conftest import REPO, register, running
 
 pytestmark = pytest.mark.mesh
 
@@ -64,10 +64,16 @@ def collector():
 
 @pytest.fixture(scope="module")
 def observed(tmp_path_factory, collector):
+    """Its model server loads only what a remove-background request needs (quick to start, small)."""
     lines: list[str] = []
+    repository = tmp_path_factory.mktemp("repository-u2netp")
+    for model in ("u2netp", "nudenet-320n"):
+        (repository / model).symlink_to(REPO / ".models" / "repository" / model)
     instance = Mesh(
         tmp_path_factory.mktemp("observed"), ports=Ports.free(), sink=lambda n, l: lines.append(f"{n} | {l}"),
-        env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.port}", "OTEL_BSP_SCHEDULE_DELAY": "200"},
+        env={"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.port}", "OTEL_BSP_SCHEDULE_DELAY": "200",
+             "ENABLED_MODELS": "u2netp"},
+        model_repository=repository,
     )
     instance.lines = lines
     yield from running(instance, lines)
