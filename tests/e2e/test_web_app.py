@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+import zipfile
 
 import numpy as np
 import pytest
@@ -111,6 +112,30 @@ def test_sign_up_remove_a_background_compare_and_download(browser, base_url, pho
     assert alpha[256, 220] >= 250  # the astronaut is kept
     assert alpha[:40, :40].max() < 10 and alpha[:40, -40:].max() < 10  # the studio is gone
     assert errors == []
+
+
+def test_a_folder_goes_as_one_batch_and_downloads_as_a_zip(browser, base_url, photo, tmp_path):
+    page = browser.new_page()
+    page.goto(f"{base_url}/")
+    page.wait_for_selector("body[data-ready=true]")
+    sign_up(page)
+    page.get_by_label("Tier").select_option("basic")
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"photo-{n}.jpg").write_bytes(photo)
+    (folder / "notes.txt").write_text("not an image")
+    page.set_input_files("#folder", folder)
+    assert page.locator("#chosen").inner_text() == "2 images chosen (1 other file left out)."
+    page.get_by_role("button", name="Remove backgrounds").click()
+    page.wait_for_selector("#results .result.done >> nth=1", timeout=60_000)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download all (ZIP)").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        names = sorted(archive.namelist())
+        assert names == ["removed-photo-0.png", "removed-photo-1.png"], names
+        assert Image.open(io.BytesIO(archive.read(names[0]))).mode == "RGBA"
+    page.close()
 
 
 def test_generate_a_gallery_then_credits_history_and_api_keys(browser, base_url):

@@ -100,7 +100,7 @@ async function single(entry, fields) {
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   entry.set(0, "Uploading");
   try {
-    let { data } = await upload("/v1/process/remove-background", form, (share) => entry.set(share * 40, "Uploading"));
+    let { data } = await upload("/v1/process/remove-background", form, (share) => entry.set(share * 40, share < 1 ? "Uploading" : "Removing the background"));
     if (data.status !== "completed") {
       entry.set(50, "Removing the background");
       const job = await watch(data.id, (update) => entry.set(Math.max(50, update.progress), `Removing the background (${update.status})`));
