@@ -9,6 +9,7 @@ import asyncio
 import http.server
 import io
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -155,7 +156,7 @@ def test_own_api_sync_login_remove_progress_credits_keys(base_url, account, smal
         assert auth["user"]["email"] == account["user"]["email"]
         result = client.remove_background(small, tier="basic", crop=True)
         assert result["tier"] == "basic" and result["credits_used"] == 4
-        cutout(client.download(result["image"], tmp_path / "cut.png"))
+        cutout(client.save(result["image"], tmp_path / "cut.png").read_bytes())
         assert (tmp_path / "cut.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         batch = client.submit_batch([small, small], tier="basic")
         events = []
@@ -278,6 +279,19 @@ def test_retries_are_bounded_and_end_in_a_typed_error():
         server.shutdown()
 
 
+def test_retry_after_as_seconds_or_a_date_and_jitter_within_its_bounds():
+    from backdrop_sdk._http import retry_after
+
+    assert retry_after({"retry-after": "7"}) == 7.0
+    assert retry_after({"retry-after": "Thu, 03 Dec 2026 10:00:30 GMT"}, now=1796292000.0) == 30.0
+    assert retry_after({}) is None and retry_after({"retry-after": "soon"}) is None
+    policy = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=1.5)
+    waits = [[policy.delay(attempt, 503, None) for attempt in (1, 2, 3)] for _ in range(200)]
+    assert all(0 <= a <= 0.5 and 0 <= b <= 1.0 and 0 <= c <= 1.5 for a, b, c in waits)
+    assert len({round(a, 6) for a, _, _ in waits}) > 100  # jittered, not one fixed wait
+    assert policy.delay(4, 503, None) is None and policy.delay(1, 500, None) is None and policy.delay(1, 429, 2.0) == 2.0
+
+
 # --- idempotency for real: the mesh did the work, the answer was lost --------------------------------------
 
 
@@ -328,8 +342,9 @@ def test_a_create_whose_answer_is_lost_is_one_job_and_one_charge(base_url, beare
 
 def test_the_sdk_package_builds_alone_with_its_types_and_the_cli(tmp_path):
     """deploy/sdk is its own distribution: a wheel with py.typed and the `backdrop` entry point."""
+    source = shutil.copytree(REPO / "deploy" / "sdk", tmp_path / "sdk", ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(REPO / "deploy" / "sdk")],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=120,
     )
     (wheel,) = tmp_path.glob("backdrop_sdk-*.whl")

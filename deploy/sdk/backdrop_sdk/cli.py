@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import getpass
-import io
 import json
 import os
 import pathlib
@@ -27,7 +26,6 @@ import signal
 import socket
 import sys
 import threading
-import time
 import zipfile
 from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence
 
@@ -182,7 +180,7 @@ def remove_one(client: Client, source: pathlib.Path, out_dir: pathlib.Path, opti
     result = client.remove_background(source, **options)
     meta = result.get("metadata") or {}
     target = output_path(source, out_dir, meta.get("format") or options.get("output_format") or "png")
-    client.download(result["image"], target)
+    client.save(result["image"], target)
     return {
         "input": str(source), "output": str(target), "id": result.get("id", ""), "credits_used": result.get("credits_used", 0),
         "tier": result.get("tier", ""), "width": meta.get("width"), "height": meta.get("height"),
@@ -287,25 +285,24 @@ def cmd_batch(ctx: Context, args: argparse.Namespace) -> int:
 
         batch = client.start_batch(sources, tier=args.tier, on_progress=moved)
         status = batch.wait_for_completion(timeout=args.timeout)
-        archive = pathlib.Path(args.zip) if args.zip else None
-        if archive is None:
-            archive_bytes = client.transport.send(client.call("GET", f"background-remover/batch/{batch.id}/download")).content
-        else:
-            archive_bytes = batch.download_zip(archive).read_bytes()
-    names = zipfile.ZipFile(io.BytesIO(archive_bytes)).namelist()
-    if args.output:
-        zipfile.ZipFile(io.BytesIO(archive_bytes)).extractall(args.output)
+        archive = batch.download_zip(args.zip or pathlib.Path(args.output) / f"{batch.id}.zip")
+    with zipfile.ZipFile(archive) as results:
+        names = results.namelist()
+        if args.output:
+            results.extractall(args.output)
+    if not args.zip:
+        archive.unlink()
     progress = status.progress
     summary = {
         "batch_id": batch.id, "status": status.status, "total": progress.total_images, "processed": progress.processed_images,
-        "failed": progress.failed_images, "credits": status.raw.get("pricing", {}).get("totalCredits"), "zip": str(archive) if archive else None,
+        "failed": progress.failed_images, "credits": status.raw.get("pricing", {}).get("totalCredits"), "zip": args.zip,
         "output": args.output, "files": names,
     }
     if ctx.json:
         ctx.emit(summary)
     else:
         ctx.say(f"batch {batch.id}: {progress.processed_images} of {progress.total_images} done, {progress.failed_images} failed"
-                + (f"; {archive}" if archive else "") + (f"; {args.output}" if args.output else ""))
+                + (f"; {args.zip}" if args.zip else "") + (f"; {args.output}" if args.output else ""))
     if progress.failed_images:
         return USAGE if progress.processed_images == 0 else PARTIAL
     return OK
@@ -320,7 +317,7 @@ def cmd_upscale(ctx: Context, args: argparse.Namespace) -> int:
         enhancement = client.upscale(source, scale=args.scale, model=args.model, quality=args.quality, timeout=args.timeout)
         image = enhancement["enhancedImage"]
         target = output_path(source, out_dir, "png", f"-x{args.scale}")
-        client.download(image["url"], target)
+        client.save(image["url"], target)
         return {"input": str(source), "output": str(target), "id": enhancement["id"], "width": image.get("width"), "height": image.get("height"),
                 "model": enhancement.get("settings", {}).get("model", "")}
 
@@ -349,7 +346,7 @@ def cmd_generate(ctx: Context, args: argparse.Namespace) -> int:
     files = []
     for n, image in enumerate(generation.get("images", []), 1):
         target = out_dir / f"{generation['id']}-{n}.png"
-        client.download(image["url"], target)
+        client.save(image["url"], target)
         files.append({"output": str(target), "width": image.get("width"), "height": image.get("height"), "seed": image.get("seed"),
                       "filtered": bool(image.get("filtered"))})
     if ctx.json:

@@ -9,7 +9,7 @@ import json
 import pathlib
 import time
 import urllib.parse
-from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Callable, Iterator, List, Mapping, Optional, Sequence, Union
 
 import httpx
 
@@ -229,12 +229,13 @@ class Client(_Requests):
         return self._json(self.call("GET", f"/v1/images/generate/{urllib.parse.quote(generation_id, safe='')}"))["generation"]
 
     # --- files ----------------------------------------------------------------------------------
-    def download(self, url: str, path: Optional[PathLike] = None) -> bytes:
-        """A result link's bytes (relative links resolve against base_url); written to `path` when given."""
-        data = self.transport.send(self.call("GET", url)).content
-        if path is not None:
-            _write(path, data)
-        return data
+    def download(self, url: str) -> bytes:
+        """A result link's bytes (relative links resolve against base_url)."""
+        return self.transport.send(self.call("GET", url)).content
+
+    def save(self, url: str, path: PathLike) -> pathlib.Path:
+        """A result link's body streamed to `path`."""
+        return self.transport.save(self.call("GET", url), path)
 
 
 class AsyncClient(_Requests):
@@ -367,11 +368,11 @@ class AsyncClient(_Requests):
     async def get_generation(self, generation_id: str) -> Json:
         return (await self._json(self.call("GET", f"/v1/images/generate/{urllib.parse.quote(generation_id, safe='')}")))["generation"]
 
-    async def download(self, url: str, path: Optional[PathLike] = None) -> bytes:
-        data = (await self.transport.send(self.call("GET", url))).content
-        if path is not None:
-            _write(path, data)
-        return data
+    async def download(self, url: str) -> bytes:
+        return (await self.transport.send(self.call("GET", url))).content
+
+    async def save(self, url: str, path: PathLike) -> pathlib.Path:
+        return await self.transport.save(self.call("GET", url), path)
 
 
 def _required(image: Optional[ImageInput]) -> ImageInput:
@@ -383,11 +384,3 @@ def _required(image: Optional[ImageInput]) -> ImageInput:
 def _before(deadline: float, job: Json, timeout: float) -> None:
     if time.monotonic() >= deadline:
         raise JobTimeout(0, "TIMEOUT", f"{job.get('id')} is still running after {timeout:.0f} s", {"id": job.get("id", "")})
-
-
-def _write(path: PathLike, data: bytes) -> None:
-    target = pathlib.Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    partial.write_bytes(data)
-    partial.replace(target)

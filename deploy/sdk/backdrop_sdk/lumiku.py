@@ -25,7 +25,7 @@ from ._http import (
     AsyncTransport, Call, ImageInput, Json, RetryPolicy, Transport, auth_headers, default_url, new_idempotency_key,
     read_image,
 )
-from .client import JobFailedError, JobTimeout, PathLike, _write
+from .client import JobFailedError, JobTimeout, PathLike
 
 DONE = ("completed", "failed")
 
@@ -142,6 +142,10 @@ class _BatchBase:
             self.on_progress(status.progress)
         return status
 
+    @property
+    def zip_path(self) -> str:
+        return f"background-remover/batch/{urllib.parse.quote(self.id, safe='')}/download"
+
     def get_download_url(self) -> Optional[str]:
         """The ZIP's URL once the batch has finished (from the last status read)."""
         return self.last.zip_url if self.last else None
@@ -176,9 +180,7 @@ class Batch(_BatchBase):
     def download_zip(self, path: PathLike) -> pathlib.Path:
         """Writes the results' ZIP (removed-<name>.png each) to `path`, waiting for the batch first."""
         self.wait_for_completion()
-        response = self.client.transport.send(self.client.call("GET", f"background-remover/batch/{self.client._quote(self.id)}/download"))
-        _write(path, response.content)
-        return pathlib.Path(path)
+        return self.client.transport.save(self.client.call("GET", self.zip_path), path)
 
 
 class BackgroundRemoverClient(_Requests):
@@ -276,9 +278,7 @@ class AsyncBatch(_BatchBase):
 
     async def download_zip(self, path: PathLike) -> pathlib.Path:
         await self.wait_for_completion()
-        response = await self.client.transport.send(self.client.call("GET", f"background-remover/batch/{self.client._quote(self.id)}/download"))
-        _write(path, response.content)
-        return pathlib.Path(path)
+        return await self.client.transport.save(self.client.call("GET", self.zip_path), path)
 
 
 class AsyncBackgroundRemoverClient(_Requests):
