@@ -13,7 +13,7 @@ MODELSERVER := $(MODELSERVER_VENV)/.installed
 comma := ,
 MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web clean help
+.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -47,6 +47,7 @@ install: $(INSTALLED) $(MODELSERVER)
 # beside the rendered Envoy config in k8s/base/envoy.
 protos: $(INSTALLED)
 	$(PY) protos/generate.py
+	$(PY) protos/openapi.py
 	$(PY) -m deploy.envoy.render --k8s
 
 k8s: protos
@@ -72,7 +73,14 @@ models-diffusion-tiny: $(DIFFUSION_TINY)
 $(VENV)/bin/kubectl: deploy/kubectl.py | $(INSTALLED)
 	$(PY) -m deploy.kubectl
 
-up: $(INSTALLED) $(MODELSERVER) $(MODELS)
+# Swagger UI's files for /docs (gateway/web/docs.py): the npm registry's swagger-ui-dist, sha256-pinned.
+SWAGGER_UI := build/swagger-ui/VERSION
+$(SWAGGER_UI): gateway/web/docs.py | $(INSTALLED)
+	$(PY) -m gateway.web.docs
+
+swagger-ui: $(SWAGGER_UI)
+
+up: $(INSTALLED) $(MODELSERVER) $(MODELS) $(SWAGGER_UI)
 	$(PY) -m deploy.local.supervisor
 
 # Debian's chromium for the web app's browser tests (Playwright drives it; it never downloads a browser).
@@ -82,7 +90,7 @@ $(CHROMIUM):
 	@DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(DIFFUSION_TINY) $(VENV)/bin/kubectl $(CHROMIUM) check-protos
+test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(DIFFUSION_TINY) $(VENV)/bin/kubectl $(CHROMIUM) $(SWAGGER_UI) check-protos
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl

@@ -29,6 +29,8 @@ from gateway.webhooks import WebhookEndpoints
 from gateway.dialects import fomi
 from gateway.web.app import WebApp
 from backdrop.web.v1 import app_pb2, app_pb2_grpc
+from backdrop.web.v1 import docs_pb2, docs_pb2_grpc
+from gateway.web.docs import Docs
 from gateway.dialects.lumiku import BackgroundRemoverPro
 from gateway.dialects.removebg import RemoveBg
 from gateway.dialects.fomi.realtime import RealtimeUpdates
@@ -243,11 +245,13 @@ async def main() -> None:
         lumiku_pb2_grpc.add_BackgroundRemoverProServicer_to_server(BackgroundRemoverPro(servicer), server)
         removebg_pb2_grpc.add_RemoveBgServicer_to_server(RemoveBg(servicer), server)
         app_pb2_grpc.add_WebAppServicer_to_server(WebApp(), server)  # the web app at /
+        docs_pb2_grpc.add_DocsServicer_to_server(Docs(), server)  # Swagger UI at /docs
         return [
             gateway_pb2.DESCRIPTOR.services_by_name["Gateway"].full_name,
             lumiku_pb2.DESCRIPTOR.services_by_name["BackgroundRemoverPro"].full_name,
             removebg_pb2.DESCRIPTOR.services_by_name["RemoveBg"].full_name,
             app_pb2.DESCRIPTOR.services_by_name["WebApp"].full_name,
+            docs_pb2.DESCRIPTOR.services_by_name["Docs"].full_name,
             *fomi.register(server, servicer),
         ]
 

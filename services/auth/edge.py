@@ -51,10 +51,12 @@ OPEN_PATHS = frozenset({
     *(base + "/background-remover/ws" for base in ("/v1", "/lumiku/v1", "/lumiku/api")),
     # The web app's page (gateway/web/app.py); its files are under /app/ (below).
     "/",
+    # The API docs: Swagger UI and the OpenAPI documents (gateway/web/docs.py).
+    "/docs",
 })
 # Signed, expiring download links: the signature is the credential (services/runtime/signing.py).
 # The web app's static files: public by nature.
-OPEN_PREFIXES = ("/v1/files/", "/app/")
+OPEN_PREFIXES = ("/v1/files/", "/app/", "/docs/", "/openapi/")
 LOCAL_USER_ID = "00000000-0000-4000-8000-000000000001"
 OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 
