@@ -7,6 +7,7 @@ import struct
 import zlib
 
 import numpy as np
+import requests
 from PIL import Image
 
 
@@ -14,6 +15,19 @@ def jpeg(array: np.ndarray, **save) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format="JPEG", quality=92, **save)
     return buffer.getvalue()
+
+
+def png(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def pixels(url: str) -> np.ndarray:
+    """The RGB pixels of the image at `url` (a signed result link)."""
+    response = requests.get(url, timeout=60)
+    assert response.status_code == 200, response.text
+    return np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
 
 
 def png_claiming(width: int, height: int) -> bytes:

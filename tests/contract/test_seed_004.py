@@ -51,6 +51,7 @@ from PIL import Image
 from websockets.sync.client import connect
 
 from tests.contract.shapes import DATETIME, EMAIL, URI, OneOf, Optional, assert_shape
+from tests.samples import png
 
 pytestmark = pytest.mark.mesh
 
@@ -244,12 +245,6 @@ def assert_error(response: requests.Response, status: int | None, code: str | No
 
 def when(stamp: str) -> dt.datetime:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
-def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def b64(data: bytes) -> str:

@@ -18,20 +18,9 @@ from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
 from services.runtime import messaging
+from tests.samples import png, pixels
 
 pytestmark = pytest.mark.mesh
-
-
-def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def pixels(url: str) -> np.ndarray:
-    response = requests.get(url, timeout=60)
-    assert response.status_code == 200, response.text
-    return np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
 
 
 @pytest.fixture

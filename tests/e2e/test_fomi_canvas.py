@@ -18,17 +18,12 @@ from deploy.local.mesh import Mesh, Ports
 from services.runtime.colour import linear_to_srgb, srgb_to_linear
 from tests.conftest import running
 from tests.contract.accounts import on_plan
+from tests.samples import png
 
 pytestmark = pytest.mark.mesh
 
 CANVAS_KEYS = {"id", "name", "url", "thumbnail", "layers", "settings", "tags", "isPublic", "createdAt", "updatedAt"}
 LAYER_KEYS = {"id", "name", "data", "visible", "opacity", "url"}
-
-
-def png(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def data_url(pixels: np.ndarray) -> str:

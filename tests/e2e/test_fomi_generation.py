@@ -6,31 +6,18 @@ tiny random diffusion pipeline: pixels prove where the model painted, not what."
 from __future__ import annotations
 
 import base64
-import io
 import time
 
 import numpy as np
 import pytest
 import requests
-from PIL import Image
 
 from tests.contract.accounts import on_plan
+from tests.samples import png, pixels
 
 pytestmark = pytest.mark.mesh
 
 FOMI = "/fomi/v1"
-
-
-def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def pixels(url: str) -> np.ndarray:
-    response = requests.get(url, timeout=60)
-    assert response.status_code == 200, response.text
-    return np.asarray(Image.open(io.BytesIO(response.content)).convert("RGB"))
 
 
 def noise(height: int, width: int, seed: int = 7) -> np.ndarray:

@@ -13,7 +13,7 @@ import requests
 from PIL import Image
 
 from deploy.local.mesh import free_port
-from tests.samples import jpeg
+from tests.samples import jpeg, png
 
 pytestmark = pytest.mark.mesh
 REMOVE = "/v1/process/remove-background"
@@ -50,12 +50,6 @@ def upload(base_url, bearer):
         return response.json()["id"]
 
     return call
-
-
-def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
