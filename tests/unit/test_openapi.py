@@ -137,3 +137,18 @@ def test_open_routes_need_no_credential():
     assert paths["/docs"]["get"]["security"] == []
     assert "security" not in paths["/v1/users/me"]["get"]  # the document's Bearer or X-API-Key
     assert DOCS["fomi"]["paths"]["/fomi/v1/auth/login"]["post"]["security"] == []
+
+
+def test_the_docs_service_serves_the_documents_without_swagger_ui_built(tmp_path):
+    """A gateway started before `make swagger-ui` still serves every document; the page names each."""
+    from gateway.web.docs import Library
+    from services.runtime.errors import ServiceError
+
+    library = Library(openapi.OUT, tmp_path)
+    assert set(library.documents) == {f"{name}.json" for name in envelopes.BY_NAME}
+    assert set(library.assets) == {"docs.js"}
+    page = library.page("fomi").data.decode()
+    assert 'data-primary="fomi"' in page and 'data-dialects="backdrop rembg lumiku fomi removebg"' in page
+    with pytest.raises(ServiceError) as error:
+        library.page("../etc")
+    assert error.value.reason == "NOT_FOUND" and "fomi" in error.value.message
