@@ -143,4 +143,4 @@ bench-quality: $(INSTALLED) $(MODELS) $(BENCH_VENV)/.installed
 	$(PY) -m tests.bench.quality
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(MODELSERVER_VENV) .data .models
+	rm -rf $(VENV) $(BENCH_VENV) $(MODELSERVER_VENV) .data .models build/swagger-ui build/npm
