@@ -65,6 +65,13 @@ def test_sign_up_remove_a_background_compare_and_download(browser, base_url, pho
     page.goto(f"{base_url}/")
     page.wait_for_selector("body[data-ready=true]")
     assert page.evaluate(UNLABELLED) == []  # every field of every view has a label
+    # A wrong password is said in an alert, and the form stays.
+    page.get_by_label("Email", exact=True).fill("nobody@example.com")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("alert").wait_for()
+    assert page.get_by_role("alert").inner_text().strip() != ""
+    assert page.get_by_role("heading", name="Remove backgrounds, generate images").is_visible()
 
     sign_up(page)
     page.get_by_role("heading", name="Remove a background").wait_for()
@@ -80,6 +87,7 @@ def test_sign_up_remove_a_background_compare_and_download(browser, base_url, pho
     page.get_by_role("button", name="Remove backgrounds").click()
     page.wait_for_selector("#results .result.done", timeout=60_000)
     seen = page.evaluate("window.seen")
+    assert page.locator("#results").get_attribute("aria-live") == "polite"  # screen readers hear it
     assert seen[0] in ("Waiting", "Uploading") and seen[-1] == "Done", seen
     assert page.locator("#results progress").evaluate("p => p.value") == 100
     page.wait_for_function("() => [...document.querySelectorAll('.compare img')].every(i => i.complete && i.naturalWidth > 0)")

@@ -67,6 +67,8 @@ $("logout").addEventListener("click", async () => {
   location.reload();
 });
 addEventListener("hashchange", () => { show(); $("main").focus(); });
+// The skip link moves focus without touching the #route.
+document.querySelector(".skip").addEventListener("click", (event) => { event.preventDefault(); $("main").focus(); });
 show();
 if (session.get()) refreshCredits();
 document.body.dataset.ready = "true";

@@ -56,7 +56,8 @@ function row(file) {
   $("results").append(item);
   const set = (value, text) => {
     item.querySelector("progress").value = value;
-    item.querySelector(".status").textContent = text;
+    const status = item.querySelector(".status");
+    if (status.textContent !== text) status.textContent = text; // announced once per change
   };
   set(0, "Waiting");
   return { file, item, set };
