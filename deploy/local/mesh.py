@@ -278,6 +278,7 @@ class Mesh:
 
     def _mlserver(self) -> Child:
         from deploy.local import modelserver
+        from services.inference import models
 
         env = {
             # On CPU, batches of up to 4 run fastest per image (measured: make bench).
@@ -289,7 +290,12 @@ class Mesh:
         workdir = self.data_dir / "mlserver"
         p = self.ports
         cap = env["MLSERVER_MAX_BATCH_SIZE"]
-        modelserver.prepare(self.model_repository, workdir, p.mlserver_http, p.mlserver_grpc, p.mlserver_metrics, int(cap))
+        # Segmentation models the services will not offer (ENABLED_MODELS, MODELS_SKIP) are not loaded:
+        # ISNet alone holds ~450 MB.
+        unused = frozenset(models.SEGMENTATION_MODELS) - set(models.enabled_models(env))
+        modelserver.prepare(
+            self.model_repository, workdir, p.mlserver_http, p.mlserver_grpc, p.mlserver_metrics, int(cap), skip=unused
+        )
 
         def ready() -> bool:
             try:

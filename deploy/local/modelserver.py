@@ -49,9 +49,11 @@ def prepare(
     grpc_port: int,
     metrics_port: int,
     max_batch_size: int | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
+    """Writes MLServer's settings for every model of `repository` but those in `skip`."""
     workdir.mkdir(parents=True, exist_ok=True)
-    models = sorted(p.parent for p in repository.glob("*/config.pbtxt"))
+    models = sorted(p.parent for p in repository.glob("*/config.pbtxt") if p.parent.name not in skip)
     if not models:
         raise SystemExit(f"no models in {repository}: run `make models`")
     for old in workdir.glob("*/model-settings.json"):

@@ -9,6 +9,7 @@ and ISNet).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from services.inference.pipeline.segmentation import SegmentationSpec
 from services.inference.pipeline.upscale import UpscaleSpec
@@ -50,12 +51,13 @@ SEGMENTATION_MODELS = {
 QUALITIES = ("low", "medium", "high", "ultra")
 
 
-def enabled_models() -> dict[str, SegmentationSpec]:
+def enabled_models(env: Mapping[str, str] | None = None) -> dict[str, SegmentationSpec]:
     """ENABLED_MODELS (seed 003's MODEL_NAMES): the segmentation models clients may ask for, each
     named by its name or any alias (unset: all). A name that is no model here is skipped, so seed
     003's list works as it is; a list that names none is refused at start-up. MODELS_SKIP (what
-    `make models` left out of the repository, e.g. isnet) is never enabled."""
-    wanted, skipped = _names("ENABLED_MODELS"), _names("MODELS_SKIP")
+    `make models` left out of the repository, e.g. isnet) is never enabled. `env`: another
+    process's settings (the local model server loads only what the services will use)."""
+    wanted, skipped = _names("ENABLED_MODELS", env), _names("MODELS_SKIP", env)
     built = {name: spec for name, spec in SEGMENTATION_MODELS.items() if name not in skipped}
     if not wanted:
         return built
@@ -66,8 +68,9 @@ def enabled_models() -> dict[str, SegmentationSpec]:
     return chosen
 
 
-def _names(setting: str) -> set[str]:
-    return {n.strip().lower() for n in env_str(setting, "").split(",") if n.strip()}
+def _names(setting: str, env: Mapping[str, str] | None = None) -> set[str]:
+    value = env_str(setting, "") if env is None else env.get(setting, "")
+    return {n.strip().lower() for n in value.split(",") if n.strip()}
 
 
 def default_model() -> str:
