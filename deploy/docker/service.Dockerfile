@@ -10,16 +10,28 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
+# npm pack fetches Swagger UI's files for /docs (gateway/web/docs.py).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends npm=9.2.0~ds1-1 \
+ && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY protos/gen protos/gen
 COPY services services
 COPY gateway gateway
 COPY deploy deploy
-RUN pip install .
+RUN pip install . && python -m gateway.web.docs
 
 FROM python:3.11.11-slim-bookworm
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin backdrop
 COPY --from=build /opt/venv /opt/venv
+# The gateway reads files beside its code, as in a checkout: the OpenAPI documents
+# (protos/gen/openapi), Swagger UI (build/swagger-ui) and the web app (gateway/web/static).
+WORKDIR /app
+COPY --from=build /src/protos/gen protos/gen
+COPY --from=build /src/build/swagger-ui build/swagger-ui
+COPY --from=build /src/services services
+COPY --from=build /src/gateway gateway
+COPY --from=build /src/deploy deploy
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
