@@ -50,7 +50,7 @@ STATUS = {
 }
 
 
-def _prompt(text: str, field: str = "prompt", minimum: int = 1, maximum: int = MAX_PROMPT) -> str:
+def clean_prompt(text: str, field: str = "prompt", minimum: int = 1, maximum: int = MAX_PROMPT) -> str:
     text = " ".join(text.split())
     if not minimum <= len(text) <= maximum:
         raise invalid("INVALID_PARAMETER", f"{field} must be {minimum} to {maximum} characters", field=field)
@@ -84,7 +84,7 @@ def enhance_prompt(prompt: str, style: str, quality: str) -> str:
     return ", ".join(w for w in words if w)
 
 
-def _common(request, steps_default: int = 30) -> jobs_pb2.GenerateOptions:
+def generation_options(request, steps_default: int = 30) -> jobs_pb2.GenerateOptions:
     """What every generation request shares: prompts, guidance, steps, seed; the prompt
     checked against the content policy unless safetyFilter is false."""
     safety_filter = _safety_filter(request)
@@ -92,8 +92,8 @@ def _common(request, steps_default: int = 30) -> jobs_pb2.GenerateOptions:
         content_policy.check(request.prompt)
     return jobs_pb2.GenerateOptions(
         safety_filter=safety_filter,
-        prompt=_prompt(request.prompt, minimum=0),
-        negative_prompt=_prompt(getattr(request, "negativePrompt", ""), "negativePrompt", minimum=0),
+        prompt=clean_prompt(request.prompt, minimum=0),
+        negative_prompt=clean_prompt(getattr(request, "negativePrompt", ""), "negativePrompt", minimum=0),
         guidance_scale=options.number(str(request.guidanceScale or ""), "guidanceScale", 1, 20, 7.5),
         steps=_integer(request.steps, "steps", 10, env_int("DIFFUSION_MAX_STEPS", 50), steps_default),
         seed=_seed(request),
@@ -157,10 +157,10 @@ class GenerationEndpoints:
     @rest.endpoint(envelopes.BACKDROP)
     async def GenerateBackground(self, request, context):
         caller = identity.required(context)
-        prompt = _prompt(request.prompt, minimum=3, maximum=500)
+        prompt = clean_prompt(request.prompt, minimum=3, maximum=500)
         style = options.choice(request.style or "realistic", STYLES, "style")
         await self._require_diffusion()
-        generate = _common(request, steps_default=20)
+        generate = generation_options(request, steps_default=20)
         generate.mode, generate.prompt = "text", f"{prompt}, {style} background"
         generate.width = _integer(request.width, "width", 64, 2048, 1920)
         generate.height = _integer(request.height, "height", 64, 2048, 1080)
@@ -181,16 +181,16 @@ class GenerationEndpoints:
     @rest.endpoint()  # /v1 and /fomi/v1
     async def GenerateImages(self, request, context):
         caller = identity.required(context)
-        generate = _common(request)
+        generate = generation_options(request)
         aspect = options.choice(request.aspectRatio or "1:1", ASPECT_RATIOS, "aspectRatio")
         quality = options.choice(request.quality or "standard", tuple(QUALITY_SIDE), "quality")
         style = " ".join(request.style.split())[:100]
         if request.enhancePrompt:
-            generate.prompt = _prompt(enhance_prompt(_prompt(request.prompt), style, quality), maximum=MAX_PROMPT + 200)
+            generate.prompt = clean_prompt(enhance_prompt(clean_prompt(request.prompt), style, quality), maximum=MAX_PROMPT + 200)
             generate.enhanced_prompt = True
         else:
-            generate.prompt = _prompt(request.prompt + (f", {style}" if style else ""))
-        generate.request_prompt = _prompt(request.prompt)
+            generate.prompt = clean_prompt(request.prompt + (f", {style}" if style else ""))
+        generate.request_prompt = clean_prompt(request.prompt)
         generate.mode = "text"
         generate.num_images = _integer(request.numImages, "numImages", 1, 4, 1)
         generate.width, generate.height = _dimensions(aspect, QUALITY_SIDE[quality])
@@ -234,7 +234,7 @@ class GenerationEndpoints:
     @rest.endpoint()  # /v1 and /fomi/v1
     async def CreateVariations(self, request, context):
         caller = identity.required(context)
-        generate = _common(request)
+        generate = generation_options(request)
         generate.mode = "variation"
         generate.strength = options.number(str(request.strength or ""), "strength", 0.1, 1, 0.7)
         generate.num_images = _integer(request.numVariations, "numVariations", 1, 4, 1)
@@ -247,7 +247,7 @@ class GenerationEndpoints:
         caller = identity.required(context)
         if not request.prompt.strip():
             raise invalid("INVALID_PARAMETER", "prompt is required: say what the edited image should show", field="prompt")
-        generate = _common(request)
+        generate = generation_options(request)
         generate.mode = "variation"
         generate.strength = options.number(str(request.strength or ""), "strength", 0.1, 1, 0.8)
         input_key = await self._diffusion_input(caller, request.originalImageId, generate, field="originalImageId")
@@ -266,7 +266,7 @@ class GenerationEndpoints:
     @rest.endpoint()  # /v1 and /fomi/v1
     async def Inpaint(self, request, context):
         caller = identity.required(context)
-        generate = _common(request)
+        generate = generation_options(request)
         generate.mode = "inpaint"
         generate.mask_blur = request.maskBlur if request.HasField("maskBlur") else 4
         if not 0 <= generate.mask_blur <= 64:
@@ -304,7 +304,7 @@ class GenerationEndpoints:
     @rest.endpoint()  # /v1 and /fomi/v1
     async def Outpaint(self, request, context):
         caller = identity.required(context)
-        generate = _common(request)
+        generate = generation_options(request)
         generate.mode = "outpaint"
         generate.direction = options.choice(request.direction, DIRECTIONS, "direction") or "right"
         generate.pixels = _integer(request.pixels, "pixels", 8, 1024, 256)

@@ -18,7 +18,7 @@ import grpc
 from backdrop.fomi.v1 import canvas_pb2, canvas_pb2_grpc
 from backdrop.jobs.v1 import canvas_pb2 as store_pb2
 from gateway import options, rest
-from gateway.generation import _common, _prompt
+from gateway.generation import clean_prompt, generation_options
 from gateway.process import AMBIGUOUS, outcome
 from services.runtime import envelopes, identity, images
 from services.runtime.errors import ServiceError, invalid
@@ -144,8 +144,8 @@ class FomiCanvas(canvas_pb2_grpc.FomiCanvasServicer):
         style = options.choice(request.style or "digital", STYLES, "style")
         if (request.model.strip() or MODELS[0]) not in MODELS:
             raise invalid("INVALID_PARAMETER", f"model must be one of {', '.join(MODELS)}", field="model")
-        generate = _common(request)
-        generate.prompt = f"{_prompt(request.prompt)}, {style} style"
+        generate = generation_options(request)
+        generate.prompt = f"{clean_prompt(request.prompt)}, {style} style"
         generate.mode, generate.mask_blur = "inpaint", 0
         await self.gateway._require_diffusion()
         area = store_pb2.CanvasArea(x=request.area.x, y=request.area.y, width=request.area.width, height=request.area.height)
