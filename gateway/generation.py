@@ -224,12 +224,7 @@ class GenerationEndpoints:
     async def GetGenerationProgress(self, request, context):
         job = await self._own_generation(context, request.id)
         status = STATUS.get(job.status, "pending")
-        message = {
-            "pending": "Waiting for a worker",
-            "completed": "Done",
-            "failed": job.error_message or "Generation failed",
-        }.get(status, job.progress_message or "Starting")
-        return gateway_pb2.GenerationProgress(success=status != "failed", progress=job.progress, status=status, message=message)
+        return gateway_pb2.GenerationProgress(success=status != "failed", progress=job.progress, status=status, message=progress_message(job))
 
     @rest.endpoint()  # /v1 and /fomi/v1
     async def CreateVariations(self, request, context):
@@ -331,6 +326,14 @@ def _quality(width: int, height: int) -> str:
     """The seed 004 quality whose side is nearest this size."""
     side = (width * height) ** 0.5
     return min(QUALITY_SIDE, key=lambda name: abs(QUALITY_SIDE[name] - side)) if side else ""
+
+
+def progress_message(job: jobs_pb2.Job) -> str:
+    """What a generation is doing, in words (GET …/progress and seed 004's WebSocket)."""
+    status = STATUS.get(job.status, "pending")
+    if status == "failed":
+        return job.error_message or "Generation failed"
+    return {"pending": "Waiting for a worker", "completed": "Done"}.get(status, job.progress_message or "Starting")
 
 
 def _estimated_completion(job: jobs_pb2.Job):

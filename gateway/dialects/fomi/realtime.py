@@ -32,7 +32,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
-from gateway.generation import STATUS
+from gateway.generation import STATUS, progress_message
 from gateway.websocket import Session
 from services.runtime import envelopes
 from services.runtime.clock import iso_stamp, now_iso
@@ -51,13 +51,6 @@ OVERLAP = dt.timedelta(seconds=5)
 
 def error(code: str, message: str, **details) -> dict:
     return {"type": "error", "error": {"code": code, "message": message, "details": details}}
-
-
-def progress_message(job: jobs_pb2.Job) -> str:
-    status = STATUS.get(job.status, "pending")
-    if status == "failed":
-        return job.error_message or "Generation failed"
-    return {"pending": "Waiting for a worker", "completed": "Done"}.get(status, job.progress_message or "Starting")
 
 
 def generation_event(job: jobs_pb2.Job) -> dict:
