@@ -194,6 +194,19 @@ def test_a_phone_sized_screen_scrolls_only_down(browser, base_url):
     page.close()
 
 
+def test_the_manifest_lists_every_static_file():
+    """A file left out of the manifest would be a 404 for the app; the manifest itself is not served."""
+    from gateway.web.app import STATIC, Bundle
+
+    bundle = Bundle()
+    on_disk = {path.name for path in STATIC.iterdir() if path.is_file()}
+    assert on_disk == {*bundle.assets, "index.html", "manifest.json"}
+    assert bundle.lookup("manifest.json") is None and bundle.lookup("index.html") is None
+    assert bundle.lookup(f"v-{bundle.build}/main.js")[1] == "public, max-age=31536000, immutable"
+    assert bundle.lookup("v-0ld/main.js")[1] == "no-cache"  # an old page's link still works, uncached
+    assert b"/app/v-" + bundle.build.encode() + b"/main.js" in bundle.page.data
+
+
 def test_files_come_only_from_the_manifest_with_types_and_etags(base_url, bearer):
     page = requests.get(f"{base_url}/", timeout=10)
     assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"

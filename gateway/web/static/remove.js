@@ -80,7 +80,7 @@ function done(entry, result) {
   after.alt = `Without its background: ${entry.file.name}`;
   const slider = figure.querySelector("input");
   const move = () => {
-    figure.querySelector(".after").style.clipPath = `inset(0 0 0 ${slider.value}%)`;
+    figure.querySelector(".frame").style.setProperty("--split", `${slider.value}%`);
     slider.setAttribute("aria-valuetext", `${slider.value}% original`);
   };
   slider.addEventListener("input", move);
