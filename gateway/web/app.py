@@ -47,7 +47,8 @@ class Asset:
     etag: str
 
 
-def _asset(name: str, data: bytes) -> Asset:
+def asset_of(name: str, data: bytes) -> Asset:
+    """A file ready to serve: its type by suffix, gzip-compressed once, its ETag from its bytes."""
     digest = hashlib.sha256(data).hexdigest()[:20]
     return Asset(CONTENT_TYPES[pathlib.PurePosixPath(name).suffix], data, gzip.compress(data, 9, mtime=0), f'"{digest}"')
 
@@ -63,8 +64,8 @@ class Bundle:
             whole.update(name.encode() + b"\0" + files[name])
         page = (root / manifest["page"]).read_bytes()
         self.build = whole.hexdigest()[:12]
-        self.assets = {name: _asset(name, data) for name, data in files.items()}
-        self.page = _asset(manifest["page"], page.replace(b"{{BUILD}}", self.build.encode()))
+        self.assets = {name: asset_of(name, data) for name, data in files.items()}
+        self.page = asset_of(manifest["page"], page.replace(b"{{BUILD}}", self.build.encode()))
 
     def lookup(self, path: str) -> tuple[Asset, str] | None:
         """The asset a /app/ path names and its Cache-Control, or None."""
@@ -76,7 +77,7 @@ class Bundle:
         return (asset, REVALIDATE) if asset else None
 
 
-async def _send(context, asset: Asset, cache_control: str, extra: tuple = ()) -> httpbody_pb2.HttpBody:
+async def send_asset(context, asset: Asset, cache_control: str, extra: tuple = ()) -> httpbody_pb2.HttpBody:
     """The asset, gzip-compressed when the client takes it; 304 when its ETag still holds."""
     headers = dict(context.invocation_metadata() or ())
     gzipped = "gzip" in headers.get("accept-encoding", "").lower()
@@ -98,7 +99,7 @@ class WebApp(app_pb2_grpc.WebAppServicer):
 
     @rest.endpoint(envelopes.BACKDROP)
     async def GetAppPage(self, request, context):
-        return await _send(context, self.bundle.page, REVALIDATE, (("content-security-policy", PAGE_POLICY),
+        return await send_asset(context, self.bundle.page, REVALIDATE, (("content-security-policy", PAGE_POLICY),
                                                                    ("referrer-policy", "same-origin")))
 
     @rest.endpoint(envelopes.BACKDROP)
@@ -106,4 +107,4 @@ class WebApp(app_pb2_grpc.WebAppServicer):
         found = self.bundle.lookup(request.path)
         if found is None:
             raise not_found("NOT_FOUND", f"The web app has no file {request.path[:100]!r}")
-        return await _send(context, *found)
+        return await send_asset(context, *found)

@@ -18,7 +18,7 @@ import tarfile
 
 from backdrop.web.v1 import docs_pb2_grpc
 from gateway import rest
-from gateway.web.app import REVALIDATE, Asset, _asset, _send
+from gateway.web.app import REVALIDATE, Asset, asset_of, send_asset
 from services.runtime import envelopes
 from services.runtime.errors import not_found
 
@@ -91,14 +91,14 @@ class Library:
 
     def __init__(self, documents: pathlib.Path = DOCUMENTS, assets: pathlib.Path = ASSETS):
         self.dialects = tuple(envelopes.BY_NAME)
-        self.documents = {f"{name}.json": _asset(f"{name}.json", (documents / f"{name}.json").read_bytes())
+        self.documents = {f"{name}.json": asset_of(f"{name}.json", (documents / f"{name}.json").read_bytes())
                           for name in self.dialects if (documents / f"{name}.json").exists()}
         # Without `make swagger-ui` the gateway still serves the documents; the page's files are 404.
-        self.assets = {name: _asset(name, (assets / name).read_bytes()) for name in SWAGGER_FILES if (assets / name).exists()}
-        self.assets["docs.js"] = _asset("docs.js", START.encode())
+        self.assets = {name: asset_of(name, (assets / name).read_bytes()) for name in SWAGGER_FILES if (assets / name).exists()}
+        self.assets["docs.js"] = asset_of("docs.js", START.encode())
         version = hashlib.sha256(b"".join(a.data for a in self.assets.values())).hexdigest()[:12]
         links = ", ".join(f"/openapi/{name}.json" for name in self.dialects)
-        self.pages = {name: _asset("docs.html", PAGE.format(primary=html.escape(name), dialects=" ".join(self.dialects),
+        self.pages = {name: asset_of("docs.html", PAGE.format(primary=html.escape(name), dialects=" ".join(self.dialects),
                                                             version=version, links=links).encode())
                       for name in self.dialects}
 
@@ -115,7 +115,7 @@ class Docs(docs_pb2_grpc.DocsServicer):
     @rest.endpoint(envelopes.BACKDROP)
     async def GetDocsPage(self, request, context):
         page = self.library.page(request.dialect or "backdrop")
-        return await _send(context, page, REVALIDATE, (("content-security-policy", PAGE_POLICY),
+        return await send_asset(context, page, REVALIDATE, (("content-security-policy", PAGE_POLICY),
                                                        ("referrer-policy", "same-origin")))
 
     @rest.endpoint(envelopes.BACKDROP)
@@ -124,7 +124,7 @@ class Docs(docs_pb2_grpc.DocsServicer):
         if asset is None:
             hint = " (run `make swagger-ui`)" if request.name in SWAGGER_FILES else ""
             raise not_found("NOT_FOUND", f"The docs have no file {request.name[:100]!r}{hint}")
-        return await _send(context, asset, ASSET_CACHE)
+        return await send_asset(context, asset, ASSET_CACHE)
 
     @rest.endpoint(envelopes.BACKDROP)
     async def GetOpenApi(self, request, context):
@@ -132,7 +132,7 @@ class Docs(docs_pb2_grpc.DocsServicer):
         if document is None:
             names = ", ".join(self.library.documents)
             raise not_found("NOT_FOUND", f"No OpenAPI document {request.file[:100]!r}: one of {names}")
-        return await _send(context, document, REVALIDATE)
+        return await send_asset(context, document, REVALIDATE)
 
 
 if __name__ == "__main__":
