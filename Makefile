@@ -13,13 +13,14 @@ MODELSERVER := $(MODELSERVER_VENV)/.installed
 comma := ,
 MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web clean help
+.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web bench-cli clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
 	@echo "make test    run every test (unit, integration, e2e) against real servers"
 	@echo "make bench   compare /remove-bg with rembg on the same photo and weights"
 	@echo "make bench-billing  the latency the charge and rate-limit steps add"
+	@echo "make bench-cli      the backdrop CLI on 50 photos against rembg p, same weights"
 	@echo "make bench-batch    a 500-image batch: time, images/s, peak memory per process"
 	@echo "make bench-memory   peak memory at 1-40 MP, and every process's RSS over 1000 images"
 	@echo "make bench-web      the web app's first load: gzip size and time to interactive in Chromium"
@@ -33,6 +34,10 @@ $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# xds-protos ships an older copy of opentelemetry/proto: whichever pip unpacks last wins,
+	@# and the OTLP exporter needs opentelemetry-proto's own (InstrumentationScope).
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+	  "opentelemetry-proto==$$($(PY) -c 'import importlib.metadata as m; print(m.version("opentelemetry-proto"))')"
 	touch $@
 
 # MLServer (the local inference server) lives apart: see deploy/local/modelserver-requirements.txt.
@@ -112,6 +117,10 @@ admin: $(INSTALLED)
 
 bench: $(INSTALLED) $(MODELSERVER) $(MODELS) $(BENCH_VENV)/.installed
 	$(PY) -m tests.bench.remove_bg
+
+# The backdrop CLI on a folder of 50 photos against rembg p, same weights, one run.
+bench-cli: $(INSTALLED) $(MODELSERVER) $(MODELS) $(BENCH_VENV)/.installed
+	$(PY) -m tests.bench.cli
 
 # A 500-image batch: wall time, images/s, peak memory of every process.
 bench-batch: $(INSTALLED) $(MODELSERVER) $(MODELS)

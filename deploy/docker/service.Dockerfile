@@ -19,7 +19,10 @@ COPY protos/gen protos/gen
 COPY services services
 COPY gateway gateway
 COPY deploy deploy
-RUN pip install . && python -m gateway.web.docs
+# xds-protos ships an older opentelemetry/proto than the OTLP exporter needs (Makefile: install).
+RUN pip install . \
+ && pip install --no-deps --force-reinstall "opentelemetry-proto==$(python -c 'import importlib.metadata as m; print(m.version("opentelemetry-proto"))')" \
+ && python -m gateway.web.docs
 
 FROM python:3.11.11-slim-bookworm
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin backdrop

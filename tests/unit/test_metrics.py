@@ -179,3 +179,12 @@ def test_the_metrics_endpoint_serves_prometheus_text(monkeypatch):
         stop()
     monkeypatch.setenv("PROBE_METRICS_PORT", "0")
     assert metrics.start("probe") is None  # 0 turns it off
+
+
+def test_the_otlp_exporter_imports_against_its_own_protos():
+    """xds-protos ships an older opentelemetry/proto; `make install` puts opentelemetry-proto's
+    back (a fresh venv otherwise fails every service at start-up when tracing is imported)."""
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.proto.common.v1 import common_pb2
+
+    assert OTLPSpanExporter and "InstrumentationScope" in common_pb2.DESCRIPTOR.message_types_by_name
