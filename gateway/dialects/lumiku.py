@@ -104,7 +104,10 @@ class BackgroundRemoverPro(lumiku_pb2_grpc.BackgroundRemoverProServicer):
     @rest.endpoint(LUMIKU)
     async def Login(self, request, context):
         auth = await self.gateway.auth.Login(
-            auth_pb2.LoginRequest(email=request.email, password=request.password, client_ip=identity.client_ip(context))
+            auth_pb2.LoginRequest(
+                email=request.email, password=request.password, two_factor_code=request.twoFactorCode,
+                client_ip=identity.client_ip(context),
+            )
         )
         return lumiku_pb2.LoginResponse(
             success=True, token=auth.token, refreshToken=auth.refresh_token, expiresIn=auth.expires_in,

@@ -246,6 +246,11 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
     # Every dialect's login is the auth service's: /v1 needs the code as well.
     refused = requests.post(f"{base_url}/v1/auth/login", json={"email": email, "password": password}, timeout=30)
     assert refused.status_code == 401 and refused.json()["details"]["two_factor"] == "required", refused.text
+    # Seed 001's login takes the code too (twoFactorCode): a wrong one is judged, not "required".
+    lumiku = f"{base_url}/lumiku/v1/auth/login"
+    assert requests.post(lumiku, json={"email": email, "password": password}, timeout=30).json()["error"]["details"]["two_factor"] == "required"
+    judged = requests.post(lumiku, json={"email": email, "password": password, "twoFactorCode": wrong}, timeout=30)
+    assert judged.status_code == 401 and judged.json()["error"]["details"]["two_factor"] == "invalid", judged.text
     # The step the enrolment used is spent.
     assert_error(login(base_url, email, password, twoFactorCode=authenticator_code(secret, at - 30)), 401, "AUTHENTICATION_FAILED",
                  two_factor="invalid")
