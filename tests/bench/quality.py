@@ -4,7 +4,8 @@ The set is tests/bench/quality_set.py's (subjects with a known alpha over real p
 cached under .models/cache/quality-set. Backdrop runs through the inference service's own code
 (services/inference/operations.py's remove_background: pre-processing, the model, the mask's
 upscaling, edge refinement, decontamination) with the model repository's ONNX files run by
-onnxruntime in this process in place of the inference server, so no mesh is needed:
+onnxruntime in this process in place of the inference server (bench-operations' InProcessModels),
+so no mesh is needed:
 - per model: each segmentation model of services/inference/models.py whose weights
   `make models` built (u2netp, modnet, isnet when present), quality high, no edge refinement;
 - per tier: the model and quality billing's plans.json gives the tier (what a charge returns),
@@ -66,33 +67,6 @@ print(json.dumps(times))
 """
 
 
-class LocalServer:
-    """The inference server's infer() for the pipeline: the model repository's ONNX files run
-    by onnxruntime here (the same files MLServer/Triton serve), input cast to the graph's type."""
-
-    def __init__(self):
-        self.sessions: dict[str, onnxruntime.InferenceSession] = {}
-
-    async def infer(self, model: str, tensor: np.ndarray) -> np.ndarray:
-        if model not in self.sessions:
-            self.sessions[model] = onnxruntime.InferenceSession(str(model_file(model)), providers=["CPUExecutionProvider"])
-        session = self.sessions[model]
-        given = session.get_inputs()[0]
-        dtype = np.float16 if given.type == "tensor(float16)" else np.float32
-        (output,) = session.run([session.get_outputs()[0].name], {given.name: tensor.astype(dtype)})
-        return output.astype(np.float32)
-
-
-class MemoryStore:
-    """The object store's get() over a dict: the inputs, already in memory."""
-
-    def __init__(self):
-        self.objects: dict[str, bytes] = {}
-
-    async def get(self, key: str) -> bytes:
-        return self.objects[key]
-
-
 def model_file(name: str) -> pathlib.Path:
     return REPOSITORY / name / "1" / "model.onnx"
 
@@ -127,13 +101,15 @@ def backdrop_rows() -> list[tuple[str, str, object]]:
     return rows
 
 
-async def run_backdrop(images: list[tuple[str, pathlib.Path]]) -> list[Row]:
+async def run_backdrop(images: list[tuple[str, pathlib.Path]], workdir: pathlib.Path) -> list[Row]:
     from services.inference.operations import Operations
+    from services.runtime.objectstore import LocalObjectStore
+    from tests.bench.operations import InProcessModels
 
-    store, server = MemoryStore(), LocalServer()
-    operations = Operations(store, server)
+    store = LocalObjectStore(str(workdir / "store"))
+    operations = Operations(store, InProcessModels())
     for name, path in images:
-        store.objects[name] = path.read_bytes()
+        await store.put(name, path.read_bytes(), "image/png")
     rows = []
     for label, how, options in backdrop_rows():
         row = Row(label, how)
@@ -245,7 +221,7 @@ def main() -> int:
     print(conditions("before"), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         print("Backdrop (services/inference pipeline, in-process):", flush=True)
-        rows = asyncio.run(run_backdrop(images))
+        rows = asyncio.run(run_backdrop(images, pathlib.Path(tmp)))
         print("rembg 2.0.86 (.venv-bench, same weight files):", flush=True)
         rows += run_rembg(images, pathlib.Path(tmp))
     print(conditions("after"))
