@@ -46,6 +46,8 @@ TYPE_LEVELS = ("none", "1", "2", "latest")
 # X-Type's labels at type_level 1, and at 2 (and latest).
 LEVEL_1 = ("person", "product", "animal", "car", "other")
 LEVEL_2 = (*LEVEL_1, "car_interior", "car_part", "transportation", "graphics")
+# Types the caller may name that no classifier here can detect: reported as given.
+UNDETECTED = ("car", "animal", "transportation")
 CHANNELS = ("rgba", "alpha")
 SOURCES = ("image_file", "image_file_b64", "image_url")
 FILE_FIELDS = ("image_file", "bg_image_file")  # multipart only
@@ -261,17 +263,20 @@ async def image_source(texts: dict[str, str], files: dict[str, bytes], max_bytes
     return data
 
 
-def x_type(asked: str, level: str) -> str:
-    """X-Type, "" for none. No classifier runs here (README, "remove.bg API"): the type asked for, in
-    the label set of type_level (1: person, product, animal, car, other; 2 adds transportation,
-    graphics, ...), or "other" for type=auto."""
+def x_type(asked: str, level: str, detected: str) -> str:
+    """X-Type, "" for type_level=none. `detected` is the worker's classification (JobResult.subject_type:
+    person, product, graphics or other; README, "remove.bg API"). A `type` naming a class no classifier
+    here detects (car, animal, transportation) is the caller's word for the foreground and is reported
+    as given; otherwise the detected label, narrowed to type_level's set (1 has no graphics: other)."""
     level = level.strip().lower() or "1"
     if level == "none":
         return ""
     asked = asked.strip().lower()
     labels = LEVEL_1 if level == "1" else LEVEL_2
-    label = "graphics" if asked == "graphic" else asked
-    return label if label in labels else "other"
+    hinted = "graphics" if asked == "graphic" else asked
+    if hinted in UNDETECTED and hinted in labels:
+        return hinted
+    return detected if detected in labels else "other"
 
 
 def credits(backdrop_credits: int) -> float:
@@ -303,6 +308,7 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         options = jobs_pb2.RemoveBackgroundOptions(
             size=cap, edge_refinement=50, channels=choice(field("channels"), CHANNELS, "channels", "rgba"),
             crop=flag(field("crop"), "crop", False), subject_scale=subject_scale(field("scale")),
+            classify_subject=field("type_level").strip().lower() != "none",
         )
         if options.crop:
             margins = crop_margin(field("crop_margin"))
@@ -364,7 +370,7 @@ class RemoveBg(removebg_pb2_grpc.RemoveBgServicer):
         result = job.result
         box = result.foreground
         found = result.HasField("foreground")
-        label = x_type(texts.get("type", ""), texts.get("type_level", ""))
+        label = x_type(texts.get("type", ""), texts.get("type_level", ""), result.subject_type)
         headers = [
             ("x-credits-charged", f"{credits(charge.credits_charged):g}"),
             ("x-width", str(result.width)), ("x-height", str(result.height)),

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
-from services.inference import budget, models
+from services.inference import budget, models, safety, subject
 from services.inference.budget import MemoryBudget
 from services.inference.generation import Generation, Progress
 from services.inference.pipeline import compose, enhance, matting, segmentation, upscale
@@ -43,6 +43,8 @@ class Output:
     matte: tuple[int, int, int] = (255, 255, 255)
     # The subject's box in the result (left, top, right, bottom), for remove.bg's X-Foreground-*.
     foreground: tuple[int, int, int, int] | None = None
+    # remove.bg's X-Type (services/inference/subject.py), when the options asked for it.
+    subject_type: str = ""
 
 
 class Operations:
@@ -101,6 +103,7 @@ class Operations:
         foreground = jobs_pb2.Box(**dict(zip(("left", "top", "right", "bottom"), output.foreground))) if output.foreground else None
         return jobs_pb2.JobResult(
             foreground=foreground,
+            subject_type=output.subject_type,
             result_key=image_key,
             mask_key=mask_key if mask_png else "",
             width=output.image.width,
@@ -154,6 +157,9 @@ class Operations:
                 mask[roi[3] :] = 0.0
                 mask[:, : roi[0]] = 0.0
                 mask[:, roi[2] :] = 0.0
+            nonlocal shape
+            if options.classify_subject:  # on the input's own pixels and mask, before any placing
+                shape = subject.shape_label(rgb, compose.alpha8(mask))
             # A cut-out input already holds the subject's own colours; a photo's edge mixes in the old background.
             colours = matting.decontaminate(rgb, mask) if options.edge_refinement > 0 and alpha is None else rgb
             if options.subject_scale or options.HasField("subject_position"):
@@ -190,7 +196,10 @@ class Operations:
                 result, mask_image if options.return_mask else None, options.output_format, options.output_quality, matte, foreground
             )
 
+        shape = ""
         result = await asyncio.to_thread(finish)
+        if options.classify_subject:
+            result.subject_type = "person" if subject.is_person(await safety.scores(self.server, rgb)) else shape
         timings["process_ms"] = round((time.perf_counter() - begin) * 1000 - timings.get("infer_ms", 0), 1)
         return result, spec.name if tensor is not None else ""
 

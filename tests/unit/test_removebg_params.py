@@ -375,12 +375,13 @@ async def test_json_and_form_fields_as_text():
 
 
 @pytest.mark.parametrize(
-    ("asked", "level", "label"),
+    ("asked", "level", "detected", "label"),
     [
-        ("", "", "other"), ("auto", "1", "other"), ("person", "", "person"), ("car", "1", "car"),
-        ("transportation", "1", "other"), ("transportation", "2", "transportation"), ("graphic", "latest", "graphics"),
-        ("graphic", "1", "other"), ("person", "none", ""),
+        ("", "", "person", "person"), ("auto", "1", "other", "other"), ("person", "", "product", "product"),
+        ("car", "1", "person", "car"), ("animal", "2", "other", "animal"), ("transportation", "1", "other", "other"),
+        ("transportation", "2", "person", "transportation"), ("auto", "latest", "graphics", "graphics"),
+        ("graphic", "1", "graphics", "other"), ("person", "none", "person", ""), ("auto", "2", "", "other"),
     ],
 )
-def test_x_type_is_the_type_asked_for_in_its_level_s_labels(asked, level, label):
-    assert removebg.x_type(asked, level) == label
+def test_x_type_is_the_detected_type_or_an_undetectable_hint_in_its_level_s_labels(asked, level, detected, label):
+    assert removebg.x_type(asked, level, detected) == label

@@ -24,7 +24,7 @@ JOB_STATUS_COMPLETED: JobStatus
 JOB_STATUS_FAILED: JobStatus
 
 class RemoveBackgroundOptions(_message.Message):
-    __slots__ = ("model", "return_mask", "edge_refinement", "quality", "output_format", "output_quality", "scale", "channels", "bg_color", "crop", "crop_margin", "roi", "size", "background_key", "blend_mode", "blur_strength", "blur_style", "crop_margins", "subject_scale", "subject_position")
+    __slots__ = ("model", "return_mask", "edge_refinement", "quality", "output_format", "output_quality", "scale", "channels", "bg_color", "crop", "crop_margin", "roi", "size", "background_key", "blend_mode", "blur_strength", "blur_style", "crop_margins", "subject_scale", "subject_position", "classify_subject")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     RETURN_MASK_FIELD_NUMBER: _ClassVar[int]
     EDGE_REFINEMENT_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,7 @@ class RemoveBackgroundOptions(_message.Message):
     CROP_MARGINS_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_SCALE_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_POSITION_FIELD_NUMBER: _ClassVar[int]
+    CLASSIFY_SUBJECT_FIELD_NUMBER: _ClassVar[int]
     model: str
     return_mask: bool
     edge_refinement: int
@@ -65,7 +66,8 @@ class RemoveBackgroundOptions(_message.Message):
     crop_margins: Margins
     subject_scale: float
     subject_position: Position
-    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., scale: _Optional[float] = ..., channels: _Optional[str] = ..., bg_color: _Optional[str] = ..., crop: _Optional[bool] = ..., crop_margin: _Optional[int] = ..., roi: _Optional[_Union[Box, _Mapping]] = ..., size: _Optional[str] = ..., background_key: _Optional[str] = ..., blend_mode: _Optional[str] = ..., blur_strength: _Optional[float] = ..., blur_style: _Optional[str] = ..., crop_margins: _Optional[_Union[Margins, _Mapping]] = ..., subject_scale: _Optional[float] = ..., subject_position: _Optional[_Union[Position, _Mapping]] = ...) -> None: ...
+    classify_subject: bool
+    def __init__(self, model: _Optional[str] = ..., return_mask: _Optional[bool] = ..., edge_refinement: _Optional[int] = ..., quality: _Optional[str] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., scale: _Optional[float] = ..., channels: _Optional[str] = ..., bg_color: _Optional[str] = ..., crop: _Optional[bool] = ..., crop_margin: _Optional[int] = ..., roi: _Optional[_Union[Box, _Mapping]] = ..., size: _Optional[str] = ..., background_key: _Optional[str] = ..., blend_mode: _Optional[str] = ..., blur_strength: _Optional[float] = ..., blur_style: _Optional[str] = ..., crop_margins: _Optional[_Union[Margins, _Mapping]] = ..., subject_scale: _Optional[float] = ..., subject_position: _Optional[_Union[Position, _Mapping]] = ..., classify_subject: _Optional[bool] = ...) -> None: ...
 
 class Length(_message.Message):
     __slots__ = ("value", "percent")
@@ -192,7 +194,7 @@ class EnhanceOptions(_message.Message):
     def __init__(self, enhancement: _Optional[str] = ..., strength: _Optional[float] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground")
+    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground", "subject_type")
     RESULT_KEY_FIELD_NUMBER: _ClassVar[int]
     MASK_KEY_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -203,6 +205,7 @@ class JobResult(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     FOREGROUND_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_TYPE_FIELD_NUMBER: _ClassVar[int]
     result_key: str
     mask_key: str
     width: int
@@ -213,7 +216,8 @@ class JobResult(_message.Message):
     model: str
     images: _containers.RepeatedCompositeFieldContainer[GeneratedImage]
     foreground: Box
-    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ...) -> None: ...
+    subject_type: str
+    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "generate", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired", "progress", "progress_message")
