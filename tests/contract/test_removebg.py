@@ -117,11 +117,24 @@ def test_multipart_image_file_preview_png_and_its_headers(base_url, api, small):
     assert alpha.getextrema() == (0, 255)
     assert response.headers["x-credits-charged"] == "0.25"
     assert (response.headers["x-width"], response.headers["x-height"]) == ("256", "256")
-    assert response.headers["x-type"] == "other"  # no classifier runs here (README)
+    assert response.headers["x-type"] == "person"  # NudeNet finds her face (README, X-Type)
     assert foreground(response) == box_of(alpha)
     assert int(response.headers["x-ratelimit-limit"]) > 0 and "x-ratelimit-remaining" in response.headers
     assert int(response.headers["x-ratelimit-reset"]) > 1_600_000_000  # a Unix time, as remove.bg sends it
     assert balance(base_url, api) == before - 1  # a preview is 1 Backdrop credit: 0.25 of remove.bg's
+
+
+def test_x_type_of_a_flat_logo_is_graphics_at_level_2_other_at_1_and_an_undetectable_type_as_given(base_url, api):
+    from tests.unit.test_subject_type import logo
+
+    drawn = io.BytesIO()
+    Image.fromarray(logo()[0]).save(drawn, "PNG")
+    send = {"image_file": ("logo.png", drawn.getvalue())}
+    labels = [
+        remove(base_url, api["key"], data={"size": "preview", **fields}, files=send).headers.get("x-type")
+        for fields in ({"type_level": "2"}, {"type_level": "1"}, {"type": "car"}, {"type_level": "none"})
+    ]
+    assert labels == ["graphics", "other", "car", None]
 
 
 def test_full_size_costs_one_credit(base_url, api, photo):
