@@ -19,8 +19,8 @@ import unicodedata
 from services.runtime.config import env_str
 from services.runtime.errors import invalid
 
-# Sexual content involving minors is refused in any combination; the other
-# categories by their own words.
+# Sexual content involving minors is refused in any combination, with or without
+# the safety filter; the other categories by their own words.
 MINORS = ("child", "children", "kid", "kids", "minor", "minors", "underage", "teen", "teens", "preteen", "toddler", "schoolgirl", "schoolboy", "loli", "shota")
 SEXUAL = ("nude", "nudes", "naked", "nsfw", "porn", "porno", "pornographic", "sex", "sexual", "explicit", "hentai", "genitals", "erotic", "topless", "xxx")
 CATEGORIES = {
@@ -45,21 +45,26 @@ def _categories(extra: str) -> dict[str, frozenset[str]]:
     return {name: frozenset(terms) for name, terms in categories.items()}
 
 
-def refused_category(prompt: str) -> str | None:
+# What safetyFilter: false lets through (adult content, and the image check for it);
+# every other category, sexual content with minors first, is refused whatever the request says.
+RELAXABLE = frozenset({"sexual"})
+
+
+def refused_category(prompt: str, safety_filter: bool = True) -> str | None:
     """The policy category `prompt` falls in, or None."""
     words = _words(prompt)
     if words & set(MINORS) and words & set(SEXUAL):
         return "sexual_minors"
     for name, terms in _categories(env_str("CONTENT_POLICY_TERMS", "")).items():
-        if words & terms:
+        if words & terms and (safety_filter or name not in RELAXABLE):
             return name
     return None
 
 
-def check(prompt: str) -> None:
+def check(prompt: str, safety_filter: bool = True) -> None:
     """Raises INVALID_PROMPT (400) if `prompt` is refused. Negative prompts are not
     checked: "nsfw, nude" there is how users steer a model away from such images."""
-    if category := refused_category(prompt):
+    if category := refused_category(prompt, safety_filter):
         raise invalid(
             "INVALID_PROMPT", f"The prompt violates the content policy ({category.replace('_', ' ')}): rephrase it", category=category
         )

@@ -88,8 +88,7 @@ def generation_options(request, steps_default: int = 30) -> jobs_pb2.GenerateOpt
     """What every generation request shares: prompts, guidance, steps, seed; the prompt
     checked against the content policy unless safetyFilter is false."""
     safety_filter = _safety_filter(request)
-    if safety_filter:
-        content_policy.check(request.prompt)
+    content_policy.check(request.prompt, safety_filter)
     return jobs_pb2.GenerateOptions(
         safety_filter=safety_filter,
         prompt=clean_prompt(request.prompt, minimum=0),

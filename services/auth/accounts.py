@@ -236,17 +236,22 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             return user_message(user)
         return user_message(await self._update(user, request.session_id, values))
 
-    async def _new_password(self, user, current: str, new: str, current_field: str, new_field: str) -> dict:
-        """The columns of a password change, once the current password is right (guesses back off)."""
+    async def _check_current_password(self, user, current: str, field: str, purpose: str) -> None:
+        """What a session alone may not do (change the password, start two-factor enrolment)
+        needs the current password too; wrong guesses back off per user."""
         if not current:
-            raise invalid("MISSING_REQUIRED_FIELD", f"{current_field} is required to change the password", field=current_field)
-        new = _password(new, new_field)
+            raise invalid("MISSING_REQUIRED_FIELD", f"{field} is required to {purpose}", field=field)
         subject = f"password:{user.id}"
         await self._refuse_if_blocked([subject], "wrong current passwords")
         if not await password_matches(user.password_hash, current[: LIMITS["password"]]):
             await self.store.record_failure({subject: self.free_per_user}, self.max_block_s)
-            raise invalid("INVALID_CREDENTIALS", f"{current_field} is not correct", field=current_field)
+            raise invalid("INVALID_CREDENTIALS", f"{field} is not correct", field=field)
         await self.store.clear_failures(subject)
+
+    async def _new_password(self, user, current: str, new: str, current_field: str, new_field: str) -> dict:
+        """The columns of a password change, once the current password is right."""
+        new = _password(new, new_field)
+        await self._check_current_password(user, current, current_field, "change the password")
         return {"password_hash": await hash_password(new), "password_changed_at": now()}
 
     async def _update(self, user, session_id: str, values: dict):
@@ -294,27 +299,31 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
     @rpc_errors
     async def UpdateSecurity(self, request, context):
         user = await self._user(request.user_id)
-        changes_password = bool(request.current_password or request.new_password)
+        changes_password = bool(request.new_password)
         if changes_password and request.HasField("two_factor_enabled"):
             raise invalid(
                 "INVALID_INPUT", "Send twoFactorEnabled and a password change (currentPassword, newPassword) in separate requests",
                 field="twoFactorEnabled",
             )
         if changes_password:
-            if not request.new_password:
-                raise invalid("MISSING_REQUIRED_FIELD", "newPassword is required to change the password", field="newPassword")
             values = await self._new_password(user, request.current_password, request.new_password, "currentPassword", "newPassword")
             user = await self._update(user, request.session_id, values)
         elif request.HasField("two_factor_enabled"):
             if request.two_factor_enabled:
-                return await self._enable_two_factor(user, request.two_factor_code)
+                return await self._enable_two_factor(user, request)
             user = await self._disable_two_factor(user, request.two_factor_code)
+        elif request.current_password:
+            raise invalid("MISSING_REQUIRED_FIELD", "newPassword is required to change the password", field="newPassword")
         return auth_pb2.SecurityUpdate(settings=settings.message(user))
 
-    async def _enable_two_factor(self, user, code: str) -> auth_pb2.SecurityUpdate:
-        """Without a code: a new secret, shown once, pending. With one: the pending secret's
-        current code turns two-factor on. Already on: nothing changes (no secret is shown again)."""
+    async def _enable_two_factor(self, user, request) -> auth_pb2.SecurityUpdate:
+        """Without a code: a new secret, shown once, pending; this needs the current password, or a
+        stolen session could put its own second factor on the account and lock its owner out. With
+        a code: the pending secret's current code turns two-factor on, and every other session
+        ends. Already on: nothing changes (no secret is shown again)."""
+        code = request.two_factor_code
         if user.totp_secret is None and not code:
+            await self._check_current_password(user, request.current_password, "currentPassword", "start two-factor enrolment")
             secret = totp.new_secret()
             user = await self.store.update_user(str(user.id), totp_pending_secret=secret, totp_last_step=None)
             log.info("two-factor enrolment started", extra=logs.fields(user_id=str(user.id)))
@@ -331,7 +340,9 @@ class Accounts(auth_pb2_grpc.AuthServiceServicer):
             user = await self._use_code(user, code, pending, totp_secret=pending, totp_pending_secret=None)
             if user is None:
                 raise invalid("INVALID_CREDENTIALS", "twoFactorCode is not the current code of the new secret", field="twoFactorCode")
-            log.info("two-factor authentication on", extra=logs.fields(user_id=str(user.id)))
+            await self.store.revoke_sessions(str(user.id), keep_family=request.session_id or None)
+            self.edge.forget(user_id=str(user.id))
+            log.info("two-factor authentication on; other sessions ended", extra=logs.fields(user_id=str(user.id)))
         return auth_pb2.SecurityUpdate(settings=settings.message(user))
 
     async def _disable_two_factor(self, user, code: str):

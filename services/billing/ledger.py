@@ -309,9 +309,12 @@ class Ledger:
         return await self._charged_today(conn, user_id, sa.func.count(), ledger.c.operation == "generate")
 
     async def _check_generation_limits(self, conn: AsyncConnection, account: Account, dialect: str, image_count: int) -> None:
-        """The limits the dialect's document gives the plan (plans.json plans.*.dialects.<dialect>.limits)."""
-        view = self.catalog.dialect_plan(dialect, account.plan) or {}
-        limits, name = view.get("limits") or {}, view.get("name", account.plan)
+        """The plan's generation limits: seed 004's document gives them (plans.json
+        plans.*.dialects.fomi.limits), and they hold at every base URL the generation RPCs
+        are bound to (/v1 as well as /fomi/v1). `dialect` only picks the plan's name shown."""
+        view = self.catalog.dialect_plan("fomi", account.plan) or {}
+        limits = view.get("limits") or {}
+        name = (self.catalog.dialect_plan(dialect, account.plan) or {}).get("name", account.plan)
         most = limits.get("maxImagesPerGeneration")
         if most is not None and image_count > most:
             raise ServiceError(

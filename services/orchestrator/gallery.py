@@ -345,10 +345,17 @@ class Gallery(gallery_pb2_grpc.GalleryServiceServicer):
         viewer_id = _user(request.viewer_id)
         async with self.db.begin() as conn:
             item = await self._visible(conn, viewer_id, request.item_id)
-            count = (
-                await conn.execute(items.update().where(items.c.id == item.id).values(downloads=items.c.downloads + 1).returning(items.c.downloads))
-            ).scalar_one()
-            await conn.execute(postgresql.insert(downloads).values(item_id=item.id, user_id=viewer_id).on_conflict_do_nothing())
+            # Downloaders are counted, not calls: a loop of downloads must not rig sort=popular.
+            first = await conn.execute(
+                postgresql.insert(downloads).values(item_id=item.id, user_id=viewer_id).on_conflict_do_nothing().returning(downloads.c.user_id)
+            )
+            count = item.downloads
+            if first.first() is not None:
+                count = (
+                    await conn.execute(
+                        items.update().where(items.c.id == item.id).values(downloads=items.c.downloads + 1).returning(items.c.downloads)
+                    )
+                ).scalar_one()
             liked = await conn.execute(sa.select(sa.exists().where(likes.c.item_id == item.id, likes.c.user_id == viewer_id)))
             return _message(item.model_copy(update={"downloads": count}), liked.scalar_one(), True)
 

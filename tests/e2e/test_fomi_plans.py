@@ -242,11 +242,13 @@ def test_the_plans_generation_limits_are_enforced_at_charge_time_without_chargin
     entry = after["history"][0]
     assert entry["amount"] == -done.credits_charged and entry["type"] == "image_generation"
     assert entry["description"] == f"Generated {limits['maxImagesPerGeneration']} images"
-    # Seed 000's /v1 (no dialect) keeps its own limits.
+    # The limits are the plan's, at every base URL: a generation through /v1 (no dialect) too.
     billing.GrantCredits(billing_pb2.GrantCreditsRequest(user_id=fomi.user_id, amount=1000, reason="test"))
-    charge(limits["maxImagesPerGeneration"] + 1, dialect="")
+    with pytest.raises(grpc.RpcError) as at_v1:
+        charge(limits["maxImagesPerGeneration"] + 1, dialect="")
+    assert at_v1.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
-    for _ in range(limits["dailyGenerations"] - 2):  # two generations were charged above
+    for _ in range(limits["dailyGenerations"] - 1):  # one generation was charged above
         charge(1)
     with pytest.raises(grpc.RpcError) as daily:
         charge(1)

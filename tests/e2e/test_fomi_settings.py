@@ -211,7 +211,12 @@ def _fresh_step() -> float:
 def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
     made = paid(base_url)
     bearer, email, password = made["bearer"], made["email"], made["password"]
-    started = put(base_url, "security", bearer, {"twoFactorEnabled": True})
+    # A session alone cannot start an enrolment: a stolen one would lock the owner out.
+    assert_error(put(base_url, "security", bearer, {"twoFactorEnabled": True}), 400, "MISSING_REQUIRED_FIELD", field="currentPassword")
+    assert_error(put(base_url, "security", bearer, {"twoFactorEnabled": True, "currentPassword": "not it"}), 400,
+                 "AUTHENTICATION_FAILED", field="currentPassword")
+    other = {"Authorization": f"Bearer {login(base_url, email, password).json()['token']}"}
+    started = put(base_url, "security", bearer, {"twoFactorEnabled": True, "currentPassword": password})
     answered = ok(started)
     assert answered["security"]["twoFactorEnabled"] is False and answered["security"]["twoFactorPending"] is True
     setup = started.json()["twoFactorSetup"]
@@ -235,6 +240,7 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
     # Confirmed with the code of the step before (clock drift is allowed one step).
     confirmed = ok(put(base_url, "security", bearer, {"twoFactorEnabled": True, "twoFactorCode": authenticator_code(secret, at - 30)}))
     assert confirmed["security"]["twoFactorEnabled"] is True and confirmed["security"]["twoFactorPending"] is False
+    assert_error(settings(base_url, other), 401, "AUTHENTICATION_FAILED")  # other sessions ended with it
     assert "twoFactorSetup" not in put(base_url, "security", bearer, {"twoFactorEnabled": True}).json()  # already on
 
     required = assert_error(login(base_url, email, password), 401, "AUTHENTICATION_FAILED", two_factor="required")
@@ -272,7 +278,8 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
 
 def test_two_factor_guesses_back_off(base_url):
     made = paid(base_url)
-    secret = put(base_url, "security", made["bearer"], {"twoFactorEnabled": True}).json()["twoFactorSetup"]["secret"]
+    secret = put(base_url, "security", made["bearer"], {"twoFactorEnabled": True, "currentPassword": made["password"]}).json()[
+        "twoFactorSetup"]["secret"]
     at = _fresh_step()
     ok(put(base_url, "security", made["bearer"], {"twoFactorEnabled": True, "twoFactorCode": authenticator_code(secret, at - 30)}))
     right = authenticator_code(secret, at)

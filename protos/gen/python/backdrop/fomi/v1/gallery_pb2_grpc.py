@@ -114,7 +114,8 @@ class FomiGalleryServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Download(self, request, context):
-        """Counts one download per call and answers a signed link to the image.
+        """Answers a signed link to the image; `downloads` counts users who downloaded
+        it (not calls: a loop must not rig sort=popular).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -98,7 +98,7 @@ class GalleryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Download(self, request, context):
-        """Counts one download per call; the gateway signs object_key.
+        """Counts each downloading user once; the gateway signs object_key.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
