@@ -24,7 +24,7 @@ from PIL import Image
 
 from tests.conftest import register
 from tests.contract.accounts import api_key, on_plan
-from tests.samples import jpeg, png_claiming
+from tests.samples import jpeg, logo, png_claiming
 
 pytestmark = pytest.mark.mesh
 
@@ -125,7 +125,6 @@ def test_multipart_image_file_preview_png_and_its_headers(base_url, api, small):
 
 
 def test_x_type_of_a_flat_logo_is_graphics_at_level_2_other_at_1_and_an_undetectable_type_as_given(base_url, api):
-    from tests.unit.test_subject_type import logo
 
     drawn = io.BytesIO()
     Image.fromarray(logo()[0]).save(drawn, "PNG")

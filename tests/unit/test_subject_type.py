@@ -10,19 +10,9 @@ import onnxruntime
 import pytest
 
 from services.inference import safety, subject
+from tests.samples import logo
 
 MODEL = pathlib.Path(__file__).resolve().parents[2] / ".models" / "repository" / safety.MODEL / "1" / "model.onnx"
-
-
-def logo() -> tuple[np.ndarray, np.ndarray]:
-    """A rendered two-colour logo: a red disc and a blue bar on white, its alpha hard-edged."""
-    rgb = np.full((200, 300, 3), 255, np.uint8)
-    yy, xx = np.mgrid[:200, :300]
-    disc = (yy - 100) ** 2 + (xx - 80) ** 2 < 50**2
-    bar = (yy > 70) & (yy < 130) & (xx > 150) & (xx < 270)
-    rgb[disc] = (220, 20, 20)
-    rgb[bar] = (20, 40, 200)
-    return rgb, np.where(disc | bar, 255, 0).astype(np.uint8)
 
 
 def test_a_flat_logo_with_hard_edges_is_graphics():
