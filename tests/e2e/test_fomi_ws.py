@@ -52,7 +52,9 @@ def test_generation_progress_reaches_its_owner_and_no_one_else(base_url):
             connect(ws_url(base_url), additional_headers=theirs, open_timeout=20) as other:
         subscribe(own)
         subscribe(other)
-        body = {"prompt": "a lighthouse in a storm", "numImages": 2, "steps": 20, "seed": 11}
+        # Long enough (2 x 50 steps at 768 px) that the socket, which looks for new jobs once a
+        # second, follows most of it on a fast machine too.
+        body = {"prompt": "a lighthouse in a storm", "numImages": 2, "steps": 50, "quality": "hd", "seed": 11}
         started = requests.post(f"{base_url}/fomi/v1/images/generate", json=body, headers=mine, timeout=120)
         assert started.status_code in (200, 202), started.text
         generation_id = started.json()["generation"]["id"]
