@@ -5,30 +5,25 @@ the same name here. Every servicer is built with the GatewayServicer, whose peer
 
 from __future__ import annotations
 
-from backdrop.fomi.v1 import accounts_pb2, accounts_pb2_grpc, settings_pb2, settings_pb2_grpc
-from gateway.dialects.fomi import accounts, settings
-from backdrop.fomi.v1 import analytics_pb2, analytics_pb2_grpc, gallery_pb2, gallery_pb2_grpc
-from gateway.dialects.fomi import analytics, gallery
-from backdrop.fomi.v1 import canvas_pb2, canvas_pb2_grpc
-from gateway.dialects.fomi import canvas
-from backdrop.fomi.v1 import plans_pb2, plans_pb2_grpc
-from gateway.dialects.fomi import plans
+from backdrop.fomi.v1 import (
+    accounts_pb2, accounts_pb2_grpc, analytics_pb2, analytics_pb2_grpc, canvas_pb2, canvas_pb2_grpc,
+    gallery_pb2, gallery_pb2_grpc, plans_pb2, plans_pb2_grpc, settings_pb2, settings_pb2_grpc,
+)
+from gateway.dialects.fomi import accounts, analytics, canvas, gallery, plans, settings
 
-# (generated messages, generated gRPC module, service name, servicer class)
+# (the service's descriptor, its generated add_…_to_server, the servicer class)
 SERVICES = (
-    (accounts_pb2, accounts_pb2_grpc, "FomiAccounts", accounts.FomiAccounts),
-    (plans_pb2, plans_pb2_grpc, "FomiPlans", plans.FomiPlans),
-    (canvas_pb2, canvas_pb2_grpc, "FomiCanvas", canvas.FomiCanvas),
-    (settings_pb2, settings_pb2_grpc, "FomiSettings", settings.FomiSettings),
-    (gallery_pb2, gallery_pb2_grpc, "FomiGallery", gallery.FomiGallery),
-    (analytics_pb2, analytics_pb2_grpc, "FomiAnalytics", analytics.FomiAnalytics),
+    (accounts_pb2.DESCRIPTOR.services_by_name["FomiAccounts"], accounts_pb2_grpc.add_FomiAccountsServicer_to_server, accounts.FomiAccounts),
+    (plans_pb2.DESCRIPTOR.services_by_name["FomiPlans"], plans_pb2_grpc.add_FomiPlansServicer_to_server, plans.FomiPlans),
+    (canvas_pb2.DESCRIPTOR.services_by_name["FomiCanvas"], canvas_pb2_grpc.add_FomiCanvasServicer_to_server, canvas.FomiCanvas),
+    (settings_pb2.DESCRIPTOR.services_by_name["FomiSettings"], settings_pb2_grpc.add_FomiSettingsServicer_to_server, settings.FomiSettings),
+    (gallery_pb2.DESCRIPTOR.services_by_name["FomiGallery"], gallery_pb2_grpc.add_FomiGalleryServicer_to_server, gallery.FomiGallery),
+    (analytics_pb2.DESCRIPTOR.services_by_name["FomiAnalytics"], analytics_pb2_grpc.add_FomiAnalyticsServicer_to_server, analytics.FomiAnalytics),
 )
 
 
 def register(server, gateway) -> list[str]:
     """Adds every FOMI service to `server`; returns their full names."""
-    names = []
-    for messages, stubs, name, servicer in SERVICES:
-        getattr(stubs, f"add_{name}Servicer_to_server")(servicer(gateway), server)
-        names.append(messages.DESCRIPTOR.services_by_name[name].full_name)
-    return names
+    for _, add, servicer in SERVICES:
+        add(servicer(gateway), server)
+    return [service.full_name for service, _, _ in SERVICES]
