@@ -54,13 +54,14 @@ protos: $(INSTALLED)
 	$(PY) protos/generate.py
 	$(PY) protos/openapi.py
 	$(PY) -m deploy.envoy.render --k8s
+	$(PY) -m deploy.nats --k8s
 
 k8s: protos
 
 # CI: the committed stubs and descriptor set must be what the protos generate.
 check-protos: protos
-	@git diff --exit-code --stat -- protos/gen k8s/base/envoy || { echo "generated files are stale: run 'make protos' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- protos/gen k8s/base/envoy)" || { echo "generated files are untracked: run 'make protos' and commit"; exit 1; }
+	@git diff --exit-code --stat -- protos/gen k8s/base/envoy k8s/base/nats || { echo "generated files are stale: run 'make protos' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- protos/gen k8s/base/envoy k8s/base/nats)" || { echo "generated files are untracked: run 'make protos' and commit"; exit 1; }
 
 $(MODELS) &: deploy/models/build.py deploy/models/ncnn2onnx.py deploy/models/npm.py $(wildcard deploy/models/configs/*.pbtxt) | $(INSTALLED)
 	$(PY) -m deploy.models.build

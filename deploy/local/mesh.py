@@ -170,7 +170,11 @@ class Mesh:
         return f"http://127.0.0.1:{self.ports.http}"
 
     def _signing_key(self) -> str:
-        path = self.data_dir / "secrets" / "url-signing-key"
+        return self._secret("url-signing-key")
+
+    def _secret(self, name: str) -> str:
+        """A random secret made once per data directory (mode 0600), so restarts keep it."""
+        path = self.data_dir / "secrets" / name
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             path.write_text(secrets.token_urlsafe(32))
@@ -270,10 +274,22 @@ class Mesh:
         ready = lambda: port_open(self.ports.postgres)  # noqa: E731
         return Child("postgres", argv, {"LANG": "C.UTF-8"}, ready, user=user, stop_signal=signal.SIGINT)
 
+    def nats_credentials(self, user: str) -> dict[str, str]:
+        """NATS_USER/NATS_PASSWORD for a service (or deploy.nats.OPERATOR, for tools and tests):
+        passwords made once per data directory, kept beside the signing key."""
+        return {"NATS_USER": user, "NATS_PASSWORD": self._secret(f"nats-{user}")}
+
     def _nats(self) -> Child:
+        from deploy import nats as nats_config
+        from services.runtime import messaging
+
         store = self.data_dir / "nats"
         store.mkdir(parents=True, exist_ok=True)
-        argv = [str(BIN / "nats-server"), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(self.ports.nats)]
+        config = self.data_dir / "secrets" / "nats.conf"
+        passwords = {service: self.nats_credentials(service)["NATS_PASSWORD"] for service in messaging.permissions()}
+        config.write_text(nats_config.render(passwords, self.nats_credentials(nats_config.OPERATOR)["NATS_PASSWORD"]))
+        config.chmod(0o600)
+        argv = [str(BIN / "nats-server"), "-c", str(config), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(self.ports.nats)]
         return Child("nats", argv, {}, lambda: port_open(self.ports.nats))
 
     def _mlserver(self) -> Child:
@@ -310,7 +326,10 @@ class Mesh:
         return Child("modelserver", [str(MLSERVER), "start", str(workdir)], env, ready)
 
     def _service(self, name: str, module: str, port: int) -> Child:
-        return Child(name, [sys.executable, "-m", module], self.service_env(), lambda: port_open(port))
+        from services.runtime import messaging
+
+        credentials = self.nats_credentials(name) if name in messaging.permissions() else {}
+        return Child(name, [sys.executable, "-m", module], {**self.service_env(), **credentials}, lambda: port_open(port))
 
     def _envoy(self) -> Child:
         from deploy.envoy import render

@@ -22,7 +22,7 @@ from services.runtime.config import env_float, env_int, env_str, grpc_target
 from services.runtime.errors import invalid, rpc_errors
 
 MIGRATIONS = pathlib.Path(__file__).with_name("migrations")
-CONSUMER = "billing-refunds"
+CONSUMER = messaging.REFUNDS_CONSUMER
 log = logging.getLogger(__name__)
 
 

@@ -28,7 +28,7 @@ from services.runtime.objectstore import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
 
-CONSUMER = "inference-workers"
+CONSUMER = messaging.WORKERS_CONSUMER
 CANCELLED_TTL_S = 3600.0
 
 

@@ -15,7 +15,7 @@ from services.runtime import logs, messaging
 
 log = logging.getLogger(__name__)
 
-CONSUMER = "orchestrator"
+CONSUMER = messaging.ORCHESTRATOR_CONSUMER
 TERMINAL = {jobs_pb2.JOB_STATUS_COMPLETED: "job.completed", jobs_pb2.JOB_STATUS_FAILED: "job.failed"}
 
 

@@ -23,7 +23,7 @@ from services.runtime import logs, messaging
 from services.runtime.config import env_bool, env_int, env_str
 
 log = logging.getLogger(__name__)
-CONSUMER = "orchestrator-email"
+CONSUMER = messaging.EMAIL_CONSUMER
 TERMINAL = (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
 
 

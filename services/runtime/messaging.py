@@ -36,6 +36,61 @@ CANCEL_SUBJECT = "backdrop.cancel.job"  # .<job id>
 
 DUPLICATE_WINDOW_S = 120
 
+# Durable consumers, each owned by one service.
+WORKERS_CONSUMER = "inference-workers"
+ORCHESTRATOR_CONSUMER = "orchestrator"
+EMAIL_CONSUMER = "orchestrator-email"
+REFUNDS_CONSUMER = "billing-refunds"
+
+# The one service that creates and updates the streams; the others wait for them.
+STREAM_MANAGER = "orchestrator"
+
+
+def _consuming(stream: str, consumer: str) -> list[str]:
+    """What reading one durable pull consumer takes: making it, its info, its next
+    messages, and acking them."""
+    api = "$JS.API.CONSUMER"
+    return [
+        f"{api}.CREATE.{stream}.{consumer}", f"{api}.CREATE.{stream}.{consumer}.>",
+        f"{api}.DURABLE.CREATE.{stream}.{consumer}", f"{api}.INFO.{stream}.{consumer}",
+        f"{api}.MSG.NEXT.{stream}.{consumer}", f"$JS.ACK.{stream}.{consumer}.>",
+    ]
+
+
+def permissions() -> dict[str, dict[str, list[str]]]:
+    """Who may publish and subscribe to what on NATS: exactly the call graph (M11).
+
+    Only the worker and the orchestrator may publish job events (billing refunds
+    on them); only the orchestrator may queue work or create streams. Each
+    service's replies come to its own inbox prefix, so no one reads another's.
+    Rendered into NATS's authorization block by deploy/nats.py.
+    """
+    streams = (WORK_STREAM, EVENTS_STREAM)
+    reading = [f"$JS.API.INFO", *(f"$JS.API.STREAM.INFO.{s}" for s in streams)]
+    return {
+        "orchestrator": {
+            "publish": [
+                *reading, *(f"$JS.API.STREAM.{verb}.{s}" for verb in ("CREATE", "UPDATE") for s in streams),
+                *(f"$JS.API.CONSUMER.LIST.{s}" for s in streams),  # queue-depth metrics
+                *_consuming(EVENTS_STREAM, ORCHESTRATOR_CONSUMER), *_consuming(EVENTS_STREAM, EMAIL_CONSUMER),
+                f"{WORK_SUBJECT}.>", f"{EVENTS_SUBJECT}.>", f"{NOTIFY_SUBJECT}.>", f"{CANCEL_SUBJECT}.>",
+            ],
+            "subscribe": [f"{NOTIFY_SUBJECT}.>"],
+        },
+        "inference": {
+            "publish": [*reading, *_consuming(WORK_STREAM, WORKERS_CONSUMER), f"{EVENTS_SUBJECT}.>"],
+            "subscribe": [f"{CANCEL_SUBJECT}.*"],
+        },
+        "billing": {
+            "publish": [*reading, *_consuming(EVENTS_STREAM, REFUNDS_CONSUMER)],
+            "subscribe": [],
+        },
+    }
+
+
+def inbox_prefix(service: str) -> str:
+    return f"_INBOX_{service}"
+
 
 def stream_configs() -> list[StreamConfig]:
     replicas = env_int("NATS_STREAM_REPLICAS", 1)
@@ -67,17 +122,21 @@ def stream_configs() -> list[StreamConfig]:
 
 
 async def connect(name: str) -> tuple[Client, JetStreamContext]:
-    """Connects (retrying until NATS is up) and makes sure the streams exist."""
+    """Connects as NATS_USER (retrying until NATS is up) and makes sure the streams exist:
+    the stream manager creates them, the others wait until it has."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", extra=logs.fields(error=str(exc)))
 
     url = env_str("NATS_URL", "nats://127.0.0.1:4222")
+    user = env_str("NATS_USER", "")
+    credentials = {"user": user, "password": env_str("NATS_PASSWORD", ""), "inbox_prefix": inbox_prefix(user)} if user else {}
     for attempt in range(1, 31):  # NATS may still be starting
         try:
             client = await nats.connect(
                 url,
                 name=name,
+                **credentials,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=1,
                 connect_timeout=3,
@@ -89,12 +148,28 @@ async def connect(name: str) -> tuple[Client, JetStreamContext]:
                 raise
             await asyncio.sleep(1)
     js = client.jetstream()
+    if user and user != STREAM_MANAGER:
+        await _wait_for_streams(js)
+        return client, js
     for config in stream_configs():
         try:
             await js.add_stream(config)
         except BadRequestError:
             await js.update_stream(config)
     return client, js
+
+
+async def _wait_for_streams(js: JetStreamContext) -> None:
+    backoff = Backoff()
+    for config in stream_configs():
+        while True:
+            try:
+                await js.stream_info(config.name)
+                break
+            except Exception as exc:  # noqa: BLE001 - not made yet, or NATS restarting
+                delay = backoff.next()
+                log.info("waiting for a stream", extra=logs.fields(stream=config.name, error=repr(exc), retry_in_s=delay))
+                await asyncio.sleep(delay)
 
 
 def headers() -> dict[str, str]:

@@ -78,7 +78,11 @@ def test_a_failed_job_is_refunded_once(mesh, base_url, bearer, photo):
         time.sleep(0.2)
 
     async def redeliver():  # the same failure reported again (a redelivery, a second worker)
-        client = await nats.connect(mesh.service_env()["NATS_URL"])
+        worker = mesh.nats_credentials("inference")
+        client = await nats.connect(
+            mesh.service_env()["NATS_URL"], user=worker["NATS_USER"], password=worker["NATS_PASSWORD"],
+            inbox_prefix=messaging.inbox_prefix("inference"),
+        )
         event = jobs_pb2.JobEvent(job_id=job_id, status=jobs_pb2.JOB_STATUS_FAILED, error_code="INVALID_IMAGE")
         await client.jetstream().publish(f"{messaging.EVENTS_SUBJECT}.{job_id}", event.SerializeToString())
         await client.drain()

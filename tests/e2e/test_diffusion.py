@@ -79,7 +79,8 @@ def test_progress_advances_once_per_denoising_step(api, mesh):
     assert progress == {"success": True, "progress": 100, "status": "completed", "message": "Done"}
 
     async def worker_progress_events() -> list[jobs_pb2.JobEvent]:
-        client = await nats.connect(f"nats://127.0.0.1:{mesh.ports.nats}")
+        operator = mesh.nats_credentials("operator")  # reads the stream as an operator's tool would
+        client = await nats.connect(f"nats://127.0.0.1:{mesh.ports.nats}", user=operator["NATS_USER"], password=operator["NATS_PASSWORD"])
         try:
             js = client.jetstream()
             subscription = await js.subscribe(f"{messaging.EVENTS_SUBJECT}.{generation['id']}", ordered_consumer=True)

@@ -61,9 +61,9 @@ class DripReceiver:
 
 @pytest.fixture
 def backends(mesh, monkeypatch):
-    """The mesh's DATABASE_URL and NATS_URL, so the services' own store code runs here."""
-    env = mesh.service_env()
-    for name in ("DATABASE_URL", "NATS_URL"):
+    """The mesh's DATABASE_URL and NATS_URL (as the orchestrator), so the services' own store code runs here."""
+    env = {**mesh.service_env(), **mesh.nats_credentials("orchestrator")}
+    for name in ("DATABASE_URL", "NATS_URL", "NATS_USER", "NATS_PASSWORD"):
         monkeypatch.setenv(name, env[name])
     return env
 
