@@ -299,7 +299,7 @@ class Mesh:
         env = {
             # On CPU, batches of up to 4 run fastest per image (measured: make bench).
             "MLSERVER_MAX_BATCH_SIZE": "4",
-            **self.service_env(),
+            **self.env_of("modelserver"),
             # MLServer imports its runtime, deploy.local.mlserver_onnx, from this checkout.
             "PYTHONPATH": str(REPO),
         }
@@ -326,16 +326,31 @@ class Mesh:
         return Child("modelserver", [str(MLSERVER), "start", str(workdir)], env, ready)
 
     def _service(self, name: str, module: str, port: int) -> Child:
-        from services.runtime import messaging
+        return Child(name, [sys.executable, "-m", module], self.env_of(name), lambda: port_open(port))
 
-        credentials = self.nats_credentials(name) if name in messaging.permissions() else {}
-        return Child(name, [sys.executable, "-m", module], {**self.service_env(), **credentials}, lambda: port_open(port))
+    def env_of(self, service: str) -> dict[str, str]:
+        """A service's environment: the mesh's, with its own NATS user and PostgreSQL role (M11)
+        in place of the superuser's URL, which stays for tools and tests (service_env)."""
+        from services.runtime import db, messaging
+
+        env = {**self.service_env(), **(self.nats_credentials(service) if service in messaging.permissions() else {})}
+        if service in db.MIGRATIONS:
+            env["DATABASE_URL"] = db.service_url(env["DATABASE_URL"], service, self._secret(f"db-{service}"))
+        else:
+            env.pop("DATABASE_URL")
+        return env
+
+    def provision_databases(self) -> None:
+        """Each service's PostgreSQL role, made (or brought up to date) before the services start."""
+        from services.runtime import db
+
+        db.provision(self.service_env()["DATABASE_URL"], {service: self._secret(f"db-{service}") for service in db.MIGRATIONS})
 
     def _envoy(self) -> Child:
         from deploy.envoy import render
 
         env = {
-            **self.service_env(),
+            **self.env_of("envoy"),
             "ENVOY_ADMIN_PORT": str(self.ports.envoy_admin),
             "ENVOY_STATS_PORT": str(self.ports.envoy_stats),
             "GATEWAY_PORT": str(self.ports.gateway),
@@ -405,6 +420,8 @@ class Mesh:
                 self.children[child.name] = child
                 self._spawn(child)
             self._wait_ready(group, timeout)
+            if "postgres" in (child.name for child in group):
+                self.provision_databases()
         self.wait_healthy(timeout)
         for line in self.metrics_lines():
             self.sink("backdrop", line)

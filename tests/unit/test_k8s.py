@@ -91,7 +91,7 @@ def test_services_probe_grpc_health_and_take_config_from_the_environment(overlay
         assert container["readinessProbe"]["grpc"] == {"port": port["containerPort"]}
         assert container["livenessProbe"]["grpc"] == {"port": port["containerPort"], "service": "liveness"}
         sources = [next(iter(s.values()))["name"] for s in container["envFrom"]]
-        assert sources[0].startswith("backdrop-config") and sources[1] == "backdrop-secrets"
+        assert sources[0].startswith("backdrop-config") and sources[1] == f"backdrop-{name}"
         service_ports = of_kind(docs, "Service")[name]["spec"]["ports"]
         assert "grpc" in {p["name"] for p in service_ports}
 
@@ -129,6 +129,7 @@ def call_graph() -> dict[str, set[str]]:
         for cluster in envoy["static_resources"]["clusters"]
         for endpoint in cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
     } - {"127.0.0.1"}  # its own admin, inside the pod (the stats listener's upstream)
+    graph["db-roles"] = {CLIENT_MODULES["db"]}  # the Job runs services.runtime.db (test_the_db_roles_job_...)
     return graph
 
 
@@ -393,3 +394,63 @@ def test_the_plain_scrape_config_and_the_dashboard(overlay):
             for name in names - {n for n in names if n.startswith("envoy_")}:
                 base = re.sub(r"_(total|bucket)$", "", name)
                 assert base in ours, f"{panel['title']}: {name} is not a metric Backdrop exports"
+
+
+def secret_references(docs) -> dict[str, set[str]]:
+    """Which Secrets each workload's containers read (whole, or key by key), by workload name."""
+    refs: dict[str, set[str]] = {}
+    for name, workload in {**workloads(docs), **of_kind(docs, "Job")}.items():
+        pod = workload["spec"]["template"]["spec"]
+        for container in pod["containers"] + pod.get("initContainers", []):
+            for source in container.get("envFrom", []):
+                if "secretRef" in source:
+                    refs.setdefault(name, set()).add(source["secretRef"]["name"])
+            for variable in container.get("env", []):
+                if ref := variable.get("valueFrom", {}).get("secretKeyRef"):
+                    refs.setdefault(name, set()).add(ref["name"])
+    return refs
+
+
+def test_each_workload_reads_only_its_own_secret(overlay):
+    """M11: no pod holds another's credentials; only PostgreSQL and the db-roles Job see the superuser."""
+    from deploy import k8s_secrets
+
+    _, docs = overlay
+    refs = secret_references(docs)
+    assert {name: names for name, names in refs.items()} == {
+        **{service: {f"backdrop-{service}"} for service in SERVICES},
+        "nats": {"backdrop-nats"}, "postgres": {"backdrop-postgres"}, "db-roles": {"backdrop-postgres"},
+        "minio": {"backdrop-minio"},
+    }
+    assert set().union(*refs.values()) == set(k8s_secrets.KEYS)
+    made = k8s_secrets.values(None, None, {})
+    assert "DATABASE_URL" not in made["backdrop-inference"] and "DATABASE_URL" not in made["backdrop-gateway"]
+    assert "URL_SIGNING_KEY" not in made["backdrop-inference"] and "URL_SIGNING_KEY" not in made["backdrop-billing"]
+    for service in ("auth", "billing", "orchestrator"):
+        assert made[f"backdrop-{service}"]["DATABASE_URL"].startswith(f"postgresql://backdrop_{service}:")
+    assert made["backdrop-postgres"]["DATABASE_URL"].startswith("postgresql://postgres:")
+    # The NATS server's passwords are the services' own.
+    for service in ("orchestrator", "inference", "billing"):
+        assert made["backdrop-nats"][f"NATS_{service.upper()}_PASSWORD"] == made[f"backdrop-{service}"]["NATS_PASSWORD"]
+        assert made[f"backdrop-{service}"]["NATS_USER"] == service
+
+
+def test_the_db_roles_job_provisions_as_the_superuser_under_the_same_hardening(overlay):
+    _, docs = overlay
+    job = of_kind(docs, "Job")["db-roles"]
+    pod = job["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"] == ["services.runtime.db", "provision"]
+    assert container["image"].startswith("backdrop/service:")
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["automountServiceAccountToken"] is False
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+
+
+def test_nats_runs_with_the_rendered_authorization(overlay):
+    from deploy import nats as nats_config
+
+    _, docs = overlay
+    (configmap,) = [c for n, c in of_kind(docs, "ConfigMap").items() if n.startswith("nats-")]
+    assert configmap["data"]["authorization.conf"] == nats_config.render()
+    assert "include ./authorization.conf" in configmap["data"]["nats.conf"]
