@@ -14,6 +14,11 @@ from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
 DATATYPES = {model_config_pb2.TYPE_FP32: "FP32", model_config_pb2.TYPE_INT64: "INT64", model_config_pb2.TYPE_INT32: "INT32"}
+# config.pbtxt's `cpu_runtime` parameter (onnxruntime when absent) -> the MLServer runtime that serves it.
+RUNTIMES = {
+    "onnxruntime": "deploy.local.mlserver_onnx.OnnxModel",
+    "openvino": "deploy.local.mlserver_openvino.OpenVinoModel",
+}
 
 
 def read_config(path: pathlib.Path) -> model_config_pb2.ModelConfig:
@@ -25,13 +30,26 @@ def _tensors(tensors, batched: bool) -> list[dict]:
     return [{"name": t.name, "datatype": DATATYPES[t.data_type], "shape": prefix + list(t.dims)} for t in tensors]
 
 
+def cpu_pins(config: model_config_pb2.ModelConfig) -> tuple[str, str]:
+    """(runtime, precision) a model runs at on CPU: the one place they are decided is its config.pbtxt
+    (deploy/models/configs; measured agreement in README: Models). fp32 on onnxruntime when absent."""
+    parameters = {key: value.string_value for key, value in config.parameters.items()}
+    runtime, precision = parameters.get("cpu_runtime", "onnxruntime"), parameters.get("cpu_precision", "f32")
+    if runtime not in RUNTIMES:
+        raise SystemExit(f"{config.name}: cpu_runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+    if runtime == "onnxruntime" and precision != "f32":
+        raise SystemExit(f"{config.name}: onnxruntime runs f32 on CPU; cpu_precision {precision!r} needs cpu_runtime openvino")
+    return runtime, precision
+
+
 def model_settings(model_dir: pathlib.Path, max_batch_size: int | None = None) -> dict:
     config = read_config(model_dir / "config.pbtxt")
     batched = config.max_batch_size > 0
+    runtime, precision = cpu_pins(config)
     settings = {
         "name": config.name,
-        "implementation": "deploy.local.mlserver_onnx.OnnxModel",
-        "parameters": {"uri": str((model_dir / "1" / "model.onnx").resolve())},
+        "implementation": RUNTIMES[runtime],
+        "parameters": {"uri": str((model_dir / "1" / "model.onnx").resolve()), "extra": {"precision": precision}},
         "inputs": _tensors(config.input, batched),
         "outputs": _tensors(config.output, batched),
     }

