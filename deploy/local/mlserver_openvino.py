@@ -71,7 +71,8 @@ class OpenVinoModel(LocalModel):
         compiled = self.compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
         if compiled != self.precision:
             raise RuntimeError(f"{self.name}: asked OpenVINO for {self.precision}, it compiled {compiled}")
-        self.output_names = [port.any_name for port in self.compiled.outputs]
+        # A port has several names (ISNet's: its cast's and `output`): answer with the ones config.pbtxt declares.
+        self.output_names = [tensor.name for tensor in self.settings.outputs] or [port.any_name for port in self.compiled.outputs]
         self.requests: queue.SimpleQueue = queue.SimpleQueue()  # one per run in flight (the semaphore bounds them)
         for _ in range(runs):
             self.requests.put(self.compiled.create_infer_request())

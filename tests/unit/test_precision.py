@@ -44,8 +44,9 @@ async def serve(folder):
     model = settings.implementation(settings)
     await model.load()
     tensor = np.load(folder / "input.npy")
-    request = InferenceRequest(inputs=[NumpyCodec.encode_input(settings.inputs[0].name, tensor)])
+    request = InferenceRequest(inputs=[NumpyCodec.encode_input(settings.inputs[0].name, tensor)])  # no outputs named: the declared ones
     reply = await model.predict(request)
+    assert reply.outputs[0].name == settings.outputs[0].name, reply.outputs[0].name
     np.save(folder / "output.npy", NumpyCodec.decode_output(reply.outputs[0]))
     compiled = getattr(model, "compiled", None)
     return {"platform": (await model.metadata()).platform,
