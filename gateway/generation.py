@@ -144,7 +144,7 @@ class GenerationEndpoints:
         if job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED):
             generation.estimatedCompletion = iso_stamp(job.finished_at)
         else:
-            generation.estimatedCompletion = iso(_estimated_completion(job))
+            generation.estimatedCompletion = iso(estimated_completion(job))
         return generation
 
     async def _accepted(self, context, job: jobs_pb2.Job) -> gateway_pb2.GenerationResponse:
@@ -204,7 +204,7 @@ class GenerationEndpoints:
         except ValueError:
             raise not_found("NOT_FOUND", "No such generation") from None
         job = await self.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=job_id, owner_id=caller.user_id))
-        if job.WhichOneof("operation") != "generate":
+        if job.WhichOneof("operation") != "generate" or job.generate.mode.startswith("video"):  # videos: /fomi/v1/videos/generate
             raise not_found("NOT_FOUND", "No such generation")
         return job
 
@@ -335,13 +335,14 @@ def progress_message(job: jobs_pb2.Job) -> str:
     return {"pending": "Waiting for a worker", "completed": "Done"}.get(status, job.progress_message or "Starting")
 
 
-def _estimated_completion(job: jobs_pb2.Job):
+def estimated_completion(job: jobs_pb2.Job, steps: int = 0):
     """When a running generation should be done: its pace so far, or before its first step
-    the steps it asked for at DIFFUSION_STEP_ESTIMATE_S a step (CPU: seconds; GPU: far less)."""
+    the steps it asked for (`steps` UNet calls in all, when the caller knows better: a video)
+    at DIFFUSION_STEP_ESTIMATE_S a step (CPU: seconds; GPU: far less)."""
     created = job.created_at.ToDatetime(tzinfo=dt.timezone.utc)
     now = dt.datetime.now(dt.timezone.utc)
     if job.progress > 0:
         elapsed = (now - created).total_seconds()
         return (now + dt.timedelta(seconds=elapsed * (100 - job.progress) / job.progress)).replace(microsecond=0)
-    steps = max(1, job.generate.steps) * max(1, job.generate.num_images)
+    steps = steps or max(1, job.generate.steps) * max(1, job.generate.num_images)
     return max(now, created + dt.timedelta(seconds=steps * env_float("DIFFUSION_STEP_ESTIMATE_S", 1.0))).replace(microsecond=0)

@@ -116,6 +116,9 @@ def mesh(tmp_path_factory, mailbox) -> Mesh:
             # ISNet (~2 s an image on 2 cores) is left out here: the professional and industry tiers
             # run its stand-in, u2netp (README: Models); tests/e2e/test_isnet.py runs the real one.
             "ENABLED_MODELS": "u2netp,modnet",
+            # Video keyframes of the tiny video pipeline at 64 pixels on the short side (SVD's: 576),
+            # scaled to the asked resolution: a 720p clip in seconds on 2 cores.
+            "DIFFUSION_VIDEO_SIDE": "64",
         },
     )
     instance.log = log

@@ -117,10 +117,11 @@ def tiny_video_unet(channels: int = 32):
     )
 
     def resblock(h_in: str, cin: int, cout: int) -> str:
+        # The time and added-time embedding is added after the last norm (instance norms would erase a per-channel shift).
         h = g.conv(g.silu(g.norm2d(h_in, cin)), cin, cout)
+        h = g.conv(g.silu(g.norm2d(h, cout)), cout, cout, gain=0.5)
         t = g.op("Unsqueeze", [g.linear(g.silu(embedding), 4 * channels, cout), _ints(g, 2, 3)])
-        h = g.conv(g.silu(g.norm2d(g.op("Add", [h, t]), cout)), cout, cout, gain=0.5)
-        return g.op("Add", [h_in if cin == cout else g.conv(h_in, cin, cout, kernel=1), h])
+        return g.op("Add", [h_in if cin == cout else g.conv(h_in, cin, cout, kernel=1), g.op("Add", [h, t])])
 
     def cross_attention(h: str, dim: int) -> str:
         spatial = g.op("Shape", [h])

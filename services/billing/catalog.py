@@ -111,7 +111,8 @@ class Catalog:
     def cost_per_image(self, tier_name: str, operation: str = "", output_pixels: int = 0, steps: int = 0) -> int:
         """A job's credits per image (M10): the tier's price, more for heavy work (plans.json `operations`).
 
-        upscale: per output megapixel; generate: per denoising step. Never below the tier's price.
+        upscale: per output megapixel; generate: per denoising step, a video (output_pixels set) per megapixel
+        of its frames. Never below the tier's price.
         "removebg:<size>": remove.bg's own price of that size (plans.json `removebg`), whatever the tier's.
         """
         if operation.startswith("removebg:"):
@@ -120,6 +121,11 @@ class Catalog:
         rates = self.data.get("operations", {})
         if operation == "upscale" and output_pixels > 0:
             per_image = max(per_image, math.ceil(output_pixels / 1_000_000 * rates["upscale"]["credits_per_megapixel"]))
+        elif operation == "generate" and output_pixels > 0:  # a video: seconds x fps x width x height
+            per_image = max(
+                per_image, math.ceil(steps * rates["generate"]["credits_per_step"]),
+                math.ceil(output_pixels / 1_000_000 * rates["video"]["credits_per_output_megapixel"]),
+            )
         elif operation == "generate" and steps > 0:
             per_image = max(per_image, math.ceil(steps * rates["generate"]["credits_per_step"]))
         return per_image

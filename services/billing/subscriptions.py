@@ -270,7 +270,7 @@ class Subscriptions:
             plan=shown["name"], catalog_plan=account.plan, credits_remaining=account.balance, credits_total=total,
             reset_date=iso(reset), cycle=row.cycle if row else "monthly",
             status=row.status if row else ("expired" if paid_before else "active"),
-            view=json_format.ParseDict({k: v for k, v in shown.items() if k in ("limits", "features")}, struct_pb2.Struct()),
+            view=json_format.ParseDict({k: v for k, v in shown.items() if k in ("limits", "features", "video")}, struct_pb2.Struct()),
         )
         if row is not None and row.status == "active":
             view.next_billing, view.amount = iso(row.period_end), self._usd(self.catalog.cycle_price(row.plan, row.cycle))

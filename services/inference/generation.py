@@ -70,6 +70,10 @@ class Generation:
 
     async def run(self, item: jobs_pb2.WorkItem, timings: dict, progress: Progress) -> jobs_pb2.JobResult:
         options = item.generate
+        if options.mode in ("video", "video_variation"):  # seed 004's videos: they start from a frame drawn here
+            from services.inference.pipeline.video_diffusion import VideoGeneration
+
+            return await VideoGeneration(self).run(item, timings, progress)
         started = time.perf_counter()
         if not await self.available():
             raise diffusion_unavailable()

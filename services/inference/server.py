@@ -6,6 +6,7 @@ import asyncio
 
 from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
 from services.inference import generation, models
+from services.inference.pipeline import video_diffusion
 from services.inference.triton import InferenceServer
 from services.inference.worker import Worker
 from services.runtime import grpcio, logs, messaging, objectstore
@@ -38,6 +39,12 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                 name="stable-diffusion", aliases=["stable-diffusion-xl", "stable-diffusion-inpaint", "stable-diffusion-outpaint"],
                 description="Latent diffusion: " + ", ".join(generation.MODELS), task="diffusion",
                 ready=await generation.Generation(None, self.server).available(),
+            )
+        )
+        listed.append(
+            inference_pb2.Model(
+                name="stable-video-diffusion", description="Image-to-video latent diffusion: " + ", ".join(video_diffusion.MODELS),
+                task="video", ready=await video_diffusion.VideoGeneration(generation.Generation(None, self.server)).available(),
             )
         )
         return inference_pb2.ListModelsResponse(models=listed, default_model=models.default_model())

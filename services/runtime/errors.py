@@ -165,6 +165,18 @@ def diffusion_unavailable() -> ServiceError:
     )
 
 
+def video_unavailable() -> ServiceError:
+    """MODEL_UNAVAILABLE for video generation: no video diffusion weights are installed."""
+    return ServiceError(
+        grpc.StatusCode.UNAVAILABLE,
+        "MODEL_UNAVAILABLE",
+        "No video diffusion weights are installed. An operator installs an ONNX export of Stable Video Diffusion with "
+        "`python -m deploy.models.video install DIR` (or the tiny test pipeline with `make models-video-tiny`) "
+        "and restarts the inference server; text-to-video also needs the image pipeline (deploy.models.diffusion).",
+        http_status=503,
+    )
+
+
 def file_too_large(limit_bytes: int, message: str | None = None) -> ServiceError:
     """413 FILE_TOO_LARGE, with the limit in the details (seed 002's message by default)."""
     return ServiceError(

@@ -124,7 +124,7 @@ class UpscaleOptions(_message.Message):
     def __init__(self, model: _Optional[str] = ..., scale: _Optional[int] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class GenerateOptions(_message.Message):
-    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area", "safety_filter", "request_prompt", "enhanced_prompt")
+    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area", "safety_filter", "request_prompt", "enhanced_prompt", "video")
     MODE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +144,7 @@ class GenerateOptions(_message.Message):
     SAFETY_FILTER_FIELD_NUMBER: _ClassVar[int]
     REQUEST_PROMPT_FIELD_NUMBER: _ClassVar[int]
     ENHANCED_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_FIELD_NUMBER: _ClassVar[int]
     mode: str
     prompt: str
     negative_prompt: str
@@ -163,7 +164,54 @@ class GenerateOptions(_message.Message):
     safety_filter: bool
     request_prompt: str
     enhanced_prompt: bool
-    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ..., request_prompt: _Optional[str] = ..., enhanced_prompt: _Optional[bool] = ...) -> None: ...
+    video: VideoOptions
+    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ..., request_prompt: _Optional[str] = ..., enhanced_prompt: _Optional[bool] = ..., video: _Optional[_Union[VideoOptions, _Mapping]] = ...) -> None: ...
+
+class VideoOptions(_message.Message):
+    __slots__ = ("duration", "fps", "resolution", "aspect_ratio", "motion_strength", "camera_movement", "source_time", "source_id")
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    FPS_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    ASPECT_RATIO_FIELD_NUMBER: _ClassVar[int]
+    MOTION_STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    CAMERA_MOVEMENT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ID_FIELD_NUMBER: _ClassVar[int]
+    duration: float
+    fps: int
+    resolution: str
+    aspect_ratio: str
+    motion_strength: float
+    camera_movement: str
+    source_time: float
+    source_id: str
+    def __init__(self, duration: _Optional[float] = ..., fps: _Optional[int] = ..., resolution: _Optional[str] = ..., aspect_ratio: _Optional[str] = ..., motion_strength: _Optional[float] = ..., camera_movement: _Optional[str] = ..., source_time: _Optional[float] = ..., source_id: _Optional[str] = ...) -> None: ...
+
+class GeneratedVideo(_message.Message):
+    __slots__ = ("key", "thumbnail_key", "preview_key", "duration", "fps", "frames", "width", "height", "file_size", "seed", "filtered")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    THUMBNAIL_KEY_FIELD_NUMBER: _ClassVar[int]
+    PREVIEW_KEY_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    FPS_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    FILE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    FILTERED_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    thumbnail_key: str
+    preview_key: str
+    duration: float
+    fps: int
+    frames: int
+    width: int
+    height: int
+    file_size: int
+    seed: int
+    filtered: bool
+    def __init__(self, key: _Optional[str] = ..., thumbnail_key: _Optional[str] = ..., preview_key: _Optional[str] = ..., duration: _Optional[float] = ..., fps: _Optional[int] = ..., frames: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., file_size: _Optional[int] = ..., seed: _Optional[int] = ..., filtered: _Optional[bool] = ...) -> None: ...
 
 class GeneratedImage(_message.Message):
     __slots__ = ("key", "width", "height", "seed", "file_size", "filtered")
@@ -194,7 +242,7 @@ class EnhanceOptions(_message.Message):
     def __init__(self, enhancement: _Optional[str] = ..., strength: _Optional[float] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground", "subject_type")
+    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground", "subject_type", "generated_video")
     RESULT_KEY_FIELD_NUMBER: _ClassVar[int]
     MASK_KEY_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -206,6 +254,7 @@ class JobResult(_message.Message):
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     FOREGROUND_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    GENERATED_VIDEO_FIELD_NUMBER: _ClassVar[int]
     result_key: str
     mask_key: str
     width: int
@@ -217,7 +266,8 @@ class JobResult(_message.Message):
     images: _containers.RepeatedCompositeFieldContainer[GeneratedImage]
     foreground: Box
     subject_type: str
-    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ...) -> None: ...
+    generated_video: GeneratedVideo
+    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ..., generated_video: _Optional[_Union[GeneratedVideo, _Mapping]] = ...) -> None: ...
 
 class Job(_message.Message):
     __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "generate", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired", "progress", "progress_message")

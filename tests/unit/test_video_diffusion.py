@@ -1,0 +1,133 @@
+"""Video generation without servers: the tiny SVD-interface networks (built in memory),
+the sampler's arithmetic, the camera moves, keyframe segments and blending, sizes, and
+the installer's refusal of an export that is not Stable Video Diffusion's."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime
+import pytest
+
+from deploy.models import video
+from gateway.dialects.fomi.videos import output_size
+from services.inference.pipeline import video_diffusion as vd
+
+
+def session(model):
+    return onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+@pytest.fixture(scope="module")
+def unet():
+    return session(video.tiny_video_unet())
+
+
+def unet_inputs(frames: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    return {
+        "sample": rng.standard_normal((2, frames, 8, 8, 16)).astype(np.float32),
+        "timestep": np.array([1.5, 1.5], np.float32),
+        "encoder_hidden_states": rng.standard_normal((2, 1, video.EMBED_DIM)).astype(np.float32),
+        "added_time_ids": np.array([[6, 127, 0.02]] * 2, np.float32),
+    }
+
+
+def test_the_unet_takes_svds_inputs_and_mixes_frames(unet):
+    inputs = unet_inputs(5)
+    out = unet.run(None, inputs)[0]
+    assert out.shape == (2, 5, 4, 8, 16)
+    # A temporal model: changing frame 0 changes frame 1's output (a per-frame model would not).
+    changed = {**inputs, "sample": inputs["sample"].copy()}
+    changed["sample"][:, 0] += 1.0
+    moved = unet.run(None, changed)[0]
+    assert np.abs(moved[:, 1] - out[:, 1]).max() > 1e-4
+    assert np.abs(moved[:, 4] - out[:, 4]).max() < np.abs(moved[:, 1] - out[:, 1]).max()  # neighbours first
+    # The motion bucket (added_time_ids) and the image embedding condition the output.
+    bucket = unet.run(None, {**inputs, "added_time_ids": np.array([[6, 10, 0.02]] * 2, np.float32)})[0]
+    assert np.abs(bucket - out).max() > 1e-4
+    image = unet.run(None, {**inputs, "encoder_hidden_states": inputs["encoder_hidden_states"] * 0})[0]
+    assert np.abs(image - out).max() > 1e-4
+
+
+def test_the_temporal_decoder_and_image_encoder_shapes():
+    decoded = session(video.tiny_temporal_decoder()).run(None, {"latent_sample": np.zeros((3, 4, 8, 16), np.float32)})[0]
+    assert decoded.shape == (3, 3, 64, 128) and np.abs(decoded).max() <= 1
+    embeds = session(video.tiny_image_encoder()).run(None, {"pixel_values": np.zeros((1, 3, 224, 224), np.float32)})[0]
+    assert embeds.shape == (1, video.EMBED_DIM)
+
+
+def test_install_refuses_an_image_export(tmp_path):
+    from deploy.models import diffusion
+
+    diffusion.build_tiny(tmp_path / "sd")
+    with pytest.raises(SystemExit, match="not a Stable Video Diffusion ONNX export") as refused:
+        video.install(tmp_path / "sd", tmp_path / "repository")
+    assert "image_encoder/ is missing" in str(refused.value) and "added_time_ids" in str(refused.value)
+    assert not (tmp_path / "repository").exists()
+
+
+def test_install_writes_four_models_with_triton_configs(tmp_path):
+    video.install(video.build_tiny(tmp_path / "export"), tmp_path / "repository")
+    for name in video.MODELS.values():
+        assert (tmp_path / "repository" / name / "1" / "model.onnx").is_file()
+    config = (tmp_path / "repository" / "video-unet" / "config.pbtxt").read_text()
+    assert 'name: "added_time_ids"' in config and "dims: [ -1, -1, 8, -1, -1 ]" in config
+
+
+def test_karras_sigmas_and_edm_denoising():
+    sigmas = vd.karras_sigmas(25)
+    assert len(sigmas) == 26 and sigmas[0] == pytest.approx(vd.SIGMA_MAX) and sigmas[-2] == pytest.approx(vd.SIGMA_MIN)
+    assert sigmas[-1] == 0 and np.all(np.diff(sigmas) < 0)
+    # v-prediction in EDM's terms: for x = x0 + sigma * eps the exact v is (eps - sigma * x0) / sqrt(sigma^2 + 1),
+    # and the preconditioned estimate recovers x0 from it.
+    rng = np.random.default_rng(3)
+    x0, eps, sigma = rng.standard_normal(8), rng.standard_normal(8), 3.0
+    v = (eps - sigma * x0) / (sigma**2 + 1) ** 0.5
+    assert vd.denoised(x0 + sigma * eps, v, sigma) == pytest.approx(x0)
+
+
+def test_guidance_rises_frame_by_frame():
+    ramp = vd.frame_guidance(14, 7.5)
+    assert ramp[0] == 1.0 and ramp[-1] == pytest.approx(3.0) and np.all(np.diff(ramp) > 0)
+
+
+def test_segments_cover_every_keyframe_once():
+    clips = vd.segments(vd.keyframe_count(5, 7), 14)
+    assert [len(c) for c in clips] == [14, 14, 8]
+    assert [i for c in clips for i in c] == list(range(36))
+
+
+def test_camera_moves_are_real_transforms():
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 256, (64, 128, 3), dtype=np.uint8)
+    assert vd.camera(frame, "static", 1.0) is frame
+    for movement in ("pan", "zoom", "rotate"):
+        start, end = vd.camera(frame, movement, 0.0), vd.camera(frame, movement, 1.0)
+        assert start.shape == end.shape == frame.shape
+        assert np.abs(start.astype(int) - end.astype(int)).mean() > 5, movement
+    assert np.array_equal(vd.camera(frame, "zoom", 0.0), frame)
+    # A pan moves the picture sideways: the end frame's left part is the start frame's, further right.
+    start, end = vd.camera(frame, "pan", 0.0).astype(int), vd.camera(frame, "pan", 1.0).astype(int)
+    shift = round(0.2 * 128 * 1.25)
+    assert np.abs(end[:, 10:60] - start[:, 10 + shift : 60 + shift]).mean() < np.abs(end[:, 10:60] - start[:, 10:60]).mean()
+    with pytest.raises(Exception) as refused:
+        vd.camera(frame, "dolly", 1.0)
+    assert refused.value.reason == "UNSUPPORTED_OPTION" and "dolly" in refused.value.message
+
+
+def test_interpolation_makes_duration_times_fps_frames_at_the_size():
+    keyframes = [np.full((8, 16, 3), value, np.uint8) for value in (0, 70, 140)]
+    frames = list(vd.interpolated(keyframes, 2 / 7, 24, (32, 18)))
+    assert len(frames) == vd.frame_count(2 / 7, 24) == 7
+    assert all(f.shape == (18, 32, 3) for f in frames)
+    means = [f.mean() for f in frames]
+    assert means[0] == 0 and np.all(np.diff(means) >= 0) and means[-1] > 100
+
+
+def test_sizes():
+    assert output_size("720p", "16:9") == (1280, 720)
+    assert output_size("1080p", "9:16") == (1080, 1920)
+    assert output_size("4k", "1:1") == (2160, 2160)
+    assert vd.generation_size(1280, 720, 576) == (1024, 576)
+    assert vd.generation_size(1280, 720, 64) == (128, 64)
+    assert vd.preview_size(1280, 720) == (640, 360)
