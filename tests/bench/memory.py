@@ -32,6 +32,8 @@ SCENARIOS = {
     "cutout": {},
     "bg_color": {"bg_color": "#3366cc"},
     "blur": {"blur_strength": 0.5},
+    # A background image as large as the photo (the fake store serves the same JPEG for it).
+    "bg_image": {"background_key": "background"},
 }
 
 

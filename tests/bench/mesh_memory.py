@@ -1,9 +1,10 @@
 """`make bench-memory` (mesh part): does any process grow with the work it does?
 
-Starts a mesh, warms it with one small batch, then sends 1000 images (in
-batches of 500, seed 001's largest) and prints every process's RSS (children
-included) after the warm-up and at the end, with the end/start ratio: flat
-means within 5 %. Then one 40 MP photo with edge refinement through
+Starts a mesh, warms it with one batch of 200 (models loaded, pools, caches
+and PostgreSQL's buffers filled), then sends 1000 images in batches of 200
+and prints every process's RSS (children included) after the warm-up and
+after each batch, with the end/start ratio: flat means within 5 %. The
+curve tells warming (growth that stops) from a leak (growth per image). Then one 40 MP photo with edge refinement through
 /v1/process/remove-background, and the inference process's peak RSS during
 it against its resting RSS. Prints figures; asserts nothing.
 """
@@ -26,7 +27,8 @@ from deploy.local.mesh import Mesh, Ports
 from tests.bench.common import BENCH_ENV, BENCH_HEADERS, PeakRss
 
 IMAGES = int(os.environ.get("BENCH_MEMORY_IMAGES", "1000"))
-BATCH = 500
+BATCH = 200
+WARM_UP = int(os.environ.get("BENCH_MEMORY_WARM_UP", "200"))
 
 
 def rss(mesh: Mesh) -> dict[str, int]:
@@ -35,6 +37,19 @@ def rss(mesh: Mesh) -> dict[str, int]:
         try:
             root = psutil.Process(child.process.pid)
             sizes[name] = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        except psutil.Error:
+            continue
+    return sizes
+
+
+def private(mesh: Mesh) -> dict[str, int]:
+    """Memory only each process holds (USS): without the pages it shares, such as PostgreSQL's
+    shared buffers, which fill up to `shared_buffers` as the tables grow, and stop there."""
+    sizes = {}
+    for name, child in mesh.children.items():
+        try:
+            root = psutil.Process(child.process.pid)
+            sizes[name] = sum(p.memory_full_info().uss for p in [root, *root.children(recursive=True)])
         except psutil.Error:
             continue
     return sizes
@@ -79,13 +94,15 @@ def main() -> int:
         mesh.start(timeout=180)
         try:
             headers = BENCH_HEADERS
-            run_batch(mesh, headers, image, 20)  # warm-up: models loaded, pools filled
-            start = rss(mesh)
+            run_batch(mesh, headers, image, WARM_UP)
+            start, start_private = rss(mesh), private(mesh)
+            curve, curve_private = [], []
             done, started = 0, time.perf_counter()
             while done < IMAGES:
                 done += run_batch(mesh, headers, image, min(BATCH, IMAGES - done))
+                curve.append(rss(mesh))
+                curve_private.append(private(mesh))
             wall = time.perf_counter() - started
-            end = rss(mesh)
 
             big = photo_40mp()
             inference = mesh.children["inference"].process.pid
@@ -106,11 +123,14 @@ def main() -> int:
         finally:
             mesh.stop()
     print(f"{done} images (256x256 JPEG, tier basic) in {wall:.0f} s on {os.cpu_count()} CPU cores")
-    print(f"{'process':14} {'after warm-up':>14} {'after':>10} {'end/start':>10}")
-    for name in sorted(start, key=lambda n: -start[n]):
-        ratio = end.get(name, 0) / start[name]
-        flag = "" if ratio <= 1.05 else "  (grew more than 5 %)"
-        print(f"{name:14} {start[name] / 1e6:11.0f} MB {end.get(name, 0) / 1e6:7.0f} MB {ratio:10.3f}{flag}")
+    for title, first, samples in (("RSS", start, curve), ("private memory (USS)", start_private, curve_private)):
+        print(f"{title} in MB after a {WARM_UP}-image warm-up, then after every {BATCH} images")
+        print(f"{'process':14} {'warm':>6} " + " ".join(f"{(n + 1) * BATCH:>6}" for n in range(len(samples))) + f" {'end/start':>10}")
+        for name in sorted(first, key=lambda n: -first[n]):
+            ratio = samples[-1].get(name, 0) / first[name]
+            flag = "" if ratio <= 1.05 else "  (grew more than 5 %)"
+            points = " ".join(f"{sample.get(name, 0) / 1e6:6.0f}" for sample in samples)
+            print(f"{name:14} {first[name] / 1e6:6.0f} {points} {ratio:10.3f}{flag}")
     print(
         f"40 MP photo (7744x5163), edge refinement 50: HTTP {reply.status_code} in {big_s:.1f} s; "
         f"inference RSS resting {resting / 1e6:.0f} MB, peak {peak.peak / 1e6:.0f} MB (+{(peak.peak - resting) / 1e6:.0f} MB)"

@@ -29,7 +29,8 @@ STRIPED_FIXED_BYTES = 128 * MIB  # the working-resolution filters and a few stri
 COMPOSITE_FIXED_BYTES = 48 * MIB  # compositing on a colour, an image or a blur: its stripes
 BLUR_FIXED_BYTES = 96 * MIB  # the blur at its working resolution
 BACKDROP_BYTES_PER_PIXEL = 8  # a full-size backdrop array (blur, image; a colour is a view)
-BACKGROUND_IMAGE_BYTES_PER_PIXEL = 8  # fit_cover: the resized RGBA image and its array (not measured)
+BACKGROUND_IMAGE_BYTES_PER_PIXEL = 8  # fit_cover: the resized RGBA image and its array
+# (a 40 MP photo on a 40 MP background image measured 1328 MiB above idle; this estimates 1.6 GiB)
 OUTPUT_BYTES_PER_PIXEL = 12  # the RGBA result and its mask as images, per output pixel
 
 
