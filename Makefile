@@ -13,7 +13,7 @@ MODELSERVER := $(MODELSERVER_VENV)/.installed
 comma := ,
 MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny models-video-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-memory bench-web bench-cli clean help
+.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny models-video-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-video-generation bench-memory bench-web bench-cli clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -142,6 +142,10 @@ bench-operations: $(INSTALLED) $(MODELS)
 # Issue 9: seconds per denoising step and per image, tiny pipeline, CPU.
 bench-diffusion: $(INSTALLED) $(DIFFUSION_TINY)
 	$(PY) -m tests.bench.diffusion
+
+# Video generation on the tiny video pipeline: seconds per step and per frame, peak memory.
+bench-video-generation: $(INSTALLED) $(DIFFUSION_TINY) $(VIDEO_TINY)
+	$(PY) -m tests.bench.video_generation
 
 # Issue 12: peak memory of background removal at 1-40 MP (the pipeline, in one process), then
 # every mesh process's RSS over 1000 images and the inference peak on a 40 MP photo.

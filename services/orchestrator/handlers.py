@@ -101,7 +101,7 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         operation = request.WhichOneof("operation")
         if operation is None:
             raise invalid("INVALID_REQUEST", "A job needs an operation")
-        if not request.input_key and not (operation == "generate" and request.generate.mode == "text"):
+        if not request.input_key and not (operation == "generate" and request.generate.mode in ("text", "video")):
             raise invalid("INVALID_REQUEST", "A job needs an input_key")
         try:
             job_id = str(uuid.UUID(request.job_id)) if request.job_id else str(uuid.uuid4())

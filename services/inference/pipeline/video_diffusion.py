@@ -59,6 +59,7 @@ CLIP_SIDE = 224
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
 PREVIEW_FPS = 12
+PREVIEW_CRF = 32  # the preview's low quality
 
 
 def generation_side() -> int:
@@ -200,13 +201,13 @@ class VideoGeneration:
         gen_width, gen_height = generation_size(width, height, generation_side())
         keys = result_keys(item.job_id)
 
-        def staged(low: int, high: int):
+        def staged(low: int, high: int, prefix: str = ""):
             """The stage's 0-100 as its share of the job's progress."""
             async def report(percent: int, message: str) -> None:
-                await progress(low + (high - low) * percent // 100, message)
+                await progress(low + (high - low) * percent // 100, prefix + message)
             return report
 
-        first, filtered = await self._first_frame(item, (gen_width, gen_height), staged(0, 15))
+        first, filtered = await self._first_frame(item, (gen_width, gen_height), staged(0, 15, "First frame: "))
         count = keyframe_count(video.duration, keyframe_fps())
         keyframes = await self._keyframes(options, first, count, staged(15, 85))
         if filtered:
@@ -226,7 +227,7 @@ class VideoGeneration:
         first.CopyFrom(options)
         first.ClearField("video")
         first.width, first.height, first.num_images = size[0], size[1], 1
-        work = jobs_pb2.WorkItem(job_id=item.job_id, generate=first)
+        work = jobs_pb2.WorkItem(job_id=item.job_id)
         if options.mode == "video_variation":
             source = await self._source_frame(item.input_key, options.video.source_time)
             frame = Image.fromarray(source).resize(size, Image.Resampling.LANCZOS)
@@ -235,19 +236,18 @@ class VideoGeneration:
             first.mode, work.input_key = "variation", key
         else:
             first.mode = "text"
+        work.generate.CopyFrom(first)
         result = await self.images.run(work, {}, progress)
         drawn = await self.store.get(result.images[0].key)
         pixels = np.asarray(images.decode_rgb(drawn).convert("RGB"))
         return pixels, result.images[0].filtered
 
     async def _source_frame(self, key: str, at: float) -> np.ndarray:
-        from services.inference.pipeline import ffmpeg
-
         data = await self.store.get(key)
         with tempfile.TemporaryDirectory() as folder:
             path = pathlib.Path(folder) / "source.mp4"
             path.write_bytes(data)
-            frame = await asyncio.to_thread(ffmpeg.frame_at, path, at)
+            frame = await asyncio.to_thread(frame_at, path, at)
         if frame is None:
             raise invalid("INVALID_VIDEO", f"The source video has no frame at {at:g} s", field="time")
         return frame
@@ -298,8 +298,6 @@ class VideoGeneration:
 
     async def _encode(self, keys, keyframes, video: jobs_pb2.VideoOptions, size: tuple[int, int], progress) -> jobs_pb2.GeneratedVideo:
         """The MP4, its preview and thumbnail; progress per frame encoded."""
-        from services.inference.pipeline import ffmpeg
-
         count = frame_count(video.duration, video.fps)
         loop = asyncio.get_running_loop()
         reported = [-1]
@@ -315,9 +313,10 @@ class VideoGeneration:
         preview_fps = min(video.fps, PREVIEW_FPS)
         with tempfile.TemporaryDirectory() as folder:
             main, preview = pathlib.Path(folder) / "video.mp4", pathlib.Path(folder) / "preview.mp4"
-            await asyncio.to_thread(ffmpeg.encode, encoded(interpolated(keyframes, video.duration, video.fps, size)), video.fps, main, "mp4")
+            await asyncio.to_thread(encode_mp4, encoded(interpolated(keyframes, video.duration, video.fps, size)), video.fps, size, main)
             await asyncio.to_thread(
-                ffmpeg.encode, interpolated(keyframes, video.duration, preview_fps, preview_size(*size)), preview_fps, preview, "mp4",
+                encode_mp4, interpolated(keyframes, video.duration, preview_fps, preview_size(*size)), preview_fps, preview_size(*size), preview,
+                PREVIEW_CRF,
             )
             data = main.read_bytes()
             await self.store.put(keys["video"], data, "video/mp4")
@@ -328,6 +327,38 @@ class VideoGeneration:
             key=keys["video"], thumbnail_key=keys["thumbnail"], preview_key=keys["preview"], duration=video.duration, fps=video.fps,
             frames=count, width=size[0], height=size[1], file_size=len(data),
         )
+
+
+def encode_mp4(frames, fps: int, size: tuple[int, int], path: pathlib.Path, crf: int = 20) -> None:
+    """RGB frames -> H.264 MP4 (yuv420p, faststart) by the imageio-ffmpeg wheel's static ffmpeg, streamed
+    frame by frame. One encoder thread: the same frames give the same bytes (x264's threads may not)."""
+    import imageio_ffmpeg
+
+    writer = imageio_ffmpeg.write_frames(
+        str(path), size, fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=2, quality=None,
+        output_params=["-preset", "veryfast", "-crf", str(crf), "-threads", "1", "-movflags", "+faststart", "-map_metadata", "-1",
+                       "-fflags", "+bitexact", "-flags:v", "+bitexact"],
+    )
+    writer.send(None)
+    try:
+        for frame in frames:
+            writer.send(np.ascontiguousarray(frame))
+    finally:
+        writer.close()
+
+
+def frame_at(path: pathlib.Path, seconds: float) -> np.ndarray | None:
+    """The video's frame at `seconds` (RGB), or None past its end."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path), input_params=["-ss", f"{max(0.0, seconds):.3f}"])
+    try:
+        width, height = next(reader)["size"]
+        for data in reader:
+            return np.frombuffer(data, np.uint8).reshape(height, width, 3).copy()
+        return None
+    finally:
+        reader.close()
 
 
 def _png(image: Image.Image) -> bytes:
