@@ -28,7 +28,7 @@ KEYS = {
     "backdrop-gateway": ("URL_SIGNING_KEY", *S3_KEYS),
     "backdrop-orchestrator": ("DATABASE_URL", "NATS_USER", "NATS_PASSWORD", "URL_SIGNING_KEY", *S3_KEYS),
     "backdrop-inference": ("NATS_USER", "NATS_PASSWORD", *S3_KEYS),
-    "backdrop-auth": ("DATABASE_URL", "URL_SIGNING_KEY"),
+    "backdrop-auth": ("DATABASE_URL", "URL_SIGNING_KEY", "SIGNING_KEY_PASSPHRASE"),
     "backdrop-billing": ("DATABASE_URL", "NATS_USER", "NATS_PASSWORD"),
     "backdrop-nats": tuple(nats_config.password_variable(s) for s in messaging.permissions()),
     "backdrop-postgres": ("POSTGRES_PASSWORD", "DATABASE_URL", *(f"{s.upper()}_DB_PASSWORD" for s in db.MIGRATIONS)),
@@ -42,7 +42,7 @@ def values(database_url: str | None, s3: tuple[str, str] | None, extra: dict[str
     superuser = database_url or f"postgresql://postgres:{postgres_password}@postgres:5432/postgres"
     roles = {service: token() for service in db.MIGRATIONS}
     nats = {service: token() for service in messaging.permissions()}
-    shared = {"URL_SIGNING_KEY": token(), **dict(zip(S3_KEYS, s3 or (token(), token())))}
+    shared = {"URL_SIGNING_KEY": token(), "SIGNING_KEY_PASSPHRASE": token(), **dict(zip(S3_KEYS, s3 or (token(), token())))}
     out: dict[str, dict[str, str]] = {}
     for name, keys in KEYS.items():
         service = name.removeprefix("backdrop-")

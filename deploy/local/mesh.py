@@ -341,6 +341,8 @@ class Mesh:
             env["DATABASE_URL"] = db.service_url(env["DATABASE_URL"], service, self._secret(f"db-{service}"))
         else:
             env.pop("DATABASE_URL")
+        if service == "auth":
+            env["SIGNING_KEY_PASSPHRASE"] = self._secret("signing-key-passphrase")
         return env
 
     def provision_databases(self) -> None:

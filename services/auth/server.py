@@ -37,6 +37,11 @@ class KeyRingHolder:
             await self.store.add_signing_key(kid, pem, keep_old_for=dt.timedelta(seconds=tokens.ACCESS_TTL_S))
             log.info("created a signing key", extra=logs.fields(kid=kid))
             rows = await self.store.signing_keys()
+        if tokens.passphrase() and (plain := [row for row in rows if not tokens.is_sealed(row.private_pem)]):
+            for row in plain:  # stored before the passphrase was set
+                await self.store.reseal_signing_key(row.kid, tokens.seal(tokens.open_key(row.private_pem)))
+            log.info("sealed the signing keys", extra=logs.fields(keys=len(plain)))
+            rows = await self.store.signing_keys()
         self.ring = tokens.KeyRing(rows)
 
     def __call__(self) -> tokens.KeyRing:

@@ -287,6 +287,10 @@ class AuthStore:
         async with self.db.connect() as conn:
             return records(SigningKey, await conn.execute(query))
 
+    async def reseal_signing_key(self, kid: str, private_pem: bytes) -> None:
+        async with self.db.begin() as conn:
+            await conn.execute(signing_keys.update().where(signing_keys.c.kid == kid).values(private_pem=private_pem))
+
     async def add_signing_key(self, kid: str, private_pem: bytes, keep_old_for: dt.timedelta) -> None:
         """Adds the key that signs from now on; older keys verify for `keep_old_for` more."""
         async with self.db.begin() as conn:

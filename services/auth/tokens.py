@@ -45,10 +45,34 @@ class Claims:
     session_id: str
 
 
+def passphrase() -> bytes | None:
+    """SIGNING_KEY_PASSPHRASE seals the private keys at rest (M11): a dump or backup of the
+    auth tables then holds no key that can sign a token. Unset, keys are stored as plain PEM."""
+    return env_str("SIGNING_KEY_PASSPHRASE", "").encode() or None
+
+
 def new_private_key() -> tuple[str, bytes]:
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return f"ed25519-{uuid.uuid4().hex[:12]}", pem
+    return f"ed25519-{uuid.uuid4().hex[:12]}", seal(key)
+
+
+def seal(key: Ed25519PrivateKey) -> bytes:
+    secret = passphrase()
+    encryption = serialization.BestAvailableEncryption(secret) if secret else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+
+
+def is_sealed(pem: bytes) -> bool:
+    return bytes(pem).startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+
+
+def open_key(pem: bytes) -> Ed25519PrivateKey:
+    """A stored key, sealed or (from before the passphrase was set) plain."""
+    if not is_sealed(pem):
+        return serialization.load_pem_private_key(bytes(pem), password=None)
+    if passphrase() is None:
+        raise RuntimeError("the signing keys are sealed: set SIGNING_KEY_PASSPHRASE to the passphrase they were sealed with")
+    return serialization.load_pem_private_key(bytes(pem), password=passphrase())
 
 
 def digest(secret: str) -> bytes:
@@ -70,7 +94,7 @@ class KeyRing:
         self.private: dict[str, Ed25519PrivateKey] = {}
         self.signing_kid = ""
         for row in rows:  # newest first
-            key = serialization.load_pem_private_key(bytes(row.private_pem), password=None)
+            key = open_key(row.private_pem)
             self.private[row.kid] = key
             if not self.signing_kid and row.retired_at is None:
                 self.signing_kid = row.kid

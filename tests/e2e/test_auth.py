@@ -254,7 +254,8 @@ def live_signing_key(mesh) -> tuple[str, Ed25519PrivateKey]:
     """The service's own key, read from its table: to make well-signed tokens with bad claims."""
     with psycopg.connect(mesh.service_env()["DATABASE_URL"]) as conn:
         kid, pem = conn.execute("SELECT kid, private_pem FROM signing_keys WHERE retired_at IS NULL").fetchone()
-    return kid, serialization.load_pem_private_key(bytes(pem), password=None)
+    passphrase = mesh.env_of("auth")["SIGNING_KEY_PASSPHRASE"].encode()  # sealed at rest
+    return kid, serialization.load_pem_private_key(bytes(pem), password=passphrase)
 
 
 def b64(data: dict | bytes) -> str:

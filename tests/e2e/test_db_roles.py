@@ -83,3 +83,10 @@ def test_a_database_the_superuser_migrated_is_handed_over(mesh):
     finally:
         with superuser(mesh) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_the_signing_keys_in_the_database_are_sealed(mesh):
+    """A dump of the auth tables holds no key that can sign a token (SIGNING_KEY_PASSPHRASE)."""
+    with superuser(mesh) as conn:
+        pems = [bytes(row[0]) for row in conn.execute("SELECT private_pem FROM signing_keys")]
+    assert pems and all(pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") for pem in pems)

@@ -123,3 +123,20 @@ def test_a_changed_character_is_refused_unless_it_decodes_to_the_same_token(posi
         return [base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)) for part in t.split(".")]
 
     assert raw(changed) == raw(token)  # base64's spare bits: the very same bytes
+
+
+def test_keys_are_sealed_at_rest_with_the_passphrase(monkeypatch):
+    """M11: with SIGNING_KEY_PASSPHRASE a stored key is an encrypted PKCS#8 PEM, useless without it;
+    plain keys stored before the passphrase was set still load (the server then re-seals them)."""
+    plain = tokens.new_private_key()
+    monkeypatch.setenv("SIGNING_KEY_PASSPHRASE", "correct horse battery staple")
+    sealed = tokens.new_private_key()
+    assert tokens.is_sealed(sealed[1]) and b"PRIVATE KEY-----" in sealed[1] and not tokens.is_sealed(plain[1])
+    ring = ring_of((*sealed, False), (*plain, True))
+    assert ring.verify(ring.issue(USER, "s")).user_id == USER.id
+    monkeypatch.setenv("SIGNING_KEY_PASSPHRASE", "wrong")
+    with pytest.raises(ValueError):
+        tokens.open_key(sealed[1])
+    monkeypatch.delenv("SIGNING_KEY_PASSPHRASE")
+    with pytest.raises(RuntimeError, match="SIGNING_KEY_PASSPHRASE"):
+        tokens.open_key(sealed[1])
