@@ -147,6 +147,10 @@ def job_items(job: jobs_pb2.Job) -> list[dict]:
     """The item rows of a completed job: one per output image."""
     operation = job.WhichOneof("operation")
     common = dict(owner_id=job.owner_id, job_id=job.id, kind="image", prompt="", created_at=job.created_at.ToDatetime(dt.UTC))
+    if operation == "generate" and job.result.HasField("generated_video"):  # seed 004's videos: the MP4 and its thumbnail
+        video = job.result.generated_video
+        return [dict(common, kind="video", source_id=job.id, object_key=video.key, thumbnail_key=video.thumbnail_key,
+                     model="stable-video-diffusion", prompt=job.generate.prompt)]
     if operation in GENERATIONS:
         return [
             dict(

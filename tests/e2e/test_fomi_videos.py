@@ -199,3 +199,12 @@ def test_the_free_plan_bounds_duration_fps_and_resolution(api, origin):
         assert refused.status_code == 403, refused.text
         error = refused.json()["error"]
         assert error["code"] == "PERMISSION_DENIED" and limit in error["details"], error
+
+
+def test_the_video_is_in_the_personal_gallery_as_a_video(api, first_video):
+    _, done, _ = first_video
+    listed = api.get("/gallery/personal?type=video&limit=50")["items"]
+    item = next(item for item in listed if item["id"] and done["prompt"] in item["prompt"])
+    assert item["type"] == "video" and item["model"] == "stable-video-diffusion"
+    assert requests.get(item["url"], timeout=30).content[4:8] == b"ftyp"
+    assert requests.get(item["thumbnail"], timeout=30).content[:2] == b"\xff\xd8"

@@ -131,3 +131,36 @@ def test_sizes():
     assert vd.generation_size(1280, 720, 576) == (1024, 576)
     assert vd.generation_size(1280, 720, 64) == (128, 64)
     assert vd.preview_size(1280, 720) == (640, 360)
+
+
+def test_without_the_video_models_it_is_503_model_unavailable():
+    """The gateway refuses before any charge; a worker that finds them gone fails the job the same way."""
+    import asyncio
+
+    from backdrop.jobs.v1 import jobs_pb2
+    from gateway.dialects.fomi.videos import FomiVideos
+    from services.runtime.errors import ServiceError
+
+    class Removal:
+        async def ready(self, task: str) -> bool:
+            return task != "video"
+
+    class Gateway:
+        removal = Removal()
+
+    with pytest.raises(ServiceError) as refused:
+        asyncio.run(FomiVideos(Gateway())._require_models(text=True))
+    assert (refused.value.reason, refused.value.http_status) == ("MODEL_UNAVAILABLE", 503)
+    assert "deploy.models.video install" in refused.value.message
+
+    class Server:
+        async def is_ready(self, model: str) -> bool:
+            return model != vd.UNET
+
+    class Images:
+        store, server = None, Server()
+
+    item = jobs_pb2.WorkItem(job_id="j", generate=jobs_pb2.GenerateOptions(mode="video", steps=10, width=1280, height=720))
+    with pytest.raises(ServiceError) as failed:
+        asyncio.run(vd.VideoGeneration(Images()).run(item, {}, None))
+    assert failed.value.reason == "MODEL_UNAVAILABLE"
