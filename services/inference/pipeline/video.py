@@ -1,0 +1,192 @@
+"""Background removal for a video: decode, segment in batches, steady the masks, composite, encode.
+
+Three stages overlap: ffmpeg decodes in one thread, the model server segments a
+batch of frames per request (the model's max_batch_size), and ffmpeg encodes in
+another thread from a bounded queue; memory holds a few batches whatever the
+clip's length. The model runs only on the inference server (the `infer`
+coroutine given in); everything here is CPU pre- and post-processing.
+
+Temporal stability: a segmentation model sees each frame alone, so on a still
+subject its mask wobbles from frame to frame (the edge moves a pixel, a soft
+region flickers). `Smoother` blends each new mask with the previous (smoothed)
+one where the picture did not move: weight `strength` where the frame-to-frame
+change of the blurred, downscaled grey image is zero, falling to 0 at
+`motion_threshold`; where something moved the new mask is taken as it is, so
+motion does not leave a trail. `flicker` measures the result: the mean
+|alpha_t - alpha_{t-1}| over the pixels that did not move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from services.inference.pipeline import compose, ffmpeg, segmentation
+
+# Pixels of the grey image motion is measured on (its long side).
+MOTION_SIDE = 96
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    output_format: str = "webm"  # ffmpeg.FORMATS
+    quality: str = "high"  # the segmentation quality (seed 000's)
+    bg_color: tuple[int, int, int, int] | None = None  # mp4/gif: the colour behind the subject
+    background: np.ndarray | None = None  # mp4: an HxWx4 image behind the subject (fitted already)
+    blur_strength: float = 0.0  # mp4: the frame's own background, blurred
+    smoothing: float = 0.6  # 0: per-frame masks as the model gives them
+    keep_audio: bool = True
+    batch: int = 8
+
+
+def _grey_small(rgb: np.ndarray) -> np.ndarray:
+    """The frame as a small, blurred grey image (0-1): what motion is measured on."""
+    height, width = rgb.shape[:2]
+    scale = MOTION_SIDE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    grey = Image.fromarray(rgb).convert("L").resize(size, Image.Resampling.BOX)
+    return np.asarray(grey, dtype=np.float32) / 255.0
+
+
+class Smoother:
+    """Blends each frame's mask with the last one where the picture is still (see the module)."""
+
+    def __init__(self, strength: float = 0.6, motion_threshold: float = 0.06):
+        self.strength = float(np.clip(strength, 0.0, 0.95))
+        self.threshold = motion_threshold
+        self._grey: np.ndarray | None = None
+        self._alpha: np.ndarray | None = None
+
+    def step(self, rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """alpha: HxW float32 0-1 for the frame `rgb`; returns the steadied alpha."""
+        grey = _grey_small(rgb)
+        if self.strength <= 0 or self._alpha is None or self._alpha.shape != alpha.shape:
+            out = alpha
+        else:
+            motion = np.abs(grey - self._grey)
+            still = np.clip(1.0 - motion / self.threshold, 0.0, 1.0) * self.strength
+            weight = np.asarray(Image.fromarray(still).resize((alpha.shape[1], alpha.shape[0]), Image.Resampling.BILINEAR))
+            out = alpha + weight * (self._alpha - alpha)
+        self._grey, self._alpha = grey, out
+        return out
+
+
+def still_region(frames: list[np.ndarray], threshold: float = 0.02) -> np.ndarray:
+    """HxW bool: pixels whose colour never changes by more than `threshold` between frames."""
+    moved = np.zeros(frames[0].shape[:2], dtype=bool)
+    for previous, current in zip(frames, frames[1:]):
+        moved |= np.abs(current.astype(np.int16) - previous.astype(np.int16)).max(axis=2) > threshold * 255
+    return ~moved
+
+
+def flicker(alphas: list[np.ndarray], region: np.ndarray | None = None) -> float:
+    """Mean |alpha_t - alpha_{t-1}| (0-1) over `region` (all pixels by default)."""
+    if len(alphas) < 2:
+        return 0.0
+    changes = [np.abs(b.astype(np.float32) - a.astype(np.float32)) for a, b in zip(alphas, alphas[1:])]
+    if region is not None:
+        if not region.any():
+            return 0.0
+        return float(np.mean([c[region].mean() for c in changes]))
+    return float(np.mean([c.mean() for c in changes]))
+
+
+def finish_frame(rgb: np.ndarray, alpha: np.ndarray, options: VideoOptions) -> np.ndarray:
+    """One output frame: RGBA cut-out (alpha formats), or RGB over the background (mp4, and gif
+    with bg_color), in linear light as the image endpoints composite."""
+    fmt = options.output_format
+    flattened = fmt == "mp4" or (fmt == "gif" and options.bg_color is not None)
+    if not flattened:
+        return compose.cutout(rgb, alpha)
+    height, width = alpha.shape
+    if options.blur_strength > 0:
+        backdrop = compose.blurred_background(rgb, alpha, options.blur_strength)
+    elif options.background is not None:
+        backdrop = options.background
+    else:
+        backdrop = compose.solid((width, height), options.bg_color or (255, 255, 255, 255))
+    return compose.composite(rgb, alpha, backdrop)[..., :3]
+
+
+Infer = Callable[[np.ndarray], Awaitable[np.ndarray]]
+Progress = Callable[[int, int], Awaitable[None]]
+
+
+async def remove_background(
+    source: str,
+    output: str,
+    probe: ffmpeg.Probe,
+    spec: segmentation.SegmentationSpec,
+    infer: Infer,
+    options: VideoOptions,
+    progress: Progress,
+    max_batch: int = 8,
+) -> dict:
+    """Runs the whole clip; `infer` runs a batch tensor on the model server, `progress(done,
+    total)` hears after every batch. Returns figures for the job's log line."""
+    width, height = probe.width, probe.height
+    batch_size = max(1, min(options.batch, max_batch))
+    fps = probe.fps or 25.0
+    decoded: Iterator[np.ndarray] = ffmpeg.frames(source, width, height)
+    finished: queue.Queue = queue.Queue(maxsize=batch_size * 2)
+    smoother = Smoother(options.smoothing)
+    figures: dict = {"frames": 0, "infer_ms": 0.0}
+    done_encoding: dict = {}
+
+    def feed() -> Iterator[np.ndarray]:
+        while (frame := finished.get()) is not None:
+            yield frame
+
+    def encode() -> None:
+        try:
+            audio = source if options.keep_audio and probe.has_audio else None
+            done_encoding["frames"] = ffmpeg.encode(feed(), fps, output, options.output_format, audio_from=audio)
+        except BaseException as exc:  # noqa: BLE001 - handed to the event loop's side
+            done_encoding["error"] = exc
+            while finished.get() is not None:  # drain so the producer never blocks
+                pass
+
+    def read_batch() -> list[np.ndarray]:
+        return [frame for _, frame in zip(range(batch_size), decoded)]
+
+    def prepare(frames: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([segmentation.preprocess(spec, Image.fromarray(f), options.quality) for f in frames])
+
+    def post(frames: list[np.ndarray], outputs: np.ndarray) -> None:
+        for frame, out in zip(frames, outputs):
+            mask = segmentation.to_mask(spec, out[np.newaxis], (width, height), options.quality)
+            alpha = smoother.step(frame, np.asarray(mask, dtype=np.float32) / 255.0)
+            finished.put(finish_frame(frame, alpha, options))
+
+    encoder = threading.Thread(target=encode, name="video-encode", daemon=True)
+    encoder.start()
+    total = max(probe.frames, 1)
+    try:
+        frames = await asyncio.to_thread(read_batch)
+        while frames:
+            if "error" in done_encoding:
+                break
+            tensor = await asyncio.to_thread(prepare, frames)
+            begin = time.perf_counter()
+            outputs = await infer(tensor)
+            figures["infer_ms"] += (time.perf_counter() - begin) * 1000
+            # The next batch decodes while this one is finished and queued for the encoder.
+            _, frames_next = await asyncio.gather(asyncio.to_thread(post, frames, outputs), asyncio.to_thread(read_batch))
+            figures["frames"] += len(frames)
+            await progress(figures["frames"], max(total, figures["frames"]))
+            frames = frames_next
+    finally:
+        await asyncio.to_thread(finished.put, None)
+        await asyncio.to_thread(encoder.join)
+        decoded.close()
+    if "error" in done_encoding:
+        raise done_encoding["error"]
+    figures["infer_ms"] = round(figures["infer_ms"], 1)
+    return figures

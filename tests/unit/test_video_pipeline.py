@@ -1,0 +1,123 @@
+"""The video removal pipeline without servers: ffmpeg's probe, decode and encode on a real
+clip, the temporal smoothing's effect on flicker, and a whole run with a stand-in model."""
+
+from __future__ import annotations
+
+import asyncio
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from services.inference.pipeline import ffmpeg, segmentation, video
+from tests import samples
+
+SPEC = segmentation.SegmentationSpec(
+    name="fake", aliases=(), description="", fixed_size=(64, 64), normalisation="imagenet", rescale_output=False
+)
+
+
+def logo_frames(count: int, noise: float = 5.0) -> list[np.ndarray]:
+    rgb, _ = samples.logo()
+    base = np.asarray(Image.fromarray(rgb).resize((160, 120)), dtype=np.int16)
+    rng = np.random.default_rng(1)
+    return [np.clip(base + rng.normal(0, noise, base.shape), 0, 255).astype(np.uint8) for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> str:
+    path = str(tmp_path_factory.mktemp("video") / "clip.mp4")
+    ffmpeg.make_test_clip(path, logo_frames(10), fps=10, seconds=1.0)
+    return path
+
+
+def test_probe_reads_the_clip(clip):
+    info = ffmpeg.probe(clip)
+    assert (info.codec, info.width, info.height, info.fps, info.frames) == ("h264", 160, 120, 10.0, 10)
+    assert info.has_audio and info.audio_codec == "aac" and not info.alpha
+    assert 0.9 <= info.duration_s <= 1.1
+
+
+def test_probe_refuses_what_is_not_a_video(tmp_path):
+    path = tmp_path / "photo.txt"
+    path.write_bytes(b"not a video at all")
+    with pytest.raises(ffmpeg.FfmpegError, match="not a readable video"):
+        ffmpeg.probe(str(path))
+
+
+@pytest.mark.parametrize("fmt", ["webm", "mov", "gif"])
+def test_alpha_survives_encoding(tmp_path, fmt):
+    frame = np.zeros((120, 160, 4), np.uint8)
+    frame[..., :3] = (200, 30, 30)
+    frame[:, :80, 3] = 255  # left half opaque, right half transparent
+    path = str(tmp_path / f"out.{ffmpeg.FORMATS[fmt][0]}")
+    assert ffmpeg.encode([frame] * 5, 10, path, fmt) == 5
+    info = ffmpeg.probe(path)
+    decoded = list(ffmpeg.frames(path, info.width, info.height, alpha=True))
+    assert len(decoded) == 5
+    assert decoded[2][60, 20, 3] == 255 and decoded[2][60, 140, 3] == 0
+
+
+def test_png_sequence_zip(tmp_path):
+    frames = [np.full((8, 8, 4), i, np.uint8) for i in range(3)]
+    path = str(tmp_path / "frames.zip")
+    assert ffmpeg.encode(frames, 10, path, "png") == 3
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == ["frame_00000.png", "frame_00001.png", "frame_00002.png"]
+        assert Image.open(archive.open("frame_00001.png")).mode == "RGBA"
+
+
+def test_encoder_failure_is_a_clear_error(tmp_path):
+    with pytest.raises(ffmpeg.FfmpegError, match="encoding failed"):
+        ffmpeg.encode([np.zeros((8, 8, 3), np.uint8)], 10, str(tmp_path / "missing" / "out.mp4"), "mp4")
+
+
+def noisy_masks(frames: list[np.ndarray], seed: int = 2) -> list[np.ndarray]:
+    """What a per-frame model does on a still subject: the right mask, its edge wobbling."""
+    _, truth = samples.logo()
+    truth = np.asarray(Image.fromarray(truth).resize((frames[0].shape[1], frames[0].shape[0])), np.float32) / 255
+    rng = np.random.default_rng(seed)
+    return [np.clip(truth + rng.normal(0, 0.15, truth.shape) * (truth * (1 - truth) * 4 + 0.2), 0, 1).astype(np.float32) for _ in frames]
+
+
+def test_smoothing_reduces_flicker_on_a_still_subject():
+    frames = logo_frames(12, noise=2.0)
+    raw = noisy_masks(frames)
+    smoother = video.Smoother(0.6)
+    smoothed = [smoother.step(f, a) for f, a in zip(frames, raw)]
+    region = np.ones(raw[0].shape, bool)
+    before, after = video.flicker(raw, region), video.flicker(smoothed, region)
+    assert after < 0.6 * before, (before, after)
+
+
+def test_smoothing_follows_motion():
+    """Where the picture changes, the new mask is taken as it is: no trail of the old one."""
+    still, moved = np.zeros((60, 80, 3), np.uint8), np.full((60, 80, 3), 255, np.uint8)
+    smoother = video.Smoother(0.9)
+    smoother.step(still, np.zeros((60, 80), np.float32))
+    out = smoother.step(moved, np.ones((60, 80), np.float32))
+    assert out.min() == pytest.approx(1.0)
+
+
+def test_whole_run_with_a_stand_in_model(clip, tmp_path):
+    calls: list[int] = []
+    seen: list[tuple[int, int]] = []
+
+    async def infer(tensor: np.ndarray) -> np.ndarray:
+        calls.append(tensor.shape[0])
+        # Subject where the picture is not white: the logo's disc and bar.
+        return (tensor.mean(axis=1, keepdims=True) < 1.5).astype(np.float32)
+
+    async def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+
+    output = str(tmp_path / "out.webm")
+    info = ffmpeg.probe(clip)
+    figures = asyncio.run(video.remove_background(clip, output, info, SPEC, infer, video.VideoOptions(batch=4), progress))
+    assert figures["frames"] == 10 and calls == [4, 4, 2] and seen[-1] == (10, 10)
+    result = ffmpeg.probe(output)
+    assert (result.codec, result.width, result.height, result.frames, result.alpha) == ("vp9", 160, 120, 10, True)
+    assert result.has_audio
+    frame = next(ffmpeg.frames(output, 160, 120, alpha=True))
+    assert frame[5, 5, 3] < 20 and frame[60, 43, 3] > 235  # background (white corner) clear, disc opaque
