@@ -47,6 +47,10 @@ def job_bytes(item, width: int = 0, height: int = 0, model_scale: int = 1) -> in
     """What one job (a jobs_pb2.WorkItem) on a width x height input needs, about; an upscale
     counts the output at its model's own factor, which is what the worker allocates."""
     operation = item.WhichOneof("operation")
+    if operation == "generate" and item.generate.HasField("video"):
+        from services.inference.pipeline.video_diffusion import working_bytes
+
+        return GENERATION_BYTES + working_bytes(item.generate)
     if operation == "generate":
         return GENERATION_BYTES
     if operation == "upscale":

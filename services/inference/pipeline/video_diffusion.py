@@ -367,6 +367,16 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
+def working_bytes(options: jobs_pb2.GenerateOptions) -> int:
+    """What a video job holds at most, about (services/inference/budget.py): every decoded keyframe,
+    one clip's latents and conditioning for [uncond, cond] in float32, a frame being scaled, the MP4."""
+    width, height = generation_size(options.width, options.height, generation_side())
+    count = keyframe_count(options.video.duration, keyframe_fps())
+    clip = min(count, segment_frames()) * (width // sd.VAE_FACTOR) * (height // sd.VAE_FACTOR)
+    encoded = frame_count(options.video.duration, options.video.fps) * options.width * options.height // 10
+    return count * width * height * 3 + clip * 4 * 16 * 4 + options.width * options.height * 3 * 4 + encoded
+
+
 def estimated_steps(options: jobs_pb2.GenerateOptions) -> int:
     """UNet calls of a video job (the first frame's and the keyframes'), for completion estimates."""
     count = keyframe_count(options.video.duration, keyframe_fps())
