@@ -16,6 +16,7 @@ import pytest
 import requests
 from PIL import Image
 
+from services.inference.pipeline import ffmpeg
 from tests.contract.accounts import on_plan
 
 pytestmark = pytest.mark.mesh
@@ -28,18 +29,14 @@ SHORT = {
 }
 
 
-def decode(data: bytes) -> tuple[dict, np.ndarray]:
-    """ffmpeg's reading of an MP4: its metadata and every frame, RGB."""
-    import imageio_ffmpeg
-
+def decode(data: bytes):
+    """ffmpeg's reading of an MP4 (services/inference/pipeline/ffmpeg.py): its probe and every frame, RGB."""
     with tempfile.TemporaryDirectory() as folder:
         path = pathlib.Path(folder) / "video.mp4"
         path.write_bytes(data)
-        reader = imageio_ffmpeg.read_frames(str(path))
-        meta = next(reader)
-        width, height = meta["size"]
-        frames = [np.frombuffer(frame, np.uint8).reshape(height, width, 3) for frame in reader]
-    return meta, np.stack(frames)
+        info = ffmpeg.probe(str(path))
+        frames = np.stack(list(ffmpeg.frames(str(path), info.width, info.height)))
+    return info, frames
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +100,14 @@ def test_the_video_decodes_to_its_frames_size_and_fps(first_video):
     assert (video["duration"], video["fps"], video["resolution"], video["seed"]) == (1, 24, "720p", 12345)
     data = requests.get(video["url"], timeout=30).content
     assert video["fileSize"] == len(data) > 0
-    meta, frames = decode(data)
-    assert meta["codec"] == "h264" and meta["fps"] == 24 and meta["size"] == (1280, 720)
+    info, frames = decode(data)
+    assert (info.codec, info.fps, info.width, info.height, info.frames) == ("h264", 24, 1280, 720, 24)
     assert frames.shape == (24, 720, 1280, 3) and video["frames"] == 24
     assert frames.std() > 1  # drawn, not blank
     # The camera pans: later frames are not the first one.
     assert np.abs(frames[-1].astype(int) - frames[0].astype(int)).mean() > 1
-    preview_meta, preview = decode(requests.get(video["preview"], timeout=30).content)
-    assert preview_meta["size"] == (640, 360) and preview_meta["fps"] == 12 and len(preview) == 12
+    small, preview = decode(requests.get(video["preview"], timeout=30).content)
+    assert (small.width, small.height, small.fps, small.frames) == (640, 360, 12, 12) and len(preview) == 12
     thumbnail = Image.open(io.BytesIO(requests.get(video["thumbnail"], timeout=30).content))
     assert thumbnail.format == "JPEG" and thumbnail.width <= 320
 

@@ -20,8 +20,8 @@ A job runs in four stages, each reporting progress:
    Noise comes from the seed: the same seed gives the same video, byte for byte.
 3. Decoding: the temporal VAE decoder, a segment at a time.
 4. Output: keyframes blended (linear, not motion-compensated) to fps x duration
-   frames at the asked size, encoded by ffmpeg as H.264 MP4, a low-quality preview
-   MP4 and a JPEG thumbnail of the first frame.
+   frames at the asked size, encoded as H.264 MP4 by services/inference/pipeline/ffmpeg.py,
+   a low-quality preview MP4 and a JPEG thumbnail of the first frame.
 
 Generation happens at GENERATION_SIDE pixels on the short side (SVD's 576), scaled
 to the output resolution: memory and model calls are bounded by the keyframes, not
@@ -42,6 +42,7 @@ from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
 from services.inference.pipeline import diffusion as sd
+from services.inference.pipeline import ffmpeg
 from services.inference.triton import InferenceServer
 from services.runtime import images
 from services.runtime.config import env_float, env_int
@@ -59,7 +60,7 @@ CLIP_SIDE = 224
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
 PREVIEW_FPS = 12
-PREVIEW_CRF = 32  # the preview's low quality
+QUALITY, PREVIEW_QUALITY = 80, 50  # ffmpeg.encode's 1-100: the preview is the low-quality one
 
 
 def generation_side() -> int:
@@ -247,7 +248,10 @@ class VideoGeneration:
         with tempfile.TemporaryDirectory() as folder:
             path = pathlib.Path(folder) / "source.mp4"
             path.write_bytes(data)
-            frame = await asyncio.to_thread(frame_at, path, at)
+            try:
+                frame = await asyncio.to_thread(frame_at, path, at)
+            except ffmpeg.FfmpegError as failed:
+                raise invalid("INVALID_VIDEO", f"The source video cannot be decoded: {failed.message}", field="videoId") from None
         if frame is None:
             raise invalid("INVALID_VIDEO", f"The source video has no frame at {at:g} s", field="time")
         return frame
@@ -313,11 +317,10 @@ class VideoGeneration:
         preview_fps = min(video.fps, PREVIEW_FPS)
         with tempfile.TemporaryDirectory() as folder:
             main, preview = pathlib.Path(folder) / "video.mp4", pathlib.Path(folder) / "preview.mp4"
-            await asyncio.to_thread(encode_mp4, encoded(interpolated(keyframes, video.duration, video.fps, size)), video.fps, size, main)
-            await asyncio.to_thread(
-                encode_mp4, interpolated(keyframes, video.duration, preview_fps, preview_size(*size)), preview_fps, preview_size(*size), preview,
-                PREVIEW_CRF,
-            )
+            frames = encoded(interpolated(keyframes, video.duration, video.fps, size))
+            await asyncio.to_thread(ffmpeg.encode, frames, video.fps, str(main), "mp4", quality=QUALITY)
+            small = interpolated(keyframes, video.duration, preview_fps, preview_size(*size))
+            await asyncio.to_thread(ffmpeg.encode, small, preview_fps, str(preview), "mp4", quality=PREVIEW_QUALITY)
             data = main.read_bytes()
             await self.store.put(keys["video"], data, "video/mp4")
             await self.store.put(keys["preview"], preview.read_bytes(), "video/mp4")
@@ -329,36 +332,14 @@ class VideoGeneration:
         )
 
 
-def encode_mp4(frames, fps: int, size: tuple[int, int], path: pathlib.Path, crf: int = 20) -> None:
-    """RGB frames -> H.264 MP4 (yuv420p, faststart) by the imageio-ffmpeg wheel's static ffmpeg, streamed
-    frame by frame. One encoder thread: the same frames give the same bytes (x264's threads may not)."""
-    import imageio_ffmpeg
-
-    writer = imageio_ffmpeg.write_frames(
-        str(path), size, fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=2, quality=None,
-        output_params=["-preset", "veryfast", "-crf", str(crf), "-threads", "1", "-movflags", "+faststart", "-map_metadata", "-1",
-                       "-fflags", "+bitexact", "-flags:v", "+bitexact"],
-    )
-    writer.send(None)
-    try:
-        for frame in frames:
-            writer.send(np.ascontiguousarray(frame))
-    finally:
-        writer.close()
-
-
 def frame_at(path: pathlib.Path, seconds: float) -> np.ndarray | None:
-    """The video's frame at `seconds` (RGB), or None past its end."""
-    import imageio_ffmpeg
-
-    reader = imageio_ffmpeg.read_frames(str(path), input_params=["-ss", f"{max(0.0, seconds):.3f}"])
-    try:
-        width, height = next(reader)["size"]
-        for data in reader:
-            return np.frombuffer(data, np.uint8).reshape(height, width, 3).copy()
-        return None
-    finally:
-        reader.close()
+    """The video's frame at `seconds` (RGB), or None past its end: decoded up to it, then ffmpeg stops."""
+    info = ffmpeg.probe(str(path))
+    wanted = round(max(0.0, seconds) * (info.fps or 1))
+    for index, frame in enumerate(ffmpeg.frames(str(path), info.width, info.height)):
+        if index == wanted:
+            return frame.copy()
+    return None
 
 
 def _png(image: Image.Image) -> bytes:
