@@ -205,3 +205,27 @@ def test_the_video_is_in_the_personal_gallery_as_a_video(api, first_video):
     assert item["type"] == "video" and item["model"] == "stable-video-diffusion"
     assert requests.get(item["url"], timeout=30).content[4:8] == b"ftyp"
     assert requests.get(item["thumbnail"], timeout=30).content[:2] == b"\xff\xd8"
+
+
+def test_the_websocket_follows_a_video_step_by_step_and_frame_by_frame(api, origin, account):
+    """Seed 004's generation_progress events, for a video as for images."""
+    import json
+
+    from websockets.sync.client import connect
+
+    with connect(origin.replace("http://", "ws://") + "/fomi/v1/ws", additional_headers=account["headers"], open_timeout=20) as ws:
+        ws.send(json.dumps({"type": "subscribe", "events": ["generation_progress"]}))
+        assert json.loads(ws.recv(timeout=20))["type"] == "subscribed"
+        # Long enough (3 clips of 30 steps) that the socket, which looks for new jobs once a second, follows it.
+        response = api.post("/videos/generate", {**SHORT, "duration": 4, "steps": 30, "seed": 3})
+        assert response.status_code == 202, response.text
+        generation_id = response.json()["generation"]["id"]
+        events = []
+        while not events or events[-1]["status"] not in ("completed", "failed"):
+            events.append(json.loads(ws.recv(timeout=90)))
+    assert all(event["type"] == "generation_progress" and event["generationId"] == generation_id for event in events)
+    progress = [event["progress"] for event in events]
+    assert progress == sorted(progress) and events[-1]["status"] == "completed" and progress[-1] == 100
+    messages = [event["message"] for event in events]
+    assert any(m.startswith("Generating frames") and "step" in m for m in messages), messages
+    assert any(m.startswith(("Decoded frame", "Encoding frame")) for m in messages), messages  # per frame too

@@ -164,3 +164,17 @@ def test_without_the_video_models_it_is_503_model_unavailable():
     with pytest.raises(ServiceError) as failed:
         asyncio.run(vd.VideoGeneration(Images()).run(item, {}, None))
     assert failed.value.reason == "MODEL_UNAVAILABLE"
+
+
+def test_a_video_is_priced_by_its_output_never_below_its_steps():
+    import math
+
+    from services.billing.catalog import Catalog
+
+    catalog = Catalog.load()
+    tier = catalog.tier("")[0]
+    rate = catalog.data["operations"]["video"]["credits_per_output_megapixel"]
+    long_4k = 30 * 60 * 3840 * 2160
+    assert catalog.cost_per_image(tier, "generate", output_pixels=long_4k, steps=25) == math.ceil(long_4k / 1e6 * rate)
+    short = 24 * 1280 * 720  # 1 s of 720p: its 25 steps cost more than its pixels
+    assert catalog.cost_per_image(tier, "generate", output_pixels=short, steps=25) == catalog.cost_per_image(tier, "generate", steps=25)
