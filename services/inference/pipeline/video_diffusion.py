@@ -9,13 +9,14 @@ A job runs in four stages, each reporting progress:
    a variation takes a frame of the source video (decoded by ffmpeg) and changes it
    toward the prompt by `strength` with the same pipeline's image-to-image.
 2. Keyframes. SVD generates clips of SEGMENT frames (14) at its trained frame rate
-   (KEYFRAME_FPS, 7): the clip's keyframes are split into such segments, every
-   segment conditioned on the first frame's CLIP image embedding and, frame by
-   frame, on the VAE latent of the first frame moved by the camera (pan, zoom,
-   rotate: an affine transform whose extent grows with the frame's time and
-   motionStrength). The sampler is SVD's: Euler on Karras sigmas (EDM
-   preconditioning, v-prediction), guidance rising from 1 at the clip's first frame
-   to guidanceScale / 2.5 at its last (SVD's 1 to 3 for the documented 7.5),
+   (KEYFRAME_FPS, 7): the video's keyframes are made clip by clip, each clip after
+   the first starting from the previous clip's last frame (SVD's way past one
+   clip). A clip is conditioned on its start frame's CLIP image embedding and,
+   frame by frame, on the VAE latent of that frame moved by the camera (pan, zoom,
+   rotate: an affine transform growing with the frame's time and motionStrength).
+   The sampler is SVD's: Euler on Karras sigmas (EDM preconditioning,
+   v-prediction), guidance rising from 1 at a clip's first frame to
+   guidanceScale / 2.5 at its last (SVD's 1 to 3 for the documented 7.5),
    added_time_ids = (keyframe fps - 1, motionStrength x 255, noise augmentation).
    Noise comes from the seed: the same seed gives the same video, byte for byte.
 3. Decoding: the temporal VAE decoder, a segment at a time.
@@ -96,8 +97,15 @@ def keyframe_count(duration: float, fps: int) -> int:
 
 
 def segments(count: int, length: int) -> list[range]:
-    """Keyframe indices per UNet pass: clips of `length` frames, the last one shorter."""
-    return [range(start, min(start + length, count)) for start in range(0, count, length)]
+    """Keyframe indices per UNet pass: clips of `length` frames, each after the first starting at
+    the previous clip's last frame, which conditions it (SVD's way of going past one clip)."""
+    clips, start = [], 0
+    while True:
+        stop = min(start + length, count)
+        clips.append(range(start, stop))
+        if stop == count:
+            return clips
+        start = stop - 1
 
 
 def karras_sigmas(steps: int) -> np.ndarray:
@@ -117,24 +125,27 @@ def frame_guidance(count: int, scale: float) -> np.ndarray:
 
 
 def camera(image: np.ndarray, movement: str, amount: float) -> np.ndarray:
-    """The frame moved by the camera: `amount` (0 at the first frame, motionStrength at the
-    last) of a pan across a fifth of the width, a 1.3x zoom in, or a 15 degree turn."""
+    """The frame moved by the camera by `amount` (0: not at all; 1: the whole move): a pan a tenth
+    of the width to the right (zoomed in by up to 1.25 so the frame stays filled), a 1.3x zoom in,
+    or a 15 degree turn (zoomed so no corner shows). Amount 0 is the frame itself, so clips that
+    start from the previous clip's last frame carry the move on."""
     if movement == "static":
         return image
     height, width = image.shape[:2]
     cx, cy = width / 2, height / 2
+    angle, shift = 0.0, 0.0
     if movement == "pan":
-        zoom, angle, shift = 1.25, 0.0, 0.2 * width * amount  # zoomed enough that the pan never leaves the frame
+        zoom, shift = 1.0 + 0.25 * amount, 0.1 * width * amount
     elif movement == "zoom":
-        zoom, angle, shift = 1.0 + 0.3 * amount, 0.0, 0.0
+        zoom = 1.0 + 0.3 * amount
     elif movement == "rotate":
-        zoom, angle, shift = 1.25, math.radians(15 * amount), 0.0
+        angle = math.radians(15 * amount)
+        zoom = abs(math.cos(angle)) + abs(math.sin(angle)) * max(width, height) / min(width, height)
     else:
         raise unsupported_camera(movement)
     cos, sin = math.cos(angle) / zoom, math.sin(angle) / zoom
-    # PIL's affine maps output pixels to input pixels.
-    centre_x = cx - 0.1 * width + shift if movement == "pan" else cx
-    coefficients = (cos, sin, centre_x - cos * cx - sin * cy, -sin, cos, cy + sin * cx - cos * cy)
+    # PIL's affine maps each output pixel to the input pixel it shows.
+    coefficients = (cos, sin, cx + shift - cos * cx - sin * cy, -sin, cos, cy + sin * cx - cos * cy)
     moved = Image.fromarray(image).transform((width, height), Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR)
     return np.asarray(moved)
 
@@ -210,9 +221,10 @@ class VideoGeneration:
 
         first, filtered = await self._first_frame(item, (gen_width, gen_height), staged(0, 15, "First frame: "))
         count = keyframe_count(video.duration, keyframe_fps())
-        keyframes = await self._keyframes(options, first, count, staged(15, 85))
-        if filtered:
-            keyframes = [np.zeros_like(frame) for frame in keyframes]
+        if filtered:  # the safety filter withheld the first frame: the video is black, nothing is animated
+            keyframes = [np.zeros_like(first)] * count
+        else:
+            keyframes = await self._keyframes(options, first, count, staged(15, 85))
         timings["sampling_ms"] = round((time.perf_counter() - started) * 1000, 1)
         result = await self._encode(keys, keyframes, video, (width, height), staged(85, 99))
         result.seed, result.filtered = options.seed, filtered
@@ -258,11 +270,8 @@ class VideoGeneration:
 
     async def _keyframes(self, options: jobs_pb2.GenerateOptions, first: np.ndarray, count: int, progress) -> list[np.ndarray]:
         video = options.video
-        embedding = await self._image_embedding(first)
-        context = np.concatenate([np.zeros_like(embedding), embedding])[:, np.newaxis]  # [uncond, cond] x 1 token x D
         fps_id, motion_bucket = keyframe_fps() - 1, round(255 * video.motion_strength)
         added = np.array([[fps_id, motion_bucket, NOISE_AUG]] * 2, np.float32)
-        guidance = frame_guidance(count, options.guidance_scale)
         sigmas = karras_sigmas(options.steps)
         height, width = first.shape[:2]
         latent_shape = (count, 4, height // sd.VAE_FACTOR, width // sd.VAE_FACTOR)
@@ -271,10 +280,13 @@ class VideoGeneration:
         total = len(clips) * options.steps + count
         done, frames = 0, []
         for number, clip in enumerate(clips):
-            moved = [camera(first, video.camera_movement, video.motion_strength * index / (count - 1)) for index in clip]
+            anchor = frames[-1] if frames else first  # a later clip starts from the last frame made
+            embedding = await self._image_embedding(anchor)
+            context = np.concatenate([np.zeros_like(embedding), embedding])[:, np.newaxis]  # [uncond, cond] x 1 token x D
+            moved = [camera(anchor, video.camera_movement, video.motion_strength * (index - clip.start) / (count - 1)) for index in clip]
             condition = (await self._conditioning(moved, options.seed + number))[np.newaxis]  # [1, F, 4, h, w]
             condition = np.concatenate([np.zeros_like(condition), condition])
-            scale = guidance[clip.start : clip.stop].reshape(1, -1, 1, 1, 1)
+            scale = frame_guidance(len(clip), options.guidance_scale).reshape(1, -1, 1, 1, 1)
             latent = noise[clip.start : clip.stop][np.newaxis] * sigmas[0]
             for step in range(options.steps):
                 sigma = float(sigmas[step])
@@ -294,7 +306,7 @@ class VideoGeneration:
                     f"Generating frames {clip.start + 1}-{clip.stop} of {count}: step {step + 1} of {options.steps}",
                 )
             decoded = await self.server.infer_named(VAE_DECODER, {"latent_sample": (latent[0] / sd.LATENT_SCALE).astype(np.float32)}, "sample")
-            for index in range(decoded.shape[0]):
+            for index in range(1 if frames else 0, decoded.shape[0]):  # a later clip's first frame is the one before
                 frames.append(sd.tensor_to_image(decoded[index : index + 1]))
                 done += 1
                 await progress(round(100 * done / total), f"Decoded frame {len(frames)} of {count}")
