@@ -34,6 +34,7 @@ OPERATIONS = {
     jobs_pb2.UpscaleOptions: "upscale",
     jobs_pb2.EnhanceOptions: "enhance",
     jobs_pb2.GenerateOptions: "generate",
+    jobs_pb2.VideoRemovalOptions: "remove_background_video",
 }
 
 

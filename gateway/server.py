@@ -25,6 +25,7 @@ from gateway.credits import CreditEndpoints
 from gateway.generation import GenerationEndpoints
 from gateway.imaging import ImagingEndpoints
 from gateway.projects import ProjectImageEndpoints
+from gateway.video import VideoEndpoints
 from gateway.webhooks import WebhookEndpoints
 from gateway.dialects import fomi
 from gateway.web.app import WebApp
@@ -64,6 +65,7 @@ class GatewayServicer(
     GenerationEndpoints,
     ImagingEndpoints,
     ProjectImageEndpoints,
+    VideoEndpoints,
     WebhookEndpoints,
     gateway_pb2_grpc.GatewayServicer,
 ):
@@ -196,12 +198,17 @@ class GatewayServicer(
         if batch is not None:
             return self._batch_job(batch)
         job = await self.removal.jobs.GetJob(jobs_pb2.GetJobRequest(job_id=request.id, owner_id=caller.user_id))
+        return self._job_status(job)
+
+    def _job_status(self, job: jobs_pb2.Job) -> gateway_pb2.BatchJob:
+        """A job as seed 000's BatchJob; a video's progress is its frames done (the worker's events)."""
         status = JOB_STATUS[job.status]
         done = job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED)
+        running = float(job.progress) if job.WhichOneof("operation") == "remove_background_video" else 50.0
         return gateway_pb2.BatchJob(
             id=job.id,
             status=status,
-            progress=100.0 if done else (50.0 if status == "processing" else 0.0),
+            progress=100.0 if done else (running if status == "processing" else 0.0),
             total_files=1,
             processed_files=1 if done else 0,
             results=[self._result(job)] if job.status == jobs_pb2.JOB_STATUS_COMPLETED else [],

@@ -40,6 +40,10 @@ DEFAULTS = {
     # (the gateway's own caps, e.g. a base64 inpainting mask, fit inside it).
     "MAX_BODY_BYTES": str(52 * 1024 * 1024),
     "MAX_JSON_BODY_BYTES": str(64 * 1024),
+    # Seed 000's videos (gateway/video.py): 500 MB + multipart framing, on VIDEO_UPLOAD_PATHS only.
+    # The route's RPC is client-streaming HttpBody: Envoy passes the body on as it arrives
+    # (the transcoder buffers nothing), the gateway writes it to disk and counts it too.
+    "MAX_VIDEO_BODY_BYTES": str(501 * 1024 * 1024),
     "CORS_ORIGINS": "*",
     # Proxies in front of Envoy that append X-Forwarded-For and are trusted to
     # name the client: 0 when clients (or an L4 load balancer that keeps their
@@ -135,6 +139,10 @@ def public_services() -> tuple[str, ...]:
     return tuple(f"{f.package}.{s.name}" for f in files if f.package in PUBLIC_PACKAGES for s in f.service)
 
 
+# The routes with the video body limit (MAX_VIDEO_BODY_BYTES) instead of the upload one.
+VIDEO_UPLOAD_PATHS = ("/v1/process/remove-background-video",)
+
+
 @functools.cache
 def upload_paths(dialect: str) -> tuple[str, ...]:
     """REST paths of `dialect` (backdrop or fomi) whose routes take the upload body limit
@@ -225,7 +233,8 @@ def render(env: dict[str, str] | None = None) -> str:
     source = aliases.resolve(os.environ if env is None else env).env
     values = {**DEFAULTS, **{k: v for k, v in source.items() if k in DEFAULTS}}
     values["CORS_ORIGIN_MATCHERS"] = cors_matchers(values.pop("CORS_ORIGINS"))
-    values["UPLOAD_PATHS"] = "|".join(upload_paths("backdrop"))
+    values["UPLOAD_PATHS"] = "|".join(p for p in upload_paths("backdrop") if p not in VIDEO_UPLOAD_PATHS)
+    values["VIDEO_UPLOAD_PATHS"] = "|".join(VIDEO_UPLOAD_PATHS)
     values["FOMI_UPLOAD_PATHS"] = "|".join(upload_paths("fomi"))
     values["PUBLIC_SERVICES"] = json.dumps(list(public_services()))
     values["LUMIKU"] = LUMIKU_ROUTES

@@ -16,6 +16,9 @@ from services.runtime.errors import ServiceError, invalid
 PLANS_FILE = pathlib.Path(env_str("BILLING_PLANS_FILE", str(pathlib.Path(__file__).with_name("plans.json"))))
 MAX_IMAGES = 500  # seed 001's largest batch
 QUALITY_RANK = {"low": 0, "medium": 1, "high": 2, "ultra": 3}
+# A video's background removal (gateway/video.py): per second of each megapixel of its frames,
+# never below the tier's price of an image (a minute of 1080p: 125 credits).
+VIDEO_CREDITS_PER_MEGAPIXEL_SECOND = 1.0
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ class Catalog:
             )
         elif operation == "generate" and steps > 0:
             per_image = max(per_image, math.ceil(steps * rates["generate"]["credits_per_step"]))
+        elif operation == "remove_background_video":  # output_pixels: seconds x width x height
+            per_image = max(per_image, math.ceil(output_pixels / 1_000_000 * VIDEO_CREDITS_PER_MEGAPIXEL_SECOND))
         return per_image
 
     def price(self, tier_name: str, image_count: int, per_image: int | None = None) -> billing_pb2.Pricing:

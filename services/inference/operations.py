@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from backdrop.jobs.v1 import jobs_pb2
-from services.inference import budget, models, safety, subject
+from services.inference import budget, models, safety, subject, videos
 from services.inference.budget import MemoryBudget
 from services.inference.generation import Generation, Progress
 from services.inference.pipeline import compose, enhance, matting, segmentation, upscale
@@ -64,6 +64,8 @@ class Operations:
         if operation == "generate":
             async with self.budget.reserve(budget.job_bytes(item)):
                 return await self.generation.run(item, timings, progress or _ignore)
+        if operation == "remove_background_video":
+            return await videos.run(self.store, self.server, item, timings, progress or _ignore, self.budget)
         handler = {"remove_background": self.remove_background, "upscale": self.upscale, "enhance": self.enhance}.get(operation)
         if handler is None:
             raise invalid("UNSUPPORTED_OPERATION", f"This worker cannot run {operation!r} jobs")

@@ -80,6 +80,7 @@ OPTION_TYPES = {
     "upscale": jobs_pb2.UpscaleOptions,
     "enhance": jobs_pb2.EnhanceOptions,
     "generate": jobs_pb2.GenerateOptions,
+    "remove_background_video": jobs_pb2.VideoRemovalOptions,
 }
 
 

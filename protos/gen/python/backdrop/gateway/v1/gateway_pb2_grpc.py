@@ -149,6 +149,11 @@ class GatewayStub:
                 request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
                 response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
                 _registered_method=True)
+        self.RemoveBackgroundVideo = channel.stream_unary(
+                '/backdrop.gateway.v1.Gateway/RemoveBackgroundVideo',
+                request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+                response_deserializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+                _registered_method=True)
         self.RemoveBgBatch = channel.unary_unary(
                 '/backdrop.gateway.v1.Gateway/RemoveBgBatch',
                 request_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
@@ -472,6 +477,15 @@ class GatewayServicer:
     def SubmitBatch(self, request, context):
         """Seed 000: multipart `files` (up to 100) and `options` (JSON: model,
         quality, return_mask, edge_refinement, tier) -> 202 BatchJob.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveBackgroundVideo(self, request_iterator, context):
+        """Seed 000's videos (gateway/video.py): multipart `file` (up to 500 MB, streamed to the
+        object store) or `video_url`, with output_format, bg_color, background_id, blur_strength,
+        smoothing, keep_audio, model, quality -> 202 BatchJob; the result is the job's file.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -820,6 +834,11 @@ def add_GatewayServicer_to_server(servicer, server):
             ),
             'SubmitBatch': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitBatch,
+                    request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
+                    response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
+            ),
+            'RemoveBackgroundVideo': grpc.stream_unary_rpc_method_handler(
+                    servicer.RemoveBackgroundVideo,
                     request_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                     response_serializer=backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.SerializeToString,
             ),
@@ -1591,6 +1610,33 @@ class Gateway:
             request,
             target,
             '/backdrop.gateway.v1.Gateway/SubmitBatch',
+            google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveBackgroundVideo(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/backdrop.gateway.v1.Gateway/RemoveBackgroundVideo',
             google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             backdrop_dot_gateway_dot_v1_dot_gateway__pb2.BatchJob.FromString,
             options,

@@ -242,7 +242,7 @@ class EnhanceOptions(_message.Message):
     def __init__(self, enhancement: _Optional[str] = ..., strength: _Optional[float] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground", "subject_type", "generated_video")
+    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground", "subject_type", "generated_video", "video_output")
     RESULT_KEY_FIELD_NUMBER: _ClassVar[int]
     MASK_KEY_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +255,7 @@ class JobResult(_message.Message):
     FOREGROUND_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_TYPE_FIELD_NUMBER: _ClassVar[int]
     GENERATED_VIDEO_FIELD_NUMBER: _ClassVar[int]
+    VIDEO_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     result_key: str
     mask_key: str
     width: int
@@ -267,10 +268,49 @@ class JobResult(_message.Message):
     foreground: Box
     subject_type: str
     generated_video: GeneratedVideo
-    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ..., generated_video: _Optional[_Union[GeneratedVideo, _Mapping]] = ...) -> None: ...
+    video_output: VideoOutput
+    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ..., generated_video: _Optional[_Union[GeneratedVideo, _Mapping]] = ..., video_output: _Optional[_Union[VideoOutput, _Mapping]] = ...) -> None: ...
+
+class VideoRemovalOptions(_message.Message):
+    __slots__ = ("output_format", "bg_color", "background_key", "blur_strength", "smoothing", "keep_audio", "model", "quality", "frames", "duration_seconds")
+    OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    BG_COLOR_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_KEY_FIELD_NUMBER: _ClassVar[int]
+    BLUR_STRENGTH_FIELD_NUMBER: _ClassVar[int]
+    SMOOTHING_FIELD_NUMBER: _ClassVar[int]
+    KEEP_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    output_format: str
+    bg_color: str
+    background_key: str
+    blur_strength: float
+    smoothing: float
+    keep_audio: bool
+    model: str
+    quality: str
+    frames: int
+    duration_seconds: float
+    def __init__(self, output_format: _Optional[str] = ..., bg_color: _Optional[str] = ..., background_key: _Optional[str] = ..., blur_strength: _Optional[float] = ..., smoothing: _Optional[float] = ..., keep_audio: _Optional[bool] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., frames: _Optional[int] = ..., duration_seconds: _Optional[float] = ...) -> None: ...
+
+class VideoOutput(_message.Message):
+    __slots__ = ("frames", "fps", "duration_seconds", "has_audio", "has_alpha")
+    FRAMES_FIELD_NUMBER: _ClassVar[int]
+    FPS_FIELD_NUMBER: _ClassVar[int]
+    DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    HAS_AUDIO_FIELD_NUMBER: _ClassVar[int]
+    HAS_ALPHA_FIELD_NUMBER: _ClassVar[int]
+    frames: int
+    fps: float
+    duration_seconds: float
+    has_audio: bool
+    has_alpha: bool
+    def __init__(self, frames: _Optional[int] = ..., fps: _Optional[float] = ..., duration_seconds: _Optional[float] = ..., has_audio: _Optional[bool] = ..., has_alpha: _Optional[bool] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "generate", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired", "progress", "progress_message")
+    __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "generate", "remove_background_video", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired", "progress", "progress_message")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -278,6 +318,7 @@ class Job(_message.Message):
     UPSCALE_FIELD_NUMBER: _ClassVar[int]
     ENHANCE_FIELD_NUMBER: _ClassVar[int]
     GENERATE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_BACKGROUND_VIDEO_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -302,6 +343,7 @@ class Job(_message.Message):
     upscale: UpscaleOptions
     enhance: EnhanceOptions
     generate: GenerateOptions
+    remove_background_video: VideoRemovalOptions
     result: JobResult
     error_code: str
     error_message: str
@@ -319,10 +361,10 @@ class Job(_message.Message):
     expired: bool
     progress: int
     progress_message: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., expired: _Optional[bool] = ..., progress: _Optional[int] = ..., progress_message: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., expired: _Optional[bool] = ..., progress: _Optional[int] = ..., progress_message: _Optional[str] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "request_hash", "remove_background", "upscale", "enhance", "generate")
+    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "request_hash", "remove_background", "upscale", "enhance", "generate", "remove_background_video")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +376,7 @@ class SubmitJobRequest(_message.Message):
     UPSCALE_FIELD_NUMBER: _ClassVar[int]
     ENHANCE_FIELD_NUMBER: _ClassVar[int]
     GENERATE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_BACKGROUND_VIDEO_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     owner_id: str
@@ -345,7 +388,8 @@ class SubmitJobRequest(_message.Message):
     upscale: UpscaleOptions
     enhance: EnhanceOptions
     generate: GenerateOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ...) -> None: ...
+    remove_background_video: VideoRemovalOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ...) -> None: ...
 
 class BatchItem(_message.Message):
     __slots__ = ("job_id", "input_key", "filename", "credits")
@@ -486,20 +530,22 @@ class JobStats(_message.Message):
     def __init__(self, total: _Optional[int] = ..., completed: _Optional[int] = ..., failed: _Optional[int] = ..., successRate: _Optional[float] = ...) -> None: ...
 
 class WorkItem(_message.Message):
-    __slots__ = ("job_id", "input_key", "remove_background", "upscale", "enhance", "generate")
+    __slots__ = ("job_id", "input_key", "remove_background", "upscale", "enhance", "generate", "remove_background_video")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
     UPSCALE_FIELD_NUMBER: _ClassVar[int]
     ENHANCE_FIELD_NUMBER: _ClassVar[int]
     GENERATE_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_BACKGROUND_VIDEO_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     remove_background: RemoveBackgroundOptions
     upscale: UpscaleOptions
     enhance: EnhanceOptions
     generate: GenerateOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ...) -> None: ...
+    remove_background_video: VideoRemovalOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("job_id", "status", "result", "error_code", "error_message", "attempt", "progress", "progress_message")
