@@ -37,6 +37,7 @@ import math
 import pathlib
 import tempfile
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -44,11 +45,13 @@ from PIL import Image
 from backdrop.jobs.v1 import jobs_pb2
 from services.inference.pipeline import diffusion as sd
 from services.inference.pipeline import ffmpeg
-from services.inference.triton import InferenceServer
 from services.runtime import images
 from services.runtime.config import env_float, env_int
 from services.runtime.errors import invalid, video_unavailable
-from services.runtime.objectstore import ObjectStore
+
+if TYPE_CHECKING:  # the gateway imports this module's bounds and keys, not the inference client
+    from services.inference.triton import InferenceServer
+    from services.runtime.objectstore import ObjectStore
 
 IMAGE_ENCODER, UNET, VAE_DECODER, VAE_ENCODER = "video-image-encoder", "video-unet", "video-vae-decoder", "video-vae-encoder"
 MODELS = (IMAGE_ENCODER, UNET, VAE_DECODER, VAE_ENCODER)
