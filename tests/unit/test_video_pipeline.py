@@ -114,10 +114,34 @@ def test_whole_run_with_a_stand_in_model(clip, tmp_path):
 
     output = str(tmp_path / "out.webm")
     info = ffmpeg.probe(clip)
-    figures = asyncio.run(video.remove_background(clip, output, info, SPEC, infer, video.VideoOptions(batch=4), progress))
+    figures = asyncio.run(video.remove_background(clip, output, info, SPEC, infer, video.VideoOptions(batch=4, reuse=0), progress))
     assert figures["frames"] == 10 and calls == [4, 4, 2] and seen[-1] == (10, 10)
     result = ffmpeg.probe(output)
     assert (result.codec, result.width, result.height, result.frames, result.alpha) == ("vp9", 160, 120, 10, True)
     assert result.has_audio
     frame = next(ffmpeg.frames(output, 160, 120, alpha=True))
     assert frame[5, 5, 3] < 20 and frame[60, 43, 3] > 235  # background (white corner) clear, disc opaque
+
+
+def test_a_still_shot_reuses_masks_and_motion_is_segmented():
+    keys = video.KeyFrames(reuse=2)
+    still = logo_frames(7, noise=3.0)
+    assert [keys.needs_model(f) for f in still] == [True, False, False, True, False, False, True]
+    moved = np.roll(still[0], 40, axis=1)
+    assert keys.needs_model(moved)  # the picture changed: the model sees it at once
+
+
+def test_reuse_cuts_model_runs_on_a_still_clip(clip, tmp_path):
+    frames_seen: list[int] = []
+
+    async def infer(tensor):
+        frames_seen.append(tensor.shape[0])
+        return (tensor.mean(axis=1, keepdims=True) < 1.5).astype(np.float32)
+
+    async def progress(done, total):
+        return None
+
+    output = str(tmp_path / "out.mov")
+    figures = asyncio.run(video.remove_background(clip, output, ffmpeg.probe(clip), SPEC, infer, video.VideoOptions(output_format="mov"), progress))
+    assert figures["frames"] == 10 and figures["segmented"] == sum(frames_seen) == 4  # frames 0, 3, 6, 9
+    assert ffmpeg.probe(output).frames == 10

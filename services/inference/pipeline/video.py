@@ -1,5 +1,8 @@
 """Background removal for a video: decode, segment in batches, steady the masks, composite, encode.
 
+Frames whose picture has not changed since the last frame the model saw take its mask
+(`KeyFrames`, at most `reuse` in a row), so a still shot costs a fraction of its frames.
+
 Three stages overlap: ffmpeg decodes in one thread, the model server segments a
 batch of frames per request (the model's max_batch_size), and ffmpeg encodes in
 another thread from a bounded queue; memory holds a few batches whatever the
@@ -42,6 +45,7 @@ class VideoOptions:
     background: np.ndarray | None = None  # mp4: an HxWx4 image behind the subject (fitted already)
     blur_strength: float = 0.0  # mp4: the frame's own background, blurred
     smoothing: float = 0.6  # 0: per-frame masks as the model gives them
+    reuse: int = 2  # frames in a row that may take the last model-run mask when the picture is still (0: none)
     keep_audio: bool = True
     batch: int = 8
 
@@ -76,6 +80,29 @@ class Smoother:
             out = alpha + weight * (self._alpha - alpha)
         self._grey, self._alpha = grey, out
         return out
+
+
+class KeyFrames:
+    """Which frames the model must see. A frame whose picture matches the last one the model
+    saw (the 99th percentile of its blurred grey pixels' change under `threshold`) takes that
+    frame's mask instead, at most `reuse` frames in a row: a still shot needs a model run for
+    one frame in reuse + 1, and anything that moves is segmented as it comes."""
+
+    def __init__(self, reuse: int = 2, threshold: float = 0.03):
+        self.reuse, self.threshold = max(0, reuse), threshold
+        self._grey: np.ndarray | None = None
+        self._since = 0
+
+    def needs_model(self, rgb: np.ndarray) -> bool:
+        grey = _grey_small(rgb)
+        if (
+            self._grey is None or self._since >= self.reuse or self._grey.shape != grey.shape
+            or float(np.percentile(np.abs(grey - self._grey), 99)) > self.threshold
+        ):
+            self._grey, self._since = grey, 0
+            return True
+        self._since += 1
+        return False
 
 
 def still_region(frames: list[np.ndarray], threshold: float = 0.02) -> np.ndarray:
@@ -137,7 +164,7 @@ async def remove_background(
     decoded: Iterator[np.ndarray] = ffmpeg.frames(source, width, height)
     finished: queue.Queue = queue.Queue(maxsize=batch_size * 2)
     smoother = Smoother(options.smoothing)
-    figures: dict = {"frames": 0, "infer_ms": 0.0}
+    figures: dict = {"frames": 0, "segmented": 0, "infer_ms": 0.0}
     done_encoding: dict = {}
 
     def feed() -> Iterator[np.ndarray]:
@@ -156,13 +183,21 @@ async def remove_background(
     def read_batch() -> list[np.ndarray]:
         return [frame for _, frame in zip(range(batch_size), decoded)]
 
-    def prepare(frames: list[np.ndarray]) -> np.ndarray:
-        return np.concatenate([segmentation.preprocess(spec, Image.fromarray(f), options.quality) for f in frames])
+    keyframes = KeyFrames(options.reuse)
+    last: dict = {}
 
-    def post(frames: list[np.ndarray], outputs: np.ndarray) -> None:
-        for frame, out in zip(frames, outputs):
-            mask = segmentation.to_mask(spec, out[np.newaxis], (width, height), options.quality)
-            alpha = smoother.step(frame, np.asarray(mask, dtype=np.float32) / 255.0)
+    def prepare(frames: list[np.ndarray]) -> tuple[list[bool], np.ndarray | None]:
+        keys = [keyframes.needs_model(f) for f in frames]
+        chosen = [segmentation.preprocess(spec, Image.fromarray(f), options.quality) for f, key in zip(frames, keys) if key]
+        return keys, np.concatenate(chosen) if chosen else None
+
+    def post(frames: list[np.ndarray], keys: list[bool], outputs: np.ndarray | None) -> None:
+        results = iter(outputs if outputs is not None else ())
+        for frame, key in zip(frames, keys):
+            if key:
+                mask = segmentation.to_mask(spec, next(results)[np.newaxis], (width, height), options.quality)
+                last["mask"] = np.asarray(mask, dtype=np.float32) / 255.0
+            alpha = smoother.step(frame, last["mask"])
             finished.put(finish_frame(frame, alpha, options))
 
     encoder = threading.Thread(target=encode, name="video-encode", daemon=True)
@@ -173,12 +208,15 @@ async def remove_background(
         while frames:
             if "error" in done_encoding:
                 break
-            tensor = await asyncio.to_thread(prepare, frames)
-            begin = time.perf_counter()
-            outputs = await infer(tensor)
-            figures["infer_ms"] += (time.perf_counter() - begin) * 1000
+            keys, tensor = await asyncio.to_thread(prepare, frames)
+            outputs = None
+            if tensor is not None:
+                begin = time.perf_counter()
+                outputs = await infer(tensor)
+                figures["infer_ms"] += (time.perf_counter() - begin) * 1000
+                figures["segmented"] += len(tensor)
             # The next batch decodes while this one is finished and queued for the encoder.
-            _, frames_next = await asyncio.gather(asyncio.to_thread(post, frames, outputs), asyncio.to_thread(read_batch))
+            _, frames_next = await asyncio.gather(asyncio.to_thread(post, frames, keys, outputs), asyncio.to_thread(read_batch))
             figures["frames"] += len(frames)
             await progress(figures["frames"], max(total, figures["frames"]))
             frames = frames_next
