@@ -43,7 +43,20 @@ def reserved_bytes(options: jobs_pb2.VideoRemovalOptions, width: int, height: in
     return width * height * 12 * env_int("VIDEO_BATCH", 8) * 4
 
 
+_running: asyncio.Semaphore | None = None
+
+
 async def run(store: ObjectStore, server: InferenceServer, item: jobs_pb2.WorkItem, timings: dict, progress: Progress, budget) -> jobs_pb2.JobResult:
+    """One video at a time per worker by default (VIDEO_CONCURRENCY): each holds its input and
+    output on local disk and keeps the model server busy on its own."""
+    global _running
+    if _running is None:
+        _running = asyncio.Semaphore(env_int("VIDEO_CONCURRENCY", 1))
+    async with _running:
+        return await _run(store, server, item, timings, progress, budget)
+
+
+async def _run(store: ObjectStore, server: InferenceServer, item: jobs_pb2.WorkItem, timings: dict, progress: Progress, budget) -> jobs_pb2.JobResult:
     options = item.remove_background_video
     spec = models.resolve(options.model)
     fmt = options.output_format or "webm"
