@@ -7,8 +7,10 @@ ffmpeg: frame count, size, fps, alpha (background clear, subject opaque) and aud
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
 import os
+import threading
 import urllib.parse
 import zipfile
 
@@ -156,3 +158,35 @@ def test_an_upload_past_the_image_limit_streams_through(base_url, bearer, clip):
         data={"output_format": "webm"},
     )
     assert response.status_code == 202, response.text
+
+
+def test_video_url_goes_through_the_ssrf_guard(base_url, bearer, clip):
+    from deploy.local.mesh import free_port
+
+    port = free_port()
+
+    class Clip(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(len(clip)))
+            self.end_headers()
+            self.wfile.write(clip)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Clip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        def post(url):
+            return requests.post(f"{base_url}{URL}", files={"video_url": (None, url), "output_format": (None, "gif")}, headers=bearer, timeout=120)
+
+        ok = post(f"http://127.0.0.1:{port}/clip.mp4")  # the test mesh allows 127.0.0.1 (OUTBOUND_ALLOWED_HOSTS)
+        assert ok.status_code == 202, ok.text
+        done, _ = wait(base_url, bearer, ok.json()["id"])
+        assert done["status"] == "completed" and done["results"][0]["metadata"]["format"] == "gif", done
+        refused = post("http://169.254.169.254/latest/meta-data")
+        assert refused.status_code == 400 and refused.json()["error"] in ("URL_NOT_ALLOWED", "INVALID_URL"), refused.text
+    finally:
+        server.shutdown()
