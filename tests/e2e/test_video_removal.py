@@ -21,6 +21,7 @@ from PIL import Image
 
 from services.inference.pipeline import ffmpeg
 from tests import samples
+from tests.contract.shapes import DATETIME, URI, UUID, OneOf, assert_shape
 from tests.e2e.test_billing import credits
 
 pytestmark = pytest.mark.mesh
@@ -28,6 +29,10 @@ URL = "/v1/process/remove-background-video"
 WIDTH, HEIGHT, FPS, SECONDS = 320, 240, 10, 2
 # The logo scaled to 320x240: the disc's centre and a white corner.
 SUBJECT, BACKGROUND = (85, 120), (8, 8)  # (x, y)
+# Seed 000's BatchJob, its result without a mask (the video is `image`).
+RESULT = {"id": UUID, "image": URI, "metadata": {"width": int, "height": int, "format": str, "processing_time": float}}
+BATCH_JOB = {"id": UUID, "status": OneOf("pending", "processing", "completed", "failed"), "progress": float,
+             "total_files": int, "processed_files": int, "results": [RESULT], "created_at": DATETIME}
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +80,11 @@ def test_video_through_the_mesh(base_url, bearer, clip, tmp_path, fmt, suffix, a
     response = submit(base_url, bearer, clip, output_format=fmt, bg_color="#00ff00")
     assert response.status_code == 202, response.text
     job = response.json()
+    assert_shape(job, BATCH_JOB)
     assert job["status"] in ("pending", "processing") and job["total_files"] == 1 and job["progress"] < 100
     done, seen = wait(base_url, bearer, job["id"])
     assert done["status"] == "completed", done
+    assert_shape(done, BATCH_JOB)
     assert seen[-1] == 100 and any(0 < p < 100 for p in seen), seen  # progress per batch of frames
     assert done["progress"] == 100 and done["results"][0]["metadata"] == {
         "width": WIDTH, "height": HEIGHT, "format": fmt, "processing_time": done["results"][0]["metadata"]["processing_time"]}
