@@ -145,3 +145,12 @@ def test_reuse_cuts_model_runs_on_a_still_clip(clip, tmp_path):
     figures = asyncio.run(video.remove_background(clip, output, ffmpeg.probe(clip), SPEC, infer, video.VideoOptions(output_format="mov"), progress))
     assert figures["frames"] == 10 and figures["segmented"] == sum(frames_seen) == 4  # frames 0, 3, 6, 9
     assert ffmpeg.probe(output).frames == 10
+
+
+@pytest.mark.parametrize(("codec", "suffix", "name"), [("libvpx-vp9", "webm", "vp9"), ("prores_ks", "mov", "prores"), ("libaom-av1", "mp4", "av1")])
+def test_other_input_codecs_probe_and_decode(tmp_path, codec, suffix, name):
+    path = str(tmp_path / f"clip.{suffix}")
+    ffmpeg.make_test_clip(path, logo_frames(2), fps=10, seconds=0.5, codec=codec, audio=False)
+    info = ffmpeg.probe(path)
+    assert (info.codec, info.width, info.height, info.frames, info.has_audio) == (name, 160, 120, 5, False)
+    assert len(list(ffmpeg.frames(path, 160, 120))) == 5
