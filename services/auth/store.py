@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.auth.sealing import SealedText
 from services.runtime.db import column, record, records, tables
 
 Tables = tables()
@@ -46,8 +47,8 @@ class User(Tables, table=True):
     password_changed_at: dt.datetime | None = column(TZ)
     # Two-factor (services/auth/totp.py): the confirmed secret, an enrolment's secret
     # waiting for its first code, and the last step whose code was accepted.
-    totp_secret: str | None = column(sa.Text)
-    totp_pending_secret: str | None = column(sa.Text)
+    totp_secret: str | None = column(SealedText)  # sealed at rest (services/auth/sealing.py)
+    totp_pending_secret: str | None = column(SealedText)
     totp_last_step: int | None = column(sa.BigInteger)
 
 

@@ -21,6 +21,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from services.auth.sealing import passphrase
 from services.runtime.config import env_int, env_str
 
 ALGORITHM = "EdDSA"
@@ -43,12 +44,6 @@ class Claims:
     role: str
     plan: str
     session_id: str
-
-
-def passphrase() -> bytes | None:
-    """SIGNING_KEY_PASSPHRASE seals the private keys at rest (M11): a dump or backup of the
-    auth tables then holds no key that can sign a token. Unset, keys are stored as plain PEM."""
-    return env_str("SIGNING_KEY_PASSPHRASE", "").encode() or None
 
 
 def new_private_key() -> tuple[str, bytes]:

@@ -90,3 +90,4 @@ def test_the_signing_keys_in_the_database_are_sealed(mesh):
     with superuser(mesh) as conn:
         pems = [bytes(row[0]) for row in conn.execute("SELECT private_pem FROM signing_keys")]
     assert pems and all(pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") for pem in pems)
+

@@ -14,6 +14,7 @@ import time
 import urllib.parse
 import uuid
 
+import psycopg
 import pytest
 import requests
 
@@ -208,7 +209,7 @@ def _fresh_step() -> float:
     return time.time()
 
 
-def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
+def test_two_factor_enrolment_then_every_login_needs_the_code(base_url, mesh):
     made = paid(base_url)
     bearer, email, password = made["bearer"], made["email"], made["password"]
     # A session alone cannot start an enrolment: a stolen one would lock the owner out.
@@ -228,8 +229,11 @@ def test_two_factor_enrolment_then_every_login_needs_the_code(base_url):
     query = dict(urllib.parse.parse_qsl(uri.query))
     assert query["secret"] == secret and query.get("algorithm", "SHA1") == "SHA1"
     assert query.get("digits", "6") == "6" and query.get("period", "30") == "30" and query["issuer"]
-    # The secret is shown once: settings never carry it.
+    # The secret is shown once: settings never carry it, and the users table holds it sealed (M11).
     assert secret not in settings(base_url, bearer).text
+    with psycopg.connect(mesh.service_env()["DATABASE_URL"]) as conn:
+        (stored,) = conn.execute("SELECT totp_pending_secret FROM users WHERE email = %s", (email,)).fetchone()
+    assert stored.startswith("sealed:v1:") and secret not in stored
     # Not on until confirmed: the login needs no code yet.
     assert login(base_url, email, password).status_code == 200
 
