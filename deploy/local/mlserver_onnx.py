@@ -10,6 +10,7 @@ reads them); deploy/local/mlserver_openvino.py is the other runtime.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import os
 
@@ -31,7 +32,7 @@ def concurrent_runs() -> int:
     return int(os.environ.get("ORT_CONCURRENT_RUNS", "1"))
 
 
-class LocalModel(MLModel):
+class LocalModel(MLModel, abc.ABC):
     """A model on one of the local runtimes: KServe v2 tensors in and out, a bounded number of runs at once.
 
     Subclasses set `runtime` and, in `open()`, `precision` and `output_names`; `run()` executes.
@@ -41,11 +42,13 @@ class LocalModel(MLModel):
     precision = "f32"
     output_names: list[str] = []
 
+    @abc.abstractmethod
     def open(self) -> None:
-        raise NotImplementedError
+        """Loads or compiles the model at settings.parameters.uri (in a thread: it may take seconds)."""
 
+    @abc.abstractmethod
     def run(self, wanted: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        raise NotImplementedError
+        """One inference: the `wanted` outputs for `feeds`, in that order."""
 
     async def load(self) -> bool:
         self.runs = asyncio.Semaphore(concurrent_runs())
