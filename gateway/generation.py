@@ -136,16 +136,7 @@ class GenerationEndpoints:
                     fileSize=image.file_size, seed=image.seed, filtered=image.filtered,
                 )
             )
-        generation.completedAt.null_value = struct_pb2.NULL_VALUE
-        if job.status == jobs_pb2.JOB_STATUS_COMPLETED:
-            generation.completedAt.string_value = iso_stamp(job.finished_at)
-        elif job.status == jobs_pb2.JOB_STATUS_FAILED:
-            generation.error = job.error_message or job.error_code
-        if job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED):
-            generation.estimatedCompletion = iso_stamp(job.finished_at)
-        else:
-            generation.estimatedCompletion = iso(estimated_completion(job))
-        return generation
+        return with_timing(generation, job)
 
     async def _accepted(self, context, job: jobs_pb2.Job) -> gateway_pb2.GenerationResponse:
         await rest.set_status(context, 200 if job.status == jobs_pb2.JOB_STATUS_COMPLETED else 202)
@@ -333,6 +324,21 @@ def progress_message(job: jobs_pb2.Job) -> str:
     if status == "failed":
         return job.error_message or "Generation failed"
     return {"pending": "Waiting for a worker", "completed": "Done"}.get(status, job.progress_message or "Starting")
+
+
+def with_timing(generation, job: jobs_pb2.Job, steps: int = 0):
+    """Seed 004's `completedAt` (null until done), `error` and `estimatedCompletion` of an image or
+    video generation; `steps` as for estimated_completion."""
+    generation.completedAt.null_value = struct_pb2.NULL_VALUE
+    if job.status == jobs_pb2.JOB_STATUS_COMPLETED:
+        generation.completedAt.string_value = iso_stamp(job.finished_at)
+    elif job.status == jobs_pb2.JOB_STATUS_FAILED:
+        generation.error = job.error_message or job.error_code
+    if job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED):
+        generation.estimatedCompletion = iso_stamp(job.finished_at)
+    else:
+        generation.estimatedCompletion = iso(estimated_completion(job, steps))
+    return generation
 
 
 def estimated_completion(job: jobs_pb2.Job, steps: int = 0):

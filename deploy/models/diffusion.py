@@ -351,21 +351,27 @@ def install(export: pathlib.Path, repository: pathlib.Path, gpu: bool = False) -
     print(f"installed {', '.join(MODELS.values())} into {repository}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def command_line(description: str, build, install, tiny_export: str, what: str) -> None:
+    """`tiny` (build the random pipeline, install it) and `install DIR` (an operator's export):
+    the command line of this module and of deploy/models/video.py."""
+    parser = argparse.ArgumentParser(description=description)
     commands = parser.add_subparsers(dest="command", required=True)
     tiny = commands.add_parser("tiny", help="build the tiny random pipeline and install it")
     tiny.add_argument("--repository", default=".models/repository", type=pathlib.Path)
-    tiny.add_argument("--export", default=".models/diffusion-tiny", type=pathlib.Path)
-    bring = commands.add_parser("install", help="validate and install an exported Stable Diffusion ONNX directory")
+    tiny.add_argument("--export", default=tiny_export, type=pathlib.Path)
+    bring = commands.add_parser("install", help=f"validate and install an ONNX export of {what}")
     bring.add_argument("export", type=pathlib.Path)
     bring.add_argument("--repository", default=".models/repository", type=pathlib.Path)
     bring.add_argument("--gpu", action="store_true", help="Triton instance groups on GPUs")
     args = parser.parse_args()
     if args.command == "tiny":
-        install(build_tiny(args.export), args.repository)
+        install(build(args.export), args.repository)
     else:
         install(args.export, args.repository, args.gpu)
+
+
+def main() -> None:
+    command_line(__doc__.splitlines()[0], build_tiny, install, ".models/diffusion-tiny", "Stable Diffusion")
 
 
 if __name__ == "__main__":

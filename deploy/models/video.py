@@ -24,12 +24,11 @@ Both write video-image-encoder, video-unet, video-vae-decoder, video-vae-encoder
 
 from __future__ import annotations
 
-import argparse
 import pathlib
 
 import numpy as np
 
-from deploy.models.diffusion import GraphBuilder, install_models, tiny_vae_encoder, validate
+from deploy.models.diffusion import GraphBuilder, command_line, install_models, tiny_vae_encoder, validate
 
 MODELS = {
     "image_encoder": "video-image-encoder",
@@ -188,20 +187,7 @@ def install(export: pathlib.Path, repository: pathlib.Path, gpu: bool = False) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    tiny = commands.add_parser("tiny", help="build the tiny random video pipeline and install it")
-    tiny.add_argument("--repository", default=".models/repository", type=pathlib.Path)
-    tiny.add_argument("--export", default=".models/video-tiny", type=pathlib.Path)
-    bring = commands.add_parser("install", help="validate and install an ONNX export of Stable Video Diffusion")
-    bring.add_argument("export", type=pathlib.Path)
-    bring.add_argument("--repository", default=".models/repository", type=pathlib.Path)
-    bring.add_argument("--gpu", action="store_true", help="Triton instance groups on GPUs")
-    args = parser.parse_args()
-    if args.command == "tiny":
-        install(build_tiny(args.export), args.repository)
-    else:
-        install(args.export, args.repository, args.gpu)
+    command_line(__doc__.splitlines()[0], build_tiny, install, ".models/video-tiny", "Stable Video Diffusion")
 
 
 if __name__ == "__main__":

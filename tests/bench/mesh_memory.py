@@ -32,24 +32,22 @@ WARM_UP = int(os.environ.get("BENCH_MEMORY_WARM_UP", "200"))
 
 
 def rss(mesh: Mesh) -> dict[str, int]:
-    sizes = {}
-    for name, child in mesh.children.items():
-        try:
-            root = psutil.Process(child.process.pid)
-            sizes[name] = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
-        except psutil.Error:
-            continue
-    return sizes
+    return _memory(mesh, lambda p: p.memory_info().rss)
 
 
 def private(mesh: Mesh) -> dict[str, int]:
     """Memory only each process holds (USS): without the pages it shares, such as PostgreSQL's
     shared buffers, which fill up to `shared_buffers` as the tables grow, and stop there."""
+    return _memory(mesh, lambda p: p.memory_full_info().uss)
+
+
+def _memory(mesh: Mesh, measure) -> dict[str, int]:
+    """`measure` of every child of the mesh, its own children included, by name."""
     sizes = {}
     for name, child in mesh.children.items():
         try:
             root = psutil.Process(child.process.pid)
-            sizes[name] = sum(p.memory_full_info().uss for p in [root, *root.children(recursive=True)])
+            sizes[name] = sum(measure(p) for p in [root, *root.children(recursive=True)])
         except psutil.Error:
             continue
     return sizes

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 
 import grpc
 
@@ -21,10 +21,10 @@ from backdrop.billing.v1 import billing_pb2
 from backdrop.fomi.v1 import videos_pb2, videos_pb2_grpc
 from backdrop.jobs.v1 import jobs_pb2
 from gateway import options, rest
-from gateway.generation import STATUS, clean_prompt, estimated_completion, generation_options, progress_message
+from gateway.generation import STATUS, clean_prompt, generation_options, progress_message, with_timing
 from services.inference.pipeline.video_diffusion import CAMERA_MOVEMENTS, MODES, estimated_steps, frame_count, result_keys, unsupported_camera
 from services.runtime import envelopes, identity
-from services.runtime.clock import iso, iso_stamp
+from services.runtime.clock import iso_stamp
 from services.runtime.config import env_int
 from services.runtime.errors import ServiceError, invalid, not_found, video_unavailable
 from services.runtime.identity import Identity
@@ -127,16 +127,7 @@ class FomiVideos(videos_pb2_grpc.FomiVideosServicer):
             ),
             sourceVideoId=video.source_id,
         )
-        generation.completedAt.null_value = struct_pb2.NULL_VALUE
-        if job.status == jobs_pb2.JOB_STATUS_COMPLETED:
-            generation.completedAt.string_value = iso_stamp(job.finished_at)
-        elif job.status == jobs_pb2.JOB_STATUS_FAILED:
-            generation.error = job.error_message or job.error_code
-        if job.status in (jobs_pb2.JOB_STATUS_COMPLETED, jobs_pb2.JOB_STATUS_FAILED):
-            generation.estimatedCompletion = iso_stamp(job.finished_at)
-        else:
-            generation.estimatedCompletion = iso(estimated_completion(job, estimated_steps(generate)))
-        return generation
+        return with_timing(generation, job, estimated_steps(generate))
 
     async def _own(self, context, generation_id: str, field: str = "id") -> jobs_pb2.Job:
         caller = identity.required(context)
