@@ -23,3 +23,18 @@ class PeakRss(threading.Thread):
     def run(self) -> None:
         while not self.done.wait(0.05):
             self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+def bare_run_ms(session, feeds: dict, runs: int = 10) -> float:
+    """The median milliseconds of one onnxruntime call (after a warm-up call): the baseline a
+    pipeline's per-step time is divided by."""
+    import statistics
+    import time
+
+    session.run(None, feeds)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, feeds)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from backdrop.jobs.v1 import jobs_pb2
+from tests.bench.common import bare_run_ms
 from tests.bench.operations import InProcessModels
 
 
@@ -33,12 +34,7 @@ async def main_async() -> None:
             context = np.zeros((2, 77, 32), np.float32)
             unet = models.session(UNET)
             feeds = {"sample": latent, "timestep": np.array([500, 500], np.float32), "encoder_hidden_states": context}
-            unet.run(None, feeds)
-            bare = []
-            for _ in range(10):
-                start = time.perf_counter()
-                unet.run(None, feeds)
-                bare.append(time.perf_counter() - start)
+            bare_ms = bare_run_ms(unet, feeds)
             step_times: list[float] = []
             last = [time.perf_counter()]
 
@@ -57,7 +53,6 @@ async def main_async() -> None:
             await generation.run(item, {}, progress)
             per_image = time.perf_counter() - start
             per_step = statistics.median(step_times)
-            bare_ms = statistics.median(bare) * 1000
             print(f"{side}x{side:<5} {steps:>5} {bare_ms:12.1f} {per_step * 1000:8.1f} {per_step * 1000 / bare_ms:7.2f} {per_image:8.2f}")
 
 

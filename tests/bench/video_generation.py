@@ -23,6 +23,7 @@ import tracemalloc
 import numpy as np
 
 from backdrop.jobs.v1 import jobs_pb2
+from tests.bench.common import bare_run_ms
 from tests.bench.operations import InProcessModels
 
 # (seconds, fps, resolution, aspect, steps, keyframe short side)
@@ -54,12 +55,7 @@ async def main_async() -> None:
                 "sample": np.zeros((2, frames, 8, gen_h // 8, gen_w // 8), np.float32), "timestep": np.array([1.0, 1.0], np.float32),
                 "encoder_hidden_states": np.zeros((2, 1, 32), np.float32), "added_time_ids": np.array([[6, 127, 0.02]] * 2, np.float32),
             }
-            unet.run(None, feeds)
-            bare = []
-            for _ in range(10):
-                start = time.perf_counter()
-                unet.run(None, feeds)
-                bare.append(time.perf_counter() - start)
+            bare_ms = bare_run_ms(unet, feeds)
             stamps: list[tuple[float, str]] = []
 
             async def progress(percent: int, message: str) -> None:
@@ -85,7 +81,6 @@ async def main_async() -> None:
             encode_at = [t for t, m in stamps if m.startswith("Encoding frame")]
             encoded = int(encode_at and [m for t, m in stamps if m.startswith("Encoding frame")][-1].split()[2])
             per_frame = (encode_at[-1] - steps_at[0]) / max(1, encoded) if encode_at and steps_at else float("nan")
-            bare_ms = statistics.median(bare) * 1000
             label = f"{seconds}s {fps}fps {resolution} @{gen_w}x{gen_h}"
             print(
                 f"{label:>22} {count:>9} {bare_ms:12.1f} {per_step * 1000:8.1f} {per_step * 1000 / bare_ms:7.2f} "

@@ -275,11 +275,11 @@ class Client:
     def post(self, path: str, body: dict | None = None) -> requests.Response:
         return self.call("POST", path, {} if body is None else body)
 
-    def finished(self, generation_id: str) -> dict:
-        """GET /images/generate/{id} (a second apart: the plan's requests a minute) until it ends."""
+    def finished(self, generation_id: str, kind: str = "images") -> dict:
+        """GET /{kind}/generate/{id} (a second apart: the plan's requests a minute) until it ends."""
         deadline = time.monotonic() + 240
         while True:
-            body = ok(self.get(f"/images/generate/{generation_id}"))
+            body = ok(self.get(f"/{kind}/generate/{generation_id}"))
             if body["generation"]["status"] in ("completed", "failed"):
                 return body
             assert time.monotonic() < deadline, body

@@ -16,8 +16,6 @@ and filtered besides the documented keys.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
@@ -72,16 +70,6 @@ def user(mesh):
     return subscribed(mesh.base_url, "enterprise")
 
 
-def finished(user, generation_id: str) -> dict:
-    deadline = time.monotonic() + 90
-    while True:
-        body = ok(user.get(f"/videos/generate/{generation_id}"))
-        if body["generation"]["status"] in ("completed", "failed"):
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.6)
-
-
 def cancel(user, generation_id: str) -> None:
     assert user.call("DELETE", f"/videos/generate/{generation_id}").status_code in (200, 409)
 
@@ -89,7 +77,7 @@ def cancel(user, generation_id: str) -> None:
 @pytest.fixture(scope="module")
 def short(user) -> dict:
     started = ok(user.post("/videos/generate", SHORT), (202,))
-    final = finished(user, started["generation"]["id"])
+    final = user.finished(started["generation"]["id"], "videos")
     assert final["generation"]["status"] == "completed", final
     return final
 
