@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backdrop/inference/v1/inference.proto\x12\x15\x62\x61\x63kdrop.inference.v1\"g\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05ready\x18\x04 \x01(\x08\x12\x0c\n\x04task\x18\x05 \x01(\t\x12\r\n\x05scale\x18\x06 \x01(\x05\"\x13\n\x11ListModelsRequest\"Y\n\x12ListModelsResponse\x12,\n\x06models\x18\x01 \x03(\x0b\x32\x1c.backdrop.inference.v1.Model\x12\x15\n\rdefault_model\x18\x02 \x01(\t2u\n\x10InferenceService\x12\x61\n\nListModels\x12(.backdrop.inference.v1.ListModelsRequest\x1a).backdrop.inference.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%backdrop/inference/v1/inference.proto\x12\x15\x62\x61\x63kdrop.inference.v1\"g\n\x05Model\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05ready\x18\x04 \x01(\x08\x12\x0c\n\x04task\x18\x05 \x01(\t\x12\r\n\x05scale\x18\x06 \x01(\x05\"\x13\n\x11ListModelsRequest\"Y\n\x12ListModelsResponse\x12,\n\x06models\x18\x01 \x03(\x0b\x32\x1c.backdrop.inference.v1.Model\x12\x15\n\rdefault_model\x18\x02 \x01(\t\"(\n\x18\x44\x65leteCustomModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\",\n\x19\x44\x65leteCustomModelResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\x32u\n\x10InferenceService\x12\x61\n\nListModels\x12(.backdrop.inference.v1.ListModelsRequest\x1a).backdrop.inference.v1.ListModelsResponse2\x8a\x01\n\x10\x43ustomModelFiles\x12v\n\x11\x44\x65leteCustomModel\x12/.backdrop.inference.v1.DeleteCustomModelRequest\x1a\x30.backdrop.inference.v1.DeleteCustomModelResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTMODELSREQUEST']._serialized_end=188
   _globals['_LISTMODELSRESPONSE']._serialized_start=190
   _globals['_LISTMODELSRESPONSE']._serialized_end=279
-  _globals['_INFERENCESERVICE']._serialized_start=281
-  _globals['_INFERENCESERVICE']._serialized_end=398
+  _globals['_DELETECUSTOMMODELREQUEST']._serialized_start=281
+  _globals['_DELETECUSTOMMODELREQUEST']._serialized_end=321
+  _globals['_DELETECUSTOMMODELRESPONSE']._serialized_start=323
+  _globals['_DELETECUSTOMMODELRESPONSE']._serialized_end=367
+  _globals['_INFERENCESERVICE']._serialized_start=369
+  _globals['_INFERENCESERVICE']._serialized_end=486
+  _globals['_CUSTOMMODELFILES']._serialized_start=489
+  _globals['_CUSTOMMODELFILES']._serialized_end=627
 # @@protoc_insertion_point(module_scope)

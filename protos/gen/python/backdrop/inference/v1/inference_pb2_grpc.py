@@ -95,3 +95,75 @@ class InferenceService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class CustomModelFilesStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.DeleteCustomModel = channel.unary_unary(
+                '/backdrop.inference.v1.CustomModelFiles/DeleteCustomModel',
+                request_serializer=backdrop_dot_inference_dot_v1_dot_inference__pb2.DeleteCustomModelRequest.SerializeToString,
+                response_deserializer=backdrop_dot_inference_dot_v1_dot_inference__pb2.DeleteCustomModelResponse.FromString,
+                _registered_method=True)
+
+
+class CustomModelFilesServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def DeleteCustomModel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CustomModelFilesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'DeleteCustomModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCustomModel,
+                    request_deserializer=backdrop_dot_inference_dot_v1_dot_inference__pb2.DeleteCustomModelRequest.FromString,
+                    response_serializer=backdrop_dot_inference_dot_v1_dot_inference__pb2.DeleteCustomModelResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'backdrop.inference.v1.CustomModelFiles', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('backdrop.inference.v1.CustomModelFiles', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CustomModelFiles:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def DeleteCustomModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.inference.v1.CustomModelFiles/DeleteCustomModel',
+            backdrop_dot_inference_dot_v1_dot_inference__pb2.DeleteCustomModelRequest.SerializeToString,
+            backdrop_dot_inference_dot_v1_dot_inference__pb2.DeleteCustomModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -124,7 +124,7 @@ class UpscaleOptions(_message.Message):
     def __init__(self, model: _Optional[str] = ..., scale: _Optional[int] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ..., quality: _Optional[str] = ...) -> None: ...
 
 class GenerateOptions(_message.Message):
-    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area", "safety_filter", "request_prompt", "enhanced_prompt", "video")
+    __slots__ = ("mode", "prompt", "negative_prompt", "num_images", "width", "height", "seed", "guidance_scale", "steps", "sampler", "strength", "mask_key", "mask_blur", "direction", "pixels", "inpaint_area", "safety_filter", "request_prompt", "enhanced_prompt", "video", "unet_model")
     MODE_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     NEGATIVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
@@ -145,6 +145,7 @@ class GenerateOptions(_message.Message):
     REQUEST_PROMPT_FIELD_NUMBER: _ClassVar[int]
     ENHANCED_PROMPT_FIELD_NUMBER: _ClassVar[int]
     VIDEO_FIELD_NUMBER: _ClassVar[int]
+    UNET_MODEL_FIELD_NUMBER: _ClassVar[int]
     mode: str
     prompt: str
     negative_prompt: str
@@ -165,7 +166,60 @@ class GenerateOptions(_message.Message):
     request_prompt: str
     enhanced_prompt: bool
     video: VideoOptions
-    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ..., request_prompt: _Optional[str] = ..., enhanced_prompt: _Optional[bool] = ..., video: _Optional[_Union[VideoOptions, _Mapping]] = ...) -> None: ...
+    unet_model: str
+    def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ..., request_prompt: _Optional[str] = ..., enhanced_prompt: _Optional[bool] = ..., video: _Optional[_Union[VideoOptions, _Mapping]] = ..., unet_model: _Optional[str] = ...) -> None: ...
+
+class TrainOptions(_message.Message):
+    __slots__ = ("name", "description", "trigger_word", "category", "is_public", "base_model", "epochs", "learning_rate", "batch_size", "resolution", "scheduler", "optimizer", "rank", "image_count", "steps", "seed")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TRIGGER_WORD_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    IS_PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    BASE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    EPOCHS_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULER_FIELD_NUMBER: _ClassVar[int]
+    OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    trigger_word: str
+    category: str
+    is_public: bool
+    base_model: str
+    epochs: int
+    learning_rate: float
+    batch_size: int
+    resolution: int
+    scheduler: str
+    optimizer: str
+    rank: int
+    image_count: int
+    steps: int
+    seed: int
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., trigger_word: _Optional[str] = ..., category: _Optional[str] = ..., is_public: _Optional[bool] = ..., base_model: _Optional[str] = ..., epochs: _Optional[int] = ..., learning_rate: _Optional[float] = ..., batch_size: _Optional[int] = ..., resolution: _Optional[int] = ..., scheduler: _Optional[str] = ..., optimizer: _Optional[str] = ..., rank: _Optional[int] = ..., image_count: _Optional[int] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class TrainResult(_message.Message):
+    __slots__ = ("unet_model", "epoch_losses", "steps", "lora_parameters", "adapted", "seconds_per_step")
+    UNET_MODEL_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_LOSSES_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    LORA_PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    ADAPTED_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_PER_STEP_FIELD_NUMBER: _ClassVar[int]
+    unet_model: str
+    epoch_losses: _containers.RepeatedScalarFieldContainer[float]
+    steps: int
+    lora_parameters: int
+    adapted: _containers.RepeatedScalarFieldContainer[str]
+    seconds_per_step: float
+    def __init__(self, unet_model: _Optional[str] = ..., epoch_losses: _Optional[_Iterable[float]] = ..., steps: _Optional[int] = ..., lora_parameters: _Optional[int] = ..., adapted: _Optional[_Iterable[str]] = ..., seconds_per_step: _Optional[float] = ...) -> None: ...
 
 class VideoOptions(_message.Message):
     __slots__ = ("duration", "fps", "resolution", "aspect_ratio", "motion_strength", "camera_movement", "source_time", "source_id")
@@ -242,7 +296,7 @@ class EnhanceOptions(_message.Message):
     def __init__(self, enhancement: _Optional[str] = ..., strength: _Optional[float] = ..., output_format: _Optional[str] = ..., output_quality: _Optional[int] = ...) -> None: ...
 
 class JobResult(_message.Message):
-    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground", "subject_type", "generated_video", "video_output")
+    __slots__ = ("result_key", "mask_key", "width", "height", "format", "content_type", "processing_seconds", "model", "images", "foreground", "subject_type", "generated_video", "training", "video_output")
     RESULT_KEY_FIELD_NUMBER: _ClassVar[int]
     MASK_KEY_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
@@ -255,6 +309,7 @@ class JobResult(_message.Message):
     FOREGROUND_FIELD_NUMBER: _ClassVar[int]
     SUBJECT_TYPE_FIELD_NUMBER: _ClassVar[int]
     GENERATED_VIDEO_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_FIELD_NUMBER: _ClassVar[int]
     VIDEO_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     result_key: str
     mask_key: str
@@ -268,8 +323,9 @@ class JobResult(_message.Message):
     foreground: Box
     subject_type: str
     generated_video: GeneratedVideo
+    training: TrainResult
     video_output: VideoOutput
-    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ..., generated_video: _Optional[_Union[GeneratedVideo, _Mapping]] = ..., video_output: _Optional[_Union[VideoOutput, _Mapping]] = ...) -> None: ...
+    def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ..., generated_video: _Optional[_Union[GeneratedVideo, _Mapping]] = ..., training: _Optional[_Union[TrainResult, _Mapping]] = ..., video_output: _Optional[_Union[VideoOutput, _Mapping]] = ...) -> None: ...
 
 class VideoRemovalOptions(_message.Message):
     __slots__ = ("output_format", "bg_color", "background_key", "blur_strength", "smoothing", "keep_audio", "model", "quality", "frames", "duration_seconds")
@@ -310,7 +366,7 @@ class VideoOutput(_message.Message):
     def __init__(self, frames: _Optional[int] = ..., fps: _Optional[float] = ..., duration_seconds: _Optional[float] = ..., has_audio: _Optional[bool] = ..., has_alpha: _Optional[bool] = ...) -> None: ...
 
 class Job(_message.Message):
-    __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "generate", "remove_background_video", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired", "progress", "progress_message")
+    __slots__ = ("id", "status", "input_key", "remove_background", "upscale", "enhance", "generate", "remove_background_video", "train", "result", "error_code", "error_message", "attempts", "created_at", "updated_at", "finished_at", "owner_id", "batch_id", "filename", "tier", "credits", "notify_email", "request_hash", "expired", "progress", "progress_message")
     ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -319,6 +375,7 @@ class Job(_message.Message):
     ENHANCE_FIELD_NUMBER: _ClassVar[int]
     GENERATE_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_VIDEO_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -344,6 +401,7 @@ class Job(_message.Message):
     enhance: EnhanceOptions
     generate: GenerateOptions
     remove_background_video: VideoRemovalOptions
+    train: TrainOptions
     result: JobResult
     error_code: str
     error_message: str
@@ -361,10 +419,10 @@ class Job(_message.Message):
     expired: bool
     progress: int
     progress_message: str
-    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., expired: _Optional[bool] = ..., progress: _Optional[int] = ..., progress_message: _Optional[str] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ..., train: _Optional[_Union[TrainOptions, _Mapping]] = ..., result: _Optional[_Union[JobResult, _Mapping]] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_id: _Optional[str] = ..., batch_id: _Optional[str] = ..., filename: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., expired: _Optional[bool] = ..., progress: _Optional[int] = ..., progress_message: _Optional[str] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "request_hash", "remove_background", "upscale", "enhance", "generate", "remove_background_video")
+    __slots__ = ("job_id", "input_key", "owner_id", "tier", "credits", "notify_email", "request_hash", "remove_background", "upscale", "enhance", "generate", "remove_background_video", "train")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     OWNER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -377,6 +435,7 @@ class SubmitJobRequest(_message.Message):
     ENHANCE_FIELD_NUMBER: _ClassVar[int]
     GENERATE_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_VIDEO_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     owner_id: str
@@ -389,7 +448,8 @@ class SubmitJobRequest(_message.Message):
     enhance: EnhanceOptions
     generate: GenerateOptions
     remove_background_video: VideoRemovalOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ...) -> None: ...
+    train: TrainOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., owner_id: _Optional[str] = ..., tier: _Optional[str] = ..., credits: _Optional[int] = ..., notify_email: _Optional[str] = ..., request_hash: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ..., train: _Optional[_Union[TrainOptions, _Mapping]] = ...) -> None: ...
 
 class BatchItem(_message.Message):
     __slots__ = ("job_id", "input_key", "filename", "credits")
@@ -530,7 +590,7 @@ class JobStats(_message.Message):
     def __init__(self, total: _Optional[int] = ..., completed: _Optional[int] = ..., failed: _Optional[int] = ..., successRate: _Optional[float] = ...) -> None: ...
 
 class WorkItem(_message.Message):
-    __slots__ = ("job_id", "input_key", "remove_background", "upscale", "enhance", "generate", "remove_background_video")
+    __slots__ = ("job_id", "input_key", "remove_background", "upscale", "enhance", "generate", "remove_background_video", "train")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_KEY_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_FIELD_NUMBER: _ClassVar[int]
@@ -538,6 +598,7 @@ class WorkItem(_message.Message):
     ENHANCE_FIELD_NUMBER: _ClassVar[int]
     GENERATE_FIELD_NUMBER: _ClassVar[int]
     REMOVE_BACKGROUND_VIDEO_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     input_key: str
     remove_background: RemoveBackgroundOptions
@@ -545,7 +606,8 @@ class WorkItem(_message.Message):
     enhance: EnhanceOptions
     generate: GenerateOptions
     remove_background_video: VideoRemovalOptions
-    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ...) -> None: ...
+    train: TrainOptions
+    def __init__(self, job_id: _Optional[str] = ..., input_key: _Optional[str] = ..., remove_background: _Optional[_Union[RemoveBackgroundOptions, _Mapping]] = ..., upscale: _Optional[_Union[UpscaleOptions, _Mapping]] = ..., enhance: _Optional[_Union[EnhanceOptions, _Mapping]] = ..., generate: _Optional[_Union[GenerateOptions, _Mapping]] = ..., remove_background_video: _Optional[_Union[VideoRemovalOptions, _Mapping]] = ..., train: _Optional[_Union[TrainOptions, _Mapping]] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("job_id", "status", "result", "error_code", "error_message", "attempt", "progress", "progress_message")
