@@ -22,7 +22,7 @@ class TrainingImage(_message.Message):
     def __init__(self, url: _Optional[str] = ..., imageId: _Optional[str] = ..., caption: _Optional[str] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class TrainingParams(_message.Message):
-    __slots__ = ("model", "epochs", "learningRate", "batchSize", "resolution", "scheduler", "optimizer", "rank")
+    __slots__ = ("model", "epochs", "learningRate", "batchSize", "resolution", "scheduler", "optimizer", "rank", "adapters")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     LEARNINGRATE_FIELD_NUMBER: _ClassVar[int]
@@ -31,6 +31,7 @@ class TrainingParams(_message.Message):
     SCHEDULER_FIELD_NUMBER: _ClassVar[int]
     OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
+    ADAPTERS_FIELD_NUMBER: _ClassVar[int]
     model: str
     epochs: int
     learningRate: float
@@ -39,7 +40,8 @@ class TrainingParams(_message.Message):
     scheduler: str
     optimizer: str
     rank: int
-    def __init__(self, model: _Optional[str] = ..., epochs: _Optional[int] = ..., learningRate: _Optional[float] = ..., batchSize: _Optional[int] = ..., resolution: _Optional[int] = ..., scheduler: _Optional[str] = ..., optimizer: _Optional[str] = ..., rank: _Optional[int] = ...) -> None: ...
+    adapters: str
+    def __init__(self, model: _Optional[str] = ..., epochs: _Optional[int] = ..., learningRate: _Optional[float] = ..., batchSize: _Optional[int] = ..., resolution: _Optional[int] = ..., scheduler: _Optional[str] = ..., optimizer: _Optional[str] = ..., rank: _Optional[int] = ..., adapters: _Optional[str] = ...) -> None: ...
 
 class StartTrainingRequest(_message.Message):
     __slots__ = ("name", "description", "images", "trainingParams", "triggerWord", "category", "isPublic")

@@ -170,7 +170,7 @@ class GenerateOptions(_message.Message):
     def __init__(self, mode: _Optional[str] = ..., prompt: _Optional[str] = ..., negative_prompt: _Optional[str] = ..., num_images: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., seed: _Optional[int] = ..., guidance_scale: _Optional[float] = ..., steps: _Optional[int] = ..., sampler: _Optional[str] = ..., strength: _Optional[float] = ..., mask_key: _Optional[str] = ..., mask_blur: _Optional[int] = ..., direction: _Optional[str] = ..., pixels: _Optional[int] = ..., inpaint_area: _Optional[str] = ..., safety_filter: _Optional[bool] = ..., request_prompt: _Optional[str] = ..., enhanced_prompt: _Optional[bool] = ..., video: _Optional[_Union[VideoOptions, _Mapping]] = ..., unet_model: _Optional[str] = ...) -> None: ...
 
 class TrainOptions(_message.Message):
-    __slots__ = ("name", "description", "trigger_word", "category", "is_public", "base_model", "epochs", "learning_rate", "batch_size", "resolution", "scheduler", "optimizer", "rank", "image_count", "steps", "seed")
+    __slots__ = ("name", "description", "trigger_word", "category", "is_public", "base_model", "epochs", "learning_rate", "batch_size", "resolution", "scheduler", "optimizer", "rank", "image_count", "steps", "seed", "adapters")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     TRIGGER_WORD_FIELD_NUMBER: _ClassVar[int]
@@ -187,6 +187,7 @@ class TrainOptions(_message.Message):
     IMAGE_COUNT_FIELD_NUMBER: _ClassVar[int]
     STEPS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    ADAPTERS_FIELD_NUMBER: _ClassVar[int]
     name: str
     description: str
     trigger_word: str
@@ -203,7 +204,8 @@ class TrainOptions(_message.Message):
     image_count: int
     steps: int
     seed: int
-    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., trigger_word: _Optional[str] = ..., category: _Optional[str] = ..., is_public: _Optional[bool] = ..., base_model: _Optional[str] = ..., epochs: _Optional[int] = ..., learning_rate: _Optional[float] = ..., batch_size: _Optional[int] = ..., resolution: _Optional[int] = ..., scheduler: _Optional[str] = ..., optimizer: _Optional[str] = ..., rank: _Optional[int] = ..., image_count: _Optional[int] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    adapters: str
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., trigger_word: _Optional[str] = ..., category: _Optional[str] = ..., is_public: _Optional[bool] = ..., base_model: _Optional[str] = ..., epochs: _Optional[int] = ..., learning_rate: _Optional[float] = ..., batch_size: _Optional[int] = ..., resolution: _Optional[int] = ..., scheduler: _Optional[str] = ..., optimizer: _Optional[str] = ..., rank: _Optional[int] = ..., image_count: _Optional[int] = ..., steps: _Optional[int] = ..., seed: _Optional[int] = ..., adapters: _Optional[str] = ...) -> None: ...
 
 class TrainResult(_message.Message):
     __slots__ = ("unet_model", "epoch_losses", "steps", "lora_parameters", "adapted", "seconds_per_step")
