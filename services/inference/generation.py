@@ -77,6 +77,8 @@ class Generation:
         started = time.perf_counter()
         if not await self.available():
             raise diffusion_unavailable()
+        if options.unet_model and not await self.server.is_ready(options.unet_model):
+            await self.server.load_model(options.unet_model)  # a custom model not loaded since the server started
         context = np.concatenate(await asyncio.gather(self._text([options.negative_prompt]), self._text([options.prompt])))
         sampler = sd.Sampler(options.sampler or "ddim", options.steps)
         source, mask, crop = await self._inputs(item, options)
@@ -100,7 +102,7 @@ class Generation:
                 model_input = sampler.model_input(latent, step)
                 t = float(sampler.times[step])
                 eps = await self.server.infer_named(
-                    UNET,
+                    options.unet_model or UNET,  # a custom model's merged UNet (services/inference/training.py)
                     {"sample": np.concatenate([model_input, model_input]), "timestep": np.array([t, t], np.float32), "encoder_hidden_states": context},
                     "out_sample",
                 )

@@ -64,6 +64,10 @@ class Operations:
         if operation == "generate":
             async with self.budget.reserve(budget.job_bytes(item)):
                 return await self.generation.run(item, timings, progress or _ignore)
+        if operation == "train":  # seed 004's model training (services/inference/training.py)
+            from services.inference import training
+
+            return await training.run(self.generation, item, timings, progress or _ignore)
         if operation == "remove_background_video":
             return await videos.run(self.store, self.server, item, timings, progress or _ignore, self.budget)
         handler = {"remove_background": self.remove_background, "upscale": self.upscale, "enhance": self.enhance}.get(operation)

@@ -85,6 +85,18 @@ class InferenceServer:
         except (ModelError, ModelServerUnavailable):
             return False
 
+    async def load_model(self, model: str) -> None:
+        """Model control (KServe v2 repository extension; Triton with --model-control-mode=explicit,
+        MLServer always): the server (re)reads the model from its repository."""
+        await self._call(self.client.load_model, model)
+        self._outputs.pop(model, None)
+        self._input_types.pop(model, None)
+
+    async def unload_model(self, model: str) -> None:
+        await self._call(self.client.unload_model, model)
+        self._outputs.pop(model, None)
+        self._input_types.pop(model, None)
+
     async def check(self) -> None:
         if not await self._call(self.client.is_server_ready):
             raise ModelServerUnavailable(f"inference server at {self.url} is not ready")
