@@ -101,6 +101,12 @@ def generation_options(request, steps_default: int = 30) -> jobs_pb2.GenerateOpt
 
 
 class GenerationEndpoints:
+    async def _custom_model(self, caller: Identity, model: str, generate: jobs_pb2.GenerateOptions) -> None:
+        """A custom model's UNet and trigger word when `model` names one (seed 004's /models/custom)."""
+        from gateway.dialects.fomi.training import apply_custom_model  # it imports this module
+
+        await apply_custom_model(self, caller, model, generate)
+
     async def _require_diffusion(self) -> None:
         if not await self.removal.ready("diffusion"):
             raise diffusion_unavailable()
@@ -186,6 +192,7 @@ class GenerationEndpoints:
         generate.width, generate.height = _dimensions(aspect, QUALITY_SIDE[quality])
         generate.sampler = options.choice(request.sampler or "ddim", ("ddim", "euler"), "sampler")
         await self._require_diffusion()
+        await self._custom_model(caller, request.model, generate)
         return await self._accepted(context, await self._generate(context, caller, generate))
 
     async def _own_generation(self, context, generation_id: str) -> jobs_pb2.Job:
@@ -224,6 +231,7 @@ class GenerationEndpoints:
         generate.strength = options.number(str(request.strength or ""), "strength", 0.1, 1, 0.7)
         generate.num_images = _integer(request.numVariations, "numVariations", 1, 4, 1)
         input_key = await self._diffusion_input(caller, request.imageId, generate)
+        await self._custom_model(caller, request.model, generate)
         return await self._accepted(context, await self._generate(context, caller, generate, input_key))
 
     @rest.endpoint()  # /v1 and /fomi/v1

@@ -35,6 +35,7 @@ OPERATIONS = {
     jobs_pb2.EnhanceOptions: "enhance",
     jobs_pb2.GenerateOptions: "generate",
     jobs_pb2.VideoRemovalOptions: "remove_background_video",
+    jobs_pb2.TrainOptions: "train",  # seed 004's model training (gateway/dialects/fomi/training.py)
 }
 
 

@@ -14,7 +14,7 @@ from backdrop.auth.v1 import auth_pb2_grpc
 from backdrop.billing.v1 import billing_pb2_grpc
 from backdrop.gateway.v1 import gateway_pb2, gateway_pb2_grpc
 from backdrop.inference.v1 import inference_pb2_grpc
-from backdrop.jobs.v1 import canvas_pb2_grpc, gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
+from backdrop.jobs.v1 import canvas_pb2_grpc, custom_models_pb2_grpc, gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2_grpc
 from backdrop.lumiku.v1 import lumiku_pb2, lumiku_pb2_grpc
 from backdrop.removebg.v1 import removebg_pb2, removebg_pb2_grpc
 from gateway import backgrounds, downloads, multipart, options, rest
@@ -77,6 +77,9 @@ class GatewayServicer(
         self.projects = webhooks_pb2_grpc.ProjectServiceStub(backends["orchestrator"])
         self.gallery = gallery_pb2_grpc.GalleryServiceStub(backends["orchestrator"])
         self.canvases = canvas_pb2_grpc.CanvasServiceStub(backends["orchestrator"])
+        # Seed 004's custom models (gateway/dialects/fomi/training.py): their rows, and their files on the inference side.
+        self.custom_models = custom_models_pb2_grpc.CustomModelServiceStub(backends["orchestrator"])
+        self.model_files = inference_pb2_grpc.CustomModelFilesStub(backends["inference"])
         self.removal = removal
         self.store = store
         self.signer = signer

@@ -196,6 +196,8 @@ class Mesh:
             "TRITON_URL": f"127.0.0.1:{p.mlserver_grpc}",
             # The diffusion tokenizer lives beside its text encoder in the model repository.
             "DIFFUSION_TOKENIZER_DIR": str(self.model_repository / "diffusion-text-encoder" / "tokenizer"),
+            # Seed 004's custom models: the training role writes them where MLServer finds them (its root).
+            "MODEL_REPOSITORY": str(self.model_repository), "CUSTOM_MODEL_REPOSITORY": str(self.data_dir / "mlserver" / "custom-models"),
             "OBJECT_STORE_DIR": str(self.data_dir / "objects"),
             "ORCHESTRATOR_ADDR": f"127.0.0.1:{p.orchestrator}",
             "INFERENCE_ADDR": f"127.0.0.1:{p.inference}",

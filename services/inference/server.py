@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+
+import grpc
 
 from backdrop.inference.v1 import inference_pb2, inference_pb2_grpc
 from services.inference import generation, models
 from services.inference.pipeline import video_diffusion
-from services.inference.triton import InferenceServer
+from services.inference.triton import InferenceServer, ModelError
 from services.inference.worker import Worker
 from services.runtime import grpcio, logs, messaging, objectstore
 from services.runtime.config import env_int, env_str
@@ -50,6 +53,22 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         return inference_pb2.ListModelsResponse(models=listed, default_model=models.default_model())
 
 
+class CustomModelFilesServicer(inference_pb2_grpc.CustomModelFilesServicer):
+    """Deletes a custom model (seed 004's DELETE /models/custom/{id}): unloaded, then its files gone."""
+
+    def __init__(self, server: InferenceServer):
+        self.server = server
+
+    async def DeleteCustomModel(self, request, context):
+        from services.inference import training
+
+        if not request.name.startswith(training.CUSTOM_PREFIX):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "not a custom model's name")
+        with contextlib.suppress(ModelError):  # not loaded (a restarted Triton in explicit mode): nothing to unload
+            await self.server.unload_model(request.name)
+        return inference_pb2.DeleteCustomModelResponse(deleted=await asyncio.to_thread(training.delete_model_files, request.name))
+
+
 async def main() -> None:
     logs.setup("inference", env_str("LOG_LEVEL", "INFO"))
     models.enabled_models()  # a bad ENABLED_MODELS (MODEL_NAMES) stops the service here, named
@@ -60,7 +79,8 @@ async def main() -> None:
 
     def register(grpc_server):
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(InferenceServicer(server), grpc_server)
-        return [inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name]
+        inference_pb2_grpc.add_CustomModelFilesServicer_to_server(CustomModelFilesServicer(server), grpc_server)
+        return [inference_pb2.DESCRIPTOR.services_by_name[name].full_name for name in ("InferenceService", "CustomModelFiles")]
 
     async def close():
         await nats_client.drain()

@@ -39,31 +39,12 @@ from PIL import Image
 from backdrop.jobs.v1 import jobs_pb2
 from services.inference.generation import TEXT_ENCODER, UNET, VAE_ENCODER, Generation, Progress
 from services.inference.pipeline import diffusion as sd
+from services.inference.pipeline.lora import CUSTOM_PREFIX, caption_prompt, model_name, progress_message
 from services.runtime import images
 from services.runtime.config import env_int, env_str
 from services.runtime.errors import ServiceError, diffusion_unavailable
 
 import grpc
-
-CUSTOM_PREFIX = "diffusion-unet-custom-"
-MESSAGE = re.compile(r"^Epoch (\d+) of (\d+): step (\d+) of (\d+), loss ([0-9.eE+-]+|nan|inf)$")
-
-
-def progress_message(epoch: int, epochs: int, step: int, steps: int, loss: float) -> str:
-    """What a training step reports; `parse_message` reads it back (the gateway's epoch and loss)."""
-    return f"Epoch {epoch} of {epochs}: step {step} of {steps}, loss {loss:.6f}"
-
-
-def parse_message(message: str) -> tuple[int, float] | None:
-    """(epoch, loss) from a training step's progress message, or None for any other message."""
-    found = MESSAGE.match(message or "")
-    return (int(found.group(1)), float(found.group(5))) if found else None
-
-
-def model_name(job_id: str) -> str:
-    """The merged UNet's name on the inference server: one per training job."""
-    return CUSTOM_PREFIX + job_id.replace("-", "")
-
 
 def base_repository() -> pathlib.Path:
     return pathlib.Path(env_str("MODEL_REPOSITORY", ".models/repository"))
@@ -365,14 +346,6 @@ def square(data: bytes, side: int) -> np.ndarray:
     short = min(image.size)
     left, top = (image.width - short) // 2, (image.height - short) // 2
     return np.asarray(image.crop((left, top, left + short, top + short)).resize((side, side), Image.Resampling.LANCZOS))
-
-
-def caption_prompt(trigger: str, caption: str) -> str:
-    """The text an image is trained with, and the form a generation's prompt takes: the trigger word first."""
-    caption = " ".join(caption.split())
-    if not trigger or trigger.lower() in caption.lower().split():
-        return caption or trigger
-    return f"{trigger}, {caption}" if caption else trigger
 
 
 def learning_rate_at(scheduler: str, base: float, step: int, steps: int) -> float:

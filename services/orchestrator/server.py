@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import pathlib
 
-from backdrop.jobs.v1 import canvas_pb2, canvas_pb2_grpc, gallery_pb2, gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
+from backdrop.jobs.v1 import canvas_pb2, canvas_pb2_grpc, custom_models_pb2, custom_models_pb2_grpc, gallery_pb2, gallery_pb2_grpc, jobs_pb2, jobs_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
 from services.orchestrator import events, notifications, retention
 from services.orchestrator.gallery import Gallery
 from services.orchestrator.canvas import Canvases
+from services.orchestrator.custom_models import CustomModels
 from services.orchestrator.handlers import JobServicer, Publisher
 from services.orchestrator.store import JobStore
 from services.orchestrator.projects import Projects
@@ -39,12 +40,14 @@ async def main() -> None:
         webhooks_pb2_grpc.add_ProjectServiceServicer_to_server(Projects(engine, webhooks, objects), server)
         gallery_pb2_grpc.add_GalleryServiceServicer_to_server(Gallery(engine), server)
         canvas_pb2_grpc.add_CanvasServiceServicer_to_server(Canvases(engine, objects, store), server)
+        custom_models_pb2_grpc.add_CustomModelServiceServicer_to_server(CustomModels(engine), server)
         return [
             jobs_pb2.DESCRIPTOR.services_by_name["JobService"].full_name,
             webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name,
             webhooks_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
             gallery_pb2.DESCRIPTOR.services_by_name["GalleryService"].full_name,
             canvas_pb2.DESCRIPTOR.services_by_name["CanvasService"].full_name,
+            custom_models_pb2.DESCRIPTOR.services_by_name["CustomModelService"].full_name,
         ]
 
     async def consume_events():

@@ -81,6 +81,7 @@ OPTION_TYPES = {
     "enhance": jobs_pb2.EnhanceOptions,
     "generate": jobs_pb2.GenerateOptions,
     "remove_background_video": jobs_pb2.VideoRemovalOptions,
+    "train": jobs_pb2.TrainOptions,
 }
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from backdrop.fomi.v1 import (
     accounts_pb2, accounts_pb2_grpc, analytics_pb2, analytics_pb2_grpc, canvas_pb2, canvas_pb2_grpc,
-    gallery_pb2, gallery_pb2_grpc, plans_pb2, plans_pb2_grpc, settings_pb2, settings_pb2_grpc, videos_pb2, videos_pb2_grpc,
+    gallery_pb2, gallery_pb2_grpc, plans_pb2, plans_pb2_grpc, settings_pb2, settings_pb2_grpc, training_pb2, training_pb2_grpc,
+    videos_pb2, videos_pb2_grpc,
 )
-from gateway.dialects.fomi import accounts, analytics, canvas, gallery, plans, settings, videos
+from gateway.dialects.fomi import accounts, analytics, canvas, gallery, plans, settings, training, videos
 
 # (the service's descriptor, its generated add_…_to_server, the servicer class)
 SERVICES = (
@@ -20,6 +21,7 @@ SERVICES = (
     (gallery_pb2.DESCRIPTOR.services_by_name["FomiGallery"], gallery_pb2_grpc.add_FomiGalleryServicer_to_server, gallery.FomiGallery),
     (analytics_pb2.DESCRIPTOR.services_by_name["FomiAnalytics"], analytics_pb2_grpc.add_FomiAnalyticsServicer_to_server, analytics.FomiAnalytics),
     (videos_pb2.DESCRIPTOR.services_by_name["FomiVideos"], videos_pb2_grpc.add_FomiVideosServicer_to_server, videos.FomiVideos),
+    (training_pb2.DESCRIPTOR.services_by_name["FomiTraining"], training_pb2_grpc.add_FomiTrainingServicer_to_server, training.FomiTraining),
 )
 
 

@@ -11,8 +11,10 @@ generation job of the caller's own (text-to-image, variations, edits, inpainting
 outpainting), those running when it subscribes and each one started after, and sends
 {type, generationId, progress, status, message, timestamp} as each advances (the
 diffusion worker reports every denoising step), then its completed or failed.
-training_progress and system_notifications are accepted, but nothing emits them yet:
-model training is an issue of its own and nothing sends notifications. An unknown event
+training_progress follows the caller's trainings the same way (POST /models/train):
+{type, trainingId, progress, epoch, loss, status, message, timestamp} for each step
+the training worker reports (the loss is that step's), then completed or failed.
+system_notifications is accepted, but nothing sends notifications. An unknown event
 or message type is an error message on the socket, {"type": "error", "error": {code,
 message, details}}, and the socket stays open.
 
@@ -33,6 +35,7 @@ from google.protobuf import timestamp_pb2
 
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from gateway.generation import STATUS, progress_message
+from services.inference.pipeline.lora import parse_message
 from gateway.websocket import Session
 from services.runtime import envelopes
 from services.runtime.clock import iso_stamp, now_iso
@@ -60,6 +63,30 @@ def generation_event(job: jobs_pb2.Job) -> dict:
         "progress": job.progress,
         "status": STATUS.get(job.status, "pending"),
         "message": progress_message(job),
+        "timestamp": iso_stamp(job.updated_at) or now_iso(),
+    }
+
+
+TRAINING_STATUS = {
+    jobs_pb2.JOB_STATUS_QUEUED: "uploading", jobs_pb2.JOB_STATUS_PROCESSING: "training",
+    jobs_pb2.JOB_STATUS_COMPLETED: "completed", jobs_pb2.JOB_STATUS_FAILED: "failed",
+}
+# The event each followed operation sends, and the subscription it needs.
+FOLLOWED = {"generate": "generation_progress", "train": "training_progress"}
+
+
+def training_event(job: jobs_pb2.Job) -> dict:
+    epoch, loss = parse_message(job.progress_message) or (0, 0.0)
+    if job.status == jobs_pb2.JOB_STATUS_COMPLETED and job.result.training.epoch_losses:
+        epoch, loss = job.train.epochs, job.result.training.epoch_losses[-1]
+    return {
+        "type": "training_progress",
+        "trainingId": job.id,
+        "progress": job.progress,
+        "epoch": epoch,
+        "loss": loss,
+        "status": TRAINING_STATUS.get(job.status, "uploading"),
+        "message": job.progress_message if job.status == jobs_pb2.JOB_STATUS_PROCESSING else progress_message(job),
         "timestamp": iso_stamp(job.updated_at) or now_iso(),
     }
 
@@ -102,24 +129,26 @@ class RealtimeUpdates:
                 subscribed.update(events)
             else:
                 subscribed.difference_update(events)
-            if "generation_progress" in subscribed and (feed is None or feed.done()):
+            followed = subscribed & set(FOLLOWED.values())
+            if followed and (feed is None or feed.done()):
                 ready = asyncio.Event()
-                feed = session.follow(self._generations(session, ready))
+                feed = session.follow(self._generations(session, ready, subscribed))
                 if feed is None:
-                    subscribed.discard("generation_progress")
+                    subscribed.difference_update(followed)
                     await session.send(error("RATE_LIMITED", "This socket follows too much at once; close some subscriptions"))
                     continue
                 # Answered once the running jobs are known: a job started after the answer is news.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(ready.wait(), timeout=15)
-            elif "generation_progress" not in subscribed and feed is not None:
+            elif not followed and feed is not None:
                 feed.cancel()
                 feed = None
             await session.send({"type": f"{kind}d", "events": sorted(subscribed)})
 
-    async def _generations(self, session: Session, ready: asyncio.Event) -> None:
-        """Follows each generation job of the caller: those running now, then every new one.
-        `ready` is set once the jobs that were running are known (or could not be listed)."""
+    async def _generations(self, session: Session, ready: asyncio.Event, subscribed: set[str]) -> None:
+        """Follows each generation (and training) job of the caller whose event is in `subscribed`:
+        those running now, then every new one. `ready` is set once the jobs that were running
+        are known (or could not be listed)."""
         seen: set[str] = set()
         followers: list[asyncio.Task] = []
         since: timestamp_pb2.Timestamp | None = None  # None: the first listing, taken as it stands
@@ -139,8 +168,11 @@ class RealtimeUpdates:
                     if job.id in seen:
                         continue
                     # Jobs that had ended before the subscription are not news.
-                    if job.WhichOneof("operation") != "generate" or (since is None and job.status in TERMINAL):
+                    event_name = FOLLOWED.get(job.WhichOneof("operation"))
+                    if event_name is None or (since is None and job.status in TERMINAL):
                         seen.add(job.id)
+                        continue
+                    if event_name not in subscribed:  # followed once its event is subscribed to
                         continue
                     follower = session.follow(self._follow(session, job.id, seen))
                     if follower is None:
@@ -164,7 +196,7 @@ class RealtimeUpdates:
         try:
             async for batch in self.jobs.Watch(jobs_pb2.WatchRequest(id=job_id, owner_id=session.user_id)):
                 job = batch.jobs[0]
-                event = generation_event(job)
+                event = training_event(job) if job.WhichOneof("operation") == "train" else generation_event(job)
                 if (event["progress"], event["status"], event["message"]) != last:
                     last = (event["progress"], event["status"], event["message"])
                     await session.send(event)
