@@ -1,0 +1,106 @@
+"""Seed 004's model training as a FOMI frontend runs it, on the tiny pipeline: four small
+captioned images with a trigger word -> a few LoRA steps -> falling loss over the
+WebSocket's training_progress -> the custom model is listed -> generation with it ->
+shared -> another user generates with it but cannot delete it -> deleted (its files
+gone from the model server's repository) -> generation with it is 404.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+from websockets.sync.client import connect
+
+from tests.contract.test_seed_004 import assert_error, b64, ok, subscribed
+
+pytestmark = pytest.mark.mesh
+
+EPOCHS = 15  # x 4 images: 60 steps at 128 px, a few seconds on 2 cores
+
+
+def orange(seed: int) -> bytes:
+    """A 64 x 64 warm picture with a brighter block: the 'style' trained."""
+    rng = np.random.default_rng(seed)
+    pixels = np.zeros((64, 64, 3), np.uint8)
+    pixels[...] = (230, 120, 20)
+    pixels[rng.integers(0, 40):, : rng.integers(20, 64)] = (250, 200, 40)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def training_body() -> dict:
+    captions = ("a cat on a mat", "a house by a hill", "a tree in a field", "a dog by the sea")
+    return {
+        "name": "Orange style",
+        "description": "four warm pictures",
+        "images": [{"imageId": "data:image/png;base64," + b64(orange(n)), "caption": caption, "weight": 1.0} for n, caption in enumerate(captions)],
+        "trainingParams": {
+            "model": "stable-diffusion-1.5", "epochs": EPOCHS, "learningRate": 0.01, "batchSize": 1, "resolution": 128,
+            "scheduler": "constant", "optimizer": "adamw",
+        },
+        "triggerWord": "zqorange",
+        "category": "style",
+        "isPublic": False,
+    }
+
+
+def generate(user, model: str) -> requests.Response:
+    return user.post("/images/generate", {"prompt": "a bird", "model": model, "steps": 10, "seed": 5, "quality": "standard"})
+
+
+def test_train_share_generate_and_delete(mesh):
+    owner, other = subscribed(mesh.base_url, "pro"), subscribed(mesh.base_url, "pro")
+    socket_url = mesh.base_url.replace("http://", "ws://") + "/fomi/v1/ws"
+    with connect(socket_url, additional_headers=owner.headers, open_timeout=20) as ws:
+        ws.send(json.dumps({"type": "subscribe", "events": ["training_progress"]}))
+        assert json.loads(ws.recv(timeout=20)) == {"type": "subscribed", "events": ["training_progress"]}
+        started = ok(owner.post("/models/train", training_body()), (202,))
+        training_id = started["training"]["id"]
+        assert started["training"]["status"] in ("uploading", "training")
+        events = []
+        while not events or events[-1]["status"] not in ("completed", "failed"):
+            events.append(json.loads(ws.recv(timeout=120)))
+    assert events[-1]["status"] == "completed", events[-1]
+    assert all(event["type"] == "training_progress" and event["trainingId"] == training_id for event in events)
+    stepping = [event for event in events if event["status"] == "training"]
+    assert len(stepping) >= 6, events  # the worker reports every step; the socket saw most of them
+    losses = [event["loss"] for event in stepping]
+    third = max(2, len(losses) // 3)
+    assert statistics.mean(losses[-third:]) < 0.85 * statistics.mean(losses[:third]), losses  # the loss falls
+    assert [event["epoch"] for event in stepping] == sorted(event["epoch"] for event in stepping)
+
+    done = ok(owner.get(f"/models/train/{training_id}"))["training"]
+    assert done["status"] == "completed" and done["progress"] == 100 and done["model"]["id"] == training_id
+    assert len(done["epochLosses"]) == EPOCHS and done["epochLosses"][-1] < done["epochLosses"][0]
+    lora = requests.get(done["model"]["url"], timeout=30)
+    assert lora.status_code == 200 and np.load(io.BytesIO(lora.content))["0.up"].any()  # the adapters moved from zero
+
+    listed = ok(owner.get("/models/custom"))["models"]
+    mine = next(model for model in listed if model["id"] == training_id)
+    assert mine["isOwner"] and mine["triggerWord"] == "zqorange" and not mine["isPublic"]
+    model_dir = mesh.data_dir / "mlserver" / "custom-models" / f"diffusion-unet-custom-{training_id.replace('-', '')}"
+    assert (model_dir / "1" / "model.onnx").is_file()
+
+    made = owner.finished(ok(generate(owner, training_id), (202,))["generation"]["id"])["generation"]
+    assert made["status"] == "completed" and made["prompt"] == "a bird"
+    assert_error(generate(other, training_id), 404, "NOT_FOUND")  # not shared yet
+
+    shared = ok(owner.post(f"/models/custom/{training_id}/share", {"isPublic": True, "description": "Public description", "tags": ["portrait", "art"]}))
+    assert shared["model"]["isPublic"] and shared["model"]["tags"] == ["portrait", "art"]
+    theirs = next(model for model in ok(other.get("/models/custom"))["models"] if model["id"] == training_id)
+    assert not theirs["isOwner"]
+    assert other.finished(ok(generate(other, training_id), (202,))["generation"]["id"])["generation"]["status"] == "completed"
+    assert_error(other.call("DELETE", f"/models/custom/{training_id}"), 403, "PERMISSION_DENIED")
+
+    ok(owner.call("DELETE", f"/models/custom/{training_id}"))
+    assert not model_dir.exists()
+    assert_error(generate(owner, training_id), 404, "NOT_FOUND")
+    assert_error(generate(other, training_id), 404, "NOT_FOUND")
+    assert_error(owner.get(f"/models/custom/{training_id}"), 404, "NOT_FOUND")
