@@ -159,7 +159,9 @@ class FomiTraining(training_pb2_grpc.FomiTrainingServicer):
                 raise invalid("INVALID_PARAMETER", f"images[{index}].caption is at most 500 characters", field=f"images[{index}].caption")
             content_policy.check(caption, True)
             weight = options.number(str(image.weight or ""), f"images[{index}].weight", 0.1, 10, 1.0)
-            entries.append({"caption": caption, "weight": weight, "url": image.url.strip(), "imageId": image.imageId.strip()[:200]})
+            named = image.imageId.strip()
+            # An id is shown back; image data sent as the id is not (its stored copy's link is the url).
+            entries.append({"caption": caption, "weight": weight, "url": image.url.strip(), "imageId": named if len(named) <= 100 and not named.startswith("data:") else ""})
         datas = await asyncio.gather(*(self._image(caller, image, n) for n, image in enumerate(request.images)))
         folder = f"training/{caller.user_id}/{uuid.uuid4().hex}"
         for index, (entry, data) in enumerate(zip(entries, datas)):
