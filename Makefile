@@ -13,7 +13,7 @@ MODELSERVER := $(MODELSERVER_VENV)/.installed
 comma := ,
 MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny models-video-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-video-generation bench-video bench-memory bench-web bench-cli clean help
+.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny models-video-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-video-generation bench-training bench-video bench-memory bench-web bench-cli clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -146,6 +146,10 @@ bench-diffusion: $(INSTALLED) $(DIFFUSION_TINY)
 # Video generation on the tiny video pipeline: seconds per step and per frame, peak memory.
 bench-video-generation: $(INSTALLED) $(DIFFUSION_TINY) $(VIDEO_TINY)
 	$(PY) -m tests.bench.video_generation
+
+# Issue 20: seed 004's LoRA training on the tiny pipeline: seconds per step, merge time, peak memory.
+bench-training: $(INSTALLED) $(DIFFUSION_TINY)
+	$(PY) -m tests.bench.training
 
 # Issue 19: video background removal: frames/s against rembg fed by ffmpeg, flicker with and
 # without smoothing, peak memory at two clip lengths, frames/s through the mesh.

@@ -70,14 +70,14 @@ def _torch():
 class OnnxUNet:
     """An ONNX graph run with torch ops, initializers frozen, chosen MatMul weights LoRA-adapted."""
 
-    def __init__(self, model, rank: int = 4, alpha: float | None = None, seed: int = 0, adapters: str = "attention+conv"):
+    def __init__(self, model, rank: int = 4, alpha: float | None = None, seed: int = 0, adapters: str = "attention+conv", device: str = "cpu"):
         torch = _torch()
         from onnx import numpy_helper
 
-        self.model = model
+        self.model, self.device = model, device
         self.graph = model.graph
         self.weights = {init.name: numpy_helper.to_array(init) for init in self.graph.initializer}
-        self.tensors = {name: torch.from_numpy(np.array(value)) for name, value in self.weights.items()}
+        self.tensors = {name: torch.from_numpy(np.array(value)).to(device) for name, value in self.weights.items()}
         unsupported = sorted({node.op_type for node in self.graph.node} - set(ops()))
         if unsupported:
             raise training_failed(f"Training cannot run this UNet: ONNX ops {', '.join(unsupported)} are not supported")
@@ -92,8 +92,8 @@ class OnnxUNet:
         for name in self.targets:
             shape = self.weights[name].shape
             din, dout = (int(np.prod(shape[1:])), shape[0]) if len(shape) == 4 else shape
-            self.down[name] = (torch.randn(din, rank, generator=generator) / math.sqrt(din)).requires_grad_()
-            self.up[name] = torch.zeros(rank, dout, requires_grad=True)
+            self.down[name] = (torch.randn(din, rank, generator=generator) / math.sqrt(din)).to(device).requires_grad_()
+            self.up[name] = torch.zeros(rank, dout, device=device, requires_grad=True)
 
     def parameters(self) -> list:
         return [*self.down.values(), *self.up.values()]
@@ -126,7 +126,7 @@ class OnnxUNet:
         merged = type(self.model)()
         merged.CopyFrom(self.model)
         with _torch().no_grad():
-            replacement = {name: self.weight(name).numpy().astype(self.weights[name].dtype) for name in self.targets}
+            replacement = {name: self.weight(name).cpu().numpy().astype(self.weights[name].dtype) for name in self.targets}
         for index, init in enumerate(merged.graph.initializer):
             if init.name in replacement:
                 merged.graph.initializer[index].CopyFrom(numpy_helper.from_array(replacement[init.name], init.name))
@@ -135,8 +135,8 @@ class OnnxUNet:
     def adapters(self) -> dict[str, np.ndarray]:
         out = {}
         for index, name in enumerate(self.targets):
-            out[f"{index}.down"] = self.down[name].detach().numpy()
-            out[f"{index}.up"] = self.up[name].detach().numpy()
+            out[f"{index}.down"] = self.down[name].detach().cpu().numpy()
+            out[f"{index}.up"] = self.up[name].detach().cpu().numpy()
         out["scale"] = np.float32(self.scale)
         return out
 
@@ -375,10 +375,12 @@ class Trainer:
     def step(self, latents, states, weights, step: int, steps: int) -> float:
         """One optimiser step on a batch; returns its weighted mean loss."""
         torch = _torch()
-        batch = latents.shape[0]
-        t = torch.randint(0, sd.TRAIN_STEPS, (batch,), generator=self.generator)
-        alphas = torch.from_numpy(sd.ALPHAS.astype(np.float32))[t].reshape(batch, 1, 1, 1)
-        noise = torch.randn(latents.shape, generator=self.generator)
+        batch, device = latents.shape[0], self.unet.device
+        latents, states, weights = latents.to(device), states.to(device), weights.to(device)
+        t = torch.randint(0, sd.TRAIN_STEPS, (batch,), generator=self.generator)  # drawn on the CPU: the same on any device
+        alphas = torch.from_numpy(sd.ALPHAS.astype(np.float32))[t].reshape(batch, 1, 1, 1).to(device)
+        noise = torch.randn(latents.shape, generator=self.generator).to(device)
+        t = t.to(device)
         noisy = alphas.sqrt() * latents + (1 - alphas).sqrt() * noise
         predicted = self.unet(sample=noisy, timestep=t.float(), encoder_hidden_states=states)
         per_image = ((predicted - noise) ** 2).mean(dim=(1, 2, 3))
@@ -396,6 +398,12 @@ async def encode_dataset(generation: Generation, pictures: list[np.ndarray], pro
     latents = [await generation._encode_image(picture) for picture in pictures]
     states = [await generation._text([prompt]) for prompt in prompts]
     return np.concatenate(latents).astype(np.float32), np.concatenate(states).astype(np.float32)
+
+
+def device() -> str:
+    """TRAINING_DEVICE (cuda, cpu), or the GPU when torch sees one (the GPU Deployment), else the CPU."""
+    torch = _torch()
+    return env_str("TRAINING_DEVICE", "cuda" if torch.cuda.is_available() else "cpu")
 
 
 def load_base():
@@ -450,7 +458,7 @@ async def run(generation: Generation, item: jobs_pb2.WorkItem, timings: dict, pr
     prompts = [caption_prompt(options.trigger_word, e.get("caption", "")) for e in entries]
     latents, states = await encode_dataset(generation, pictures, prompts)
     weights = torch.tensor([float(e.get("weight", 1.0)) for e in entries])
-    unet = OnnxUNet(await asyncio.to_thread(load_base), rank=options.rank or 4, seed=int(options.seed), adapters=options.adapters or "attention+conv")
+    unet = OnnxUNet(await asyncio.to_thread(load_base), rank=options.rank or 4, seed=int(options.seed), adapters=options.adapters or "attention+conv", device=device())
     trainer = Trainer(unet, options)
     torch.set_num_threads(env_int("TRAINING_THREADS", torch.get_num_threads()))
     order = np.random.default_rng(int(options.seed))
