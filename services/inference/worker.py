@@ -22,7 +22,7 @@ from backdrop.jobs.v1 import jobs_pb2
 from services.inference.operations import Operations
 from services.inference.triton import InferenceServer, ModelError, ModelServerUnavailable
 from services.runtime import logs, messaging
-from services.runtime.config import env_float, env_int
+from services.runtime.config import env_float, env_int, env_str
 from services.runtime.errors import ServiceError
 from services.runtime.objectstore import ObjectNotFound, ObjectStore
 
@@ -30,6 +30,23 @@ log = logging.getLogger(__name__)
 
 CONSUMER = messaging.WORKERS_CONSUMER
 CANCELLED_TTL_S = 3600.0
+TRAIN = "train"
+ROLES = ("all", "inference", "training")
+
+
+def consumer_for(role: str) -> tuple[str, list[str]]:
+    """WORKER_ROLE's consumer and work subjects. all (the default: one pool does everything, as
+    `make up` runs it); inference (every operation but training, on the same consumer) and
+    training (only seed 004's training jobs, a consumer of its own that KEDA scales the GPU
+    Deployment on): the work stream is a work queue, so the two filters must not overlap."""
+    if role not in ROLES:
+        raise SystemExit(f"WORKER_ROLE must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "training":
+        return messaging.TRAINERS_CONSUMER, [f"{messaging.WORK_SUBJECT}.{TRAIN}"]
+    if role == "inference":
+        operations = [f.name for f in jobs_pb2.WorkItem.DESCRIPTOR.oneofs_by_name["operation"].fields if f.name != TRAIN]
+        return CONSUMER, [f"{messaging.WORK_SUBJECT}.{operation}" for operation in operations]
+    return CONSUMER, [f"{messaging.WORK_SUBJECT}.>"]
 
 
 class JobCancelled(Exception):
@@ -49,6 +66,9 @@ class Worker:
         self.max_attempts = env_int("WORK_MAX_ATTEMPTS", 5)
         # How long one delivery waits for a model server that is down before handing the job back.
         self.model_server_wait = env_float("MODEL_SERVER_WAIT_S", 300.0)
+        self.consumer, self.subjects = consumer_for(env_str("WORKER_ROLE", "all"))
+        if self.subjects == [f"{messaging.WORK_SUBJECT}.{TRAIN}"]:
+            self.concurrency = env_int("TRAINING_CONCURRENCY", 1)  # a training holds the whole GPU
 
     async def _listen_for_cancels(self) -> None:
         async def on_cancel(msg):
@@ -67,7 +87,7 @@ class Worker:
     async def run(self) -> None:
         await self._listen_for_cancels()
         config = ConsumerConfig(
-            durable_name=CONSUMER,
+            durable_name=self.consumer,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.ack_wait,
@@ -75,6 +95,10 @@ class Worker:
             # A backstop only: _handle fails a job past max_attempts before doing any work.
             max_deliver=self.max_attempts + 2,
         )
+        if len(self.subjects) == 1:
+            config.filter_subject = self.subjects[0]
+        else:
+            config.filter_subjects = self.subjects
         subscription = await messaging.durable_pull(self.js, messaging.WORK_STREAM, f"{messaging.WORK_SUBJECT}.>", config)
         slots = asyncio.Semaphore(self.concurrency)
         running: set[asyncio.Task] = set()
@@ -85,7 +109,7 @@ class Worker:
             while free < self.concurrency and not slots.locked():
                 await slots.acquire()
                 free += 1
-            messages = await messaging.fetch(subscription, free, backoff, CONSUMER)
+            messages = await messaging.fetch(subscription, free, backoff, self.consumer)
             for _ in range(free - len(messages)):
                 slots.release()
             for msg in messages:

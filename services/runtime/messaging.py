@@ -38,6 +38,8 @@ DUPLICATE_WINDOW_S = 120
 
 # Durable consumers, each owned by one service.
 WORKERS_CONSUMER = "inference-workers"
+# Seed 004's training jobs (backdrop.work.train) when a GPU Deployment runs them apart (WORKER_ROLE=training).
+TRAINERS_CONSUMER = "inference-trainers"
 ORCHESTRATOR_CONSUMER = "orchestrator"
 EMAIL_CONSUMER = "orchestrator-email"
 REFUNDS_CONSUMER = "billing-refunds"
@@ -78,7 +80,7 @@ def permissions() -> dict[str, dict[str, list[str]]]:
             "subscribe": [f"{NOTIFY_SUBJECT}.>"],
         },
         "inference": {
-            "publish": [*reading, *_consuming(WORK_STREAM, WORKERS_CONSUMER), f"{EVENTS_SUBJECT}.>"],
+            "publish": [*reading, *_consuming(WORK_STREAM, WORKERS_CONSUMER), *_consuming(WORK_STREAM, TRAINERS_CONSUMER), f"{EVENTS_SUBJECT}.>"],
             "subscribe": [f"{CANCEL_SUBJECT}.*"],
         },
         "billing": {
