@@ -1,30 +1,36 @@
-# One image for the gateway, orchestrator and inference services; the
-# container's args pick the module (k8s/base sets them). Build from the repo root:
+# One image for every Backdrop service (gateway, auth, billing, orchestrator, inference) and the
+# db-roles Job; the container's args pick the module (k8s/base sets them).
+#   make images            (deploy/docker/images.py: builds a local base when no registry answers)
 #   docker build -f deploy/docker/service.Dockerfile -t backdrop/service:0.1.0 .
-# No Docker engine runs on the build machines of this project: this file is
-# linted (hadolint, in `make test`), not built there.
+# BASE_IMAGE: any Debian bookworm image with Python 3.11 (the pinned official one by default).
+ARG BASE_IMAGE=python:3.11.11-slim-bookworm
 
-FROM python:3.11.11-slim-bookworm AS build
+FROM ${BASE_IMAGE} AS build
 WORKDIR /src
-RUN python -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
-# npm pack fetches Swagger UI's files for /docs (gateway/web/docs.py).
+# npm pack fetches Swagger UI's files for /docs (gateway/web/docs.py); build stage only.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends npm=9.2.0~ds1-1 \
  && rm -rf /var/lib/apt/lists/*
-COPY pyproject.toml README.md ./
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+# The dependencies first, from pyproject.toml alone: this layer is rebuilt only when they change.
+# xds-protos ships an older opentelemetry/proto than the OTLP exporter needs (Makefile: install).
+COPY pyproject.toml ./
+COPY deploy/docker/pins.py /tmp/
+RUN python /tmp/pins.py --dependencies > requirements.txt \
+ && pip install -r requirements.txt \
+ && pip install --no-deps --force-reinstall "opentelemetry-proto==$(python -c 'import importlib.metadata as m; print(m.version("opentelemetry-proto"))')"
+COPY README.md ./
 COPY protos/gen protos/gen
 COPY services services
 COPY gateway gateway
 COPY deploy deploy
-# xds-protos ships an older opentelemetry/proto than the OTLP exporter needs (Makefile: install).
-RUN pip install . \
- && pip install --no-deps --force-reinstall "opentelemetry-proto==$(python -c 'import importlib.metadata as m; print(m.version("opentelemetry-proto"))')" \
+RUN pip install --no-deps . \
  && python -m gateway.web.docs
 
-FROM python:3.11.11-slim-bookworm
+FROM ${BASE_IMAGE}
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin backdrop
 COPY --from=build /opt/venv /opt/venv
 # The gateway reads files beside its code, as in a checkout: the OpenAPI documents

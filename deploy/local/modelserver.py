@@ -3,12 +3,19 @@
 MLServer reads model-settings.json files, Triton reads config.pbtxt; this
 writes the former from the latter, so one repository serves both. MLServer
 itself runs from its own virtualenv (.venv-modelserver).
+
+`python -m deploy.local.modelserver tritonserver --model-repository=/models --http-port=8000 ...`
+takes tritonserver's own arguments, so a container spec written for Triton (k8s/base/triton.yaml)
+runs MLServer unchanged where Triton's image is not available (deploy/docker/modelserver.Dockerfile).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import pathlib
+import shutil
 
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
@@ -68,6 +75,7 @@ def prepare(
     metrics_port: int,
     max_batch_size: int | None = None,
     skip: frozenset[str] = frozenset(),
+    host: str = "127.0.0.1",
 ) -> None:
     """Writes MLServer's settings for every model of `repository` but those in `skip`."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +89,7 @@ def prepare(
         target.parent.mkdir(exist_ok=True)
         target.write_text(json.dumps(model_settings(model_dir, max_batch_size), indent=2))
     server = {
-        "host": "127.0.0.1",
+        "host": host,
         "http_port": http_port,
         "grpc_port": grpc_port,
         "metrics_port": metrics_port,
@@ -91,3 +99,24 @@ def prepare(
         "grpc_max_message_length": 64 * 1024 * 1024,
     }
     (workdir / "settings.json").write_text(json.dumps(server, indent=2))
+
+
+def main() -> None:
+    """Serves a Triton model repository with MLServer, on the ports tritonserver was given."""
+    parser = argparse.ArgumentParser(description="MLServer in Triton's place")
+    parser.add_argument("command", nargs="?", choices=["tritonserver"], help="ignored: the Triton spec's program name")
+    parser.add_argument("--model-repository", type=pathlib.Path, required=True)
+    parser.add_argument("--http-port", type=int, default=8000)
+    parser.add_argument("--grpc-port", type=int, default=8001)
+    parser.add_argument("--metrics-port", type=int, default=8002)
+    parser.add_argument("--workdir", type=pathlib.Path, default=pathlib.Path("/tmp/mlserver"))
+    # Triton's other flags (--strict-readiness, --model-config-name) have no MLServer meaning.
+    args, _ = parser.parse_known_args()
+    batch = int(os.environ.get("MLSERVER_MAX_BATCH_SIZE", "4"))
+    prepare(args.model_repository, args.workdir, args.http_port, args.grpc_port, args.metrics_port, batch, host="0.0.0.0")
+    mlserver = shutil.which("mlserver") or "mlserver"
+    os.execv(mlserver, [mlserver, "start", str(args.workdir)])
+
+
+if __name__ == "__main__":
+    main()

@@ -265,6 +265,9 @@ def build(repository: pathlib.Path, cache: pathlib.Path, skip: set[str] = frozen
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
             tmp.write(data)
+        # NamedTemporaryFile is 0600: the weights are read by the inference server's own user
+        # (the models init container copies them as another uid than the one that built them).
+        os.chmod(tmp.name, 0o644)
         pathlib.Path(tmp.name).replace(target)
         stamp.write_text(weights.stamp + "\n")
         write_configs(weights.model, config.parent)
