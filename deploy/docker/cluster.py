@@ -62,6 +62,7 @@ class Container:
     """One `docker run`: a pod's main container, or one of its init containers / a Job's."""
 
     name: str
+    project: str
     image: str
     command: list[str] | None
     args: list[str]
@@ -79,7 +80,7 @@ class Container:
 
     def argv(self, network: str, env_file: pathlib.Path) -> list[str]:
         argv = ["docker", "run", "--name", self.name, "--network", network, "--env-file", str(env_file)]
-        argv += ["--label", f"{PROJECT}.container={self.name}"]
+        argv += ["--label", f"{PROJECT}.project={self.project}"]
         argv += ["--rm"] if self.run_once else ["--detach", "--restart", "unless-stopped"]
         argv += [f"--network-alias={a}" for a in self.aliases] + [f"--publish={p}" for p in self.publish]
         argv += ["--hostname", self.hostname] if self.hostname else []
@@ -96,6 +97,7 @@ class Pod:
     init: list[Container]
     main: Container
     scratch: list[str]  # emptyDir volumes an init container fills: made afresh before the pod starts
+    claims: list[str]  # the pod's persistent volumes (volumeClaimTemplates)
     fs_group: int | None
 
 
@@ -103,7 +105,7 @@ class Cluster:
     """The rendered overlay, turned into containers for one Docker host."""
 
     def __init__(self, state: pathlib.Path, port: int, overlay: str = "k8s/overlays/production", project: str = PROJECT):
-        self.state, self.port, self.project = state, port, project
+        self.state_dir, self.port, self.project = state, port, project
         self.network = project
         docs = [d for d in yaml.safe_load_all(subprocess.run([str(KUBECTL), "kustomize", str(REPO / overlay)], check=True, capture_output=True, text=True).stdout) if d]
         self.docs = docs
@@ -116,9 +118,9 @@ class Cluster:
 
     def _secrets(self) -> dict[str, dict[str, str]]:
         """The workloads' Secrets, made once per state folder (0600) so restarts keep the data readable."""
-        path = self.state / "secrets.json"
+        path = self.state_dir / "secrets.json"
         if not path.exists():
-            self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             path.touch(mode=0o600)
             path.write_text(json.dumps(k8s_secrets.values(None, None, {})))
         return json.loads(path.read_text())
@@ -126,7 +128,7 @@ class Cluster:
     def _config_files(self, name: str) -> pathlib.Path:
         """A ConfigMap's files, written for a read-only bind mount (not secret: readable by the container's user)."""
         cm = self.config_maps[name]
-        folder = self.state / "configmaps" / name
+        folder = self.state_dir / "configmaps" / name
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o755)
         for key, value in (cm.get("data") or {}).items():
@@ -173,7 +175,8 @@ class Cluster:
             if any(_selects(s, labels) and s["spec"].get("type") == "LoadBalancer" for s in self.services):
                 target = next(p for p in self.services if _selects(p, labels) and p["spec"].get("type") == "LoadBalancer")["spec"]["ports"][0]
                 main.publish = [f"127.0.0.1:{self.port + index}:{_port_number(spec['containers'][0], target['targetPort'])}"]
-        return Pod(workload, index, init, main, scratch, spec.get("securityContext", {}).get("fsGroup"))
+        claims = [source for kind, source, _ in mounts_of.values() if kind == "volume" and source not in scratch]
+        return Pod(workload, index, init, main, scratch, claims, spec.get("securityContext", {}).get("fsGroup"))
 
     def _volume(self, volume: dict, pod_name: str, shared: bool) -> tuple[str, str, dict]:
         if "configMap" in volume:
@@ -191,7 +194,7 @@ class Cluster:
         image, command, args = self._image(c, env)
         user = security.get("runAsUser", pod_security.get("runAsUser"))
         group = security.get("runAsGroup", pod_security.get("runAsGroup", user))
-        out = Container(name, image, command, args, env, run_once=run_once)
+        out = Container(name, self.project, image, command, args, env, run_once=run_once)
         if user is not None:
             out.user = f"{user}:{group}"
         if pod_security.get("fsGroup") is not None:
@@ -281,7 +284,7 @@ class Cluster:
 
     def start(self, pod: Pod) -> None:
         """Starts one pod: its fresh emptyDir volumes, its init containers in order, then its container."""
-        if _state(pod.main.name) is not None:
+        if state(pod.main.name) is not None:
             subprocess.run(["docker", "rm", "--force", pod.main.name], capture_output=True)
         for name in pod.scratch:
             subprocess.run(["docker", "volume", "rm", "--force", name], capture_output=True)
@@ -293,7 +296,7 @@ class Cluster:
             self._run(container, attempts=20 if container.run_once else 1)
 
     def _run(self, container: Container, attempts: int) -> None:
-        env_file = self.state / "env" / f"{container.name}.env"
+        env_file = self.state_dir / "env" / f"{container.name}.env"
         env_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         env_file.touch(mode=0o600)
         env_file.write_text("".join(f"{k}={v}\n" for k, v in container.env.items()))
@@ -308,8 +311,8 @@ class Cluster:
         deadline = time.monotonic() + timeout
         waiting = list(names)
         while waiting:
-            waiting = [n for n in waiting if _state(n) != "healthy"]
-            dead = [n for n in waiting if _state(n) in ("exited", "dead", None)]
+            waiting = [n for n in waiting if state(n) != "healthy"]
+            dead = [n for n in waiting if state(n) in ("exited", "dead", None)]
             if dead or time.monotonic() > deadline:
                 logs = {n: subprocess.run(["docker", "logs", "--tail", "20", n], capture_output=True, text=True) for n in (dead or waiting)}
                 detail = "\n".join(f"--- {n}\n{r.stdout[-1500:]}{r.stderr[-1500:]}" for n, r in logs.items())
@@ -317,17 +320,24 @@ class Cluster:
             time.sleep(1)
 
     def down(self, volumes: bool = False) -> None:
-        names = subprocess.run(["docker", "ps", "-aq", "--filter", f"name=^{self.project}-"], capture_output=True, text=True).stdout.split()
+        names = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={PROJECT}.project={self.project}"], capture_output=True, text=True).stdout.split()
         if names:
             subprocess.run(["docker", "rm", "--force", *names], capture_output=True)
         subprocess.run(["docker", "network", "rm", self.network], capture_output=True)
-        scratch = {name for pod in self.pods() for name in pod.scratch}
-        for name in subprocess.run(["docker", "volume", "ls", "-q", "--filter", f"name=^{self.project}-"], capture_output=True, text=True).stdout.split():
-            if volumes or name in scratch:
-                subprocess.run(["docker", "volume", "rm", "--force", name], capture_output=True)
+        pods = self.pods()
+        doomed = [name for pod in pods for name in pod.scratch] + ([name for pod in pods for name in pod.claims] if volumes else [])
+        if doomed:
+            subprocess.run(["docker", "volume", "rm", "--force", *doomed], capture_output=True)
 
 
-def _state(name: str) -> str | None:
+def port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def state(name: str) -> str | None:
     """"healthy", "unhealthy", "starting", "running" (no health check), "exited"..., or None."""
     result = subprocess.run(["docker", "inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", name], capture_output=True, text=True)
     if result.returncode != 0:
