@@ -1,5 +1,6 @@
 # Backdrop: `make up` runs the whole mesh, `make test` passes the tests.
-# Everything installs into .venv from wheels; nothing needs Docker or root services.
+# Everything installs into .venv from wheels; nothing needs Docker or root services
+# (but `make images` and `make up-containers`, which need a Docker engine).
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -13,7 +14,7 @@ MODELSERVER := $(MODELSERVER_VENV)/.installed
 comma := ,
 MODELS := $(foreach m,$(filter-out $(subst $(comma), ,$(MODELS_SKIP)),u2netp modnet nudenet-320n waifu2x-upconv7-x2 realesrgan-x4plus realesr-animevideov3-x2 realesr-animevideov3-x4 isnet),.models/repository/$(m)/1/model.onnx)
 
-.PHONY: install protos check-protos swagger-ui models models-diffusion-tiny models-video-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-video-generation bench-training bench-video bench-memory bench-web bench-cli clean help
+.PHONY: images up-containers down-containers install protos check-protos swagger-ui models models-diffusion-tiny models-video-tiny k8s up admin test test-unit bench bench-billing bench-batch bench-operations bench-diffusion bench-video-generation bench-training bench-video bench-memory bench-web bench-cli clean help
 
 help:
 	@echo "make up      install what is needed, start the whole mesh on http://127.0.0.1:$${BACKDROP_HTTP_PORT:-8080}"
@@ -30,6 +31,9 @@ help:
 	@echo "make models-diffusion-tiny  a small random diffusion pipeline (for tests; real weights: see README)"
 	@echo "make models-video-tiny      a small random video diffusion pipeline (for tests; real SVD exports: see README)"
 	@echo "make protos  regenerate the gRPC stubs and Envoy's descriptor set"
+	@echo "make images  build every image the k8s manifests deploy (a local Debian base when no registry answers)"
+	@echo "make up-containers    the production overlay as containers on this Docker host (2 Envoys on :8090 and :8091)"
+	@echo "make down-containers  stop and remove them (VOLUMES=1: their data too)"
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +62,16 @@ protos: $(INSTALLED)
 	$(PY) -m deploy.nats --k8s
 
 k8s: protos
+
+# The images and the production overlay as containers (deploy/docker; README "Deploying").
+images: $(INSTALLED)
+	$(PY) -m deploy.docker.images
+
+up-containers: $(INSTALLED) $(VENV)/bin/kubectl
+	$(PY) -m deploy.docker.cluster up
+
+down-containers: $(INSTALLED) $(VENV)/bin/kubectl
+	$(PY) -m deploy.docker.cluster down $(if $(VOLUMES),--volumes)
 
 # CI: the committed stubs and descriptor set must be what the protos generate.
 check-protos: protos

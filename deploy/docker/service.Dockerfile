@@ -3,6 +3,8 @@
 #   make images            (deploy/docker/images.py: builds a local base when no registry answers)
 #   docker build -f deploy/docker/service.Dockerfile -t backdrop/service:0.1.0 .
 # BASE_IMAGE: any Debian bookworm image with Python 3.11 (the pinned official one by default).
+# EXTRAS: pyproject.toml extras to add, e.g. --build-arg EXTRAS=training for the GPU training
+# workers (torch; k8s/components/gpu-training), tagged apart from the CPU image.
 ARG BASE_IMAGE=python:3.11.11-slim-bookworm
 
 FROM ${BASE_IMAGE} AS build
@@ -19,7 +21,10 @@ ENV PATH=/opt/venv/bin:$PATH
 # xds-protos ships an older opentelemetry/proto than the OTLP exporter needs (Makefile: install).
 COPY pyproject.toml ./
 COPY deploy/docker/pins.py /tmp/
-RUN python /tmp/pins.py --dependencies > requirements.txt \
+ARG EXTRAS=""
+# EXTRAS is a space-separated word list on purpose.
+# hadolint ignore=SC2086
+RUN python /tmp/pins.py --dependencies $EXTRAS > requirements.txt \
  && pip install -r requirements.txt \
  && pip install --no-deps --force-reinstall "opentelemetry-proto==$(python -c 'import importlib.metadata as m; print(m.version("opentelemetry-proto"))')"
 COPY README.md ./
