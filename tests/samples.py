@@ -23,6 +23,15 @@ def png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def warm_style(seed: int) -> bytes:
+    """A 64 x 64 warm orange PNG with a brighter block: the 'style' the training tests teach."""
+    rng = np.random.default_rng(seed)
+    array = np.zeros((64, 64, 3), np.uint8)
+    array[...] = (230, 120, 20)
+    array[rng.integers(0, 40):, : rng.integers(20, 64)] = (250, 200, 40)
+    return png(array)
+
+
 def pixels(url: str) -> np.ndarray:
     """The RGB pixels of the image at `url` (a signed result link)."""
     response = requests.get(url, timeout=60)

@@ -172,9 +172,10 @@ class Cluster:
             main.aliases = [s["metadata"]["name"] for s in self.services if _selects(s, labels)]
             if stateful:
                 main.aliases.append(f"{pod_name}.{doc['spec']['serviceName']}")
-            if any(_selects(s, labels) and s["spec"].get("type") == "LoadBalancer" for s in self.services):
-                target = next(p for p in self.services if _selects(p, labels) and p["spec"].get("type") == "LoadBalancer")["spec"]["ports"][0]
-                main.publish = [f"127.0.0.1:{self.port + index}:{_port_number(spec['containers'][0], target['targetPort'])}"]
+            edge = next((s for s in self.services if _selects(s, labels) and s["spec"].get("type") == "LoadBalancer"), None)
+            if edge:  # each replica on a port of its own (no load balancer on one Docker host)
+                target = edge["spec"]["ports"][0]["targetPort"]
+                main.publish = [f"127.0.0.1:{self.port + index}:{_port_number(spec['containers'][0], target)}"]
         claims = [source for kind, source, _ in mounts_of.values() if kind == "volume" and source not in scratch]
         return Pod(workload, index, init, main, scratch, claims, spec.get("securityContext", {}).get("fsGroup"))
 
@@ -328,13 +329,6 @@ class Cluster:
         doomed = [name for pod in pods for name in pod.scratch] + ([name for pod in pods for name in pod.claims] if volumes else [])
         if doomed:
             subprocess.run(["docker", "volume", "rm", "--force", *doomed], capture_output=True)
-
-
-def port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 def state(name: str) -> str | None:

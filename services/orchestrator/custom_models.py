@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backdrop.jobs.v1 import custom_models_pb2, custom_models_pb2_grpc
 from services.orchestrator.gallery import clean_tags
-from services.orchestrator.store import TZ, UUID, Job, Tables, jobs, to_proto
+from services.orchestrator.store import TZ, UUID, Job, Tables, jobs, timestamp, to_proto
 from services.runtime.db import column, records
 from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors
 
@@ -49,21 +49,11 @@ class CustomModelRow(Tables, table=True):
 models = CustomModelRow.__table__
 
 
-def _stamp(value: dt.datetime | None):
-    from google.protobuf import timestamp_pb2
-
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def to_message(row: CustomModelRow) -> custom_models_pb2.CustomModel:
     return custom_models_pb2.CustomModel(
         id=row.id, owner_id=row.owner_id, name=row.name, description=row.description, trigger_word=row.trigger_word,
         category=row.category, is_public=row.is_public, tags=row.tags, base_model=row.base_model, unet_model=row.unet_model,
-        created_at=_stamp(row.created_at), shared_at=_stamp(row.shared_at), final_loss=row.final_loss,
+        created_at=timestamp(row.created_at), shared_at=timestamp(row.shared_at), final_loss=row.final_loss,
     )
 
 

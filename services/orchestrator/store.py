@@ -85,7 +85,8 @@ OPTION_TYPES = {
 }
 
 
-def _timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+def timestamp(value: dt.datetime | None) -> timestamp_pb2.Timestamp | None:
+    """A row's datetime as a message field (None stays unset)."""
     if value is None:
         return None
     stamp = timestamp_pb2.Timestamp()
@@ -101,9 +102,9 @@ def to_proto(row: Job) -> jobs_pb2.Job:
         error_code=row.error_code or "",
         error_message=row.error_message or "",
         attempts=row.attempts,
-        created_at=_timestamp(row.created_at),
-        updated_at=_timestamp(row.updated_at),
-        finished_at=_timestamp(row.finished_at),
+        created_at=timestamp(row.created_at),
+        updated_at=timestamp(row.updated_at),
+        finished_at=timestamp(row.finished_at),
         owner_id=row.owner_id or "",
         batch_id=row.batch_id or "",
         filename=row.filename,
@@ -200,7 +201,7 @@ class JobStore:
             query = sa.select(jobs).where(jobs.c.batch_id == batch_id).order_by(jobs.c.created_at, jobs.c.filename)
             rows = records(Job, await conn.execute(query))
         return jobs_pb2.Batch(
-            id=batch.id, owner_id=batch.owner_id or "", created_at=_timestamp(batch.created_at), jobs=[to_proto(r) for r in rows],
+            id=batch.id, owner_id=batch.owner_id or "", created_at=timestamp(batch.created_at), jobs=[to_proto(r) for r in rows],
             request_hash=batch.request_hash,
         )
 

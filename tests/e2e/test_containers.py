@@ -19,7 +19,7 @@ from PIL import Image
 
 from deploy.docker import cluster as docker_cluster
 from deploy.docker import images as docker_images
-from deploy.local.mesh import free_port
+from deploy.local.mesh import free_port, port_open
 from tests.samples import jpeg
 
 PROJECT = "backdrop-test"  # apart from an operator's own `make up-containers` (project "backdrop")
@@ -47,7 +47,7 @@ def cluster(tmp_path_factory):
 def _two_free_ports() -> int:
     for _ in range(50):
         port = free_port()
-        if port < 65535 and docker_cluster.port_free(port + 1):
+        if port < 65535 and not port_open(port + 1):
             return port
     raise RuntimeError("no two consecutive free ports")
 

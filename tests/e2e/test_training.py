@@ -14,25 +14,15 @@ import statistics
 import numpy as np
 import pytest
 import requests
-from PIL import Image
 from websockets.sync.client import connect
 
 from tests.contract.test_seed_004 import assert_error, b64, ok, subscribed
+from tests.samples import warm_style
 
 pytestmark = pytest.mark.mesh
 
 EPOCHS = 15  # x 4 images: 60 steps at 128 px, a few seconds on 2 cores
 
-
-def orange(seed: int) -> bytes:
-    """A 64 x 64 warm picture with a brighter block: the 'style' trained."""
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((64, 64, 3), np.uint8)
-    pixels[...] = (230, 120, 20)
-    pixels[rng.integers(0, 40):, : rng.integers(20, 64)] = (250, 200, 40)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def training_body() -> dict:
@@ -40,7 +30,7 @@ def training_body() -> dict:
     return {
         "name": "Orange style",
         "description": "four warm pictures",
-        "images": [{"imageId": "data:image/png;base64," + b64(orange(n)), "caption": caption, "weight": 1.0} for n, caption in enumerate(captions)],
+        "images": [{"imageId": "data:image/png;base64," + b64(warm_style(n)), "caption": caption, "weight": 1.0} for n, caption in enumerate(captions)],
         "trainingParams": {
             "model": "stable-diffusion-1.5", "epochs": EPOCHS, "learningRate": 0.01, "batchSize": 1, "resolution": 128,
             "scheduler": "constant", "optimizer": "adamw",

@@ -23,6 +23,7 @@ onnxruntime = pytest.importorskip("onnxruntime")
 from services.inference import training  # noqa: E402 - after the skips
 from services.inference.generation import UNET, Generation  # noqa: E402
 from services.runtime.objectstore import LocalObjectStore  # noqa: E402
+from tests.samples import warm_style  # noqa: E402
 
 REPOSITORY = training.base_repository()
 needs_models = pytest.mark.skipif(not (REPOSITORY / UNET / "1" / "model.onnx").is_file(), reason="make models-diffusion-tiny")
@@ -55,15 +56,6 @@ class InProcessServer:
     async def load_model(self, model: str) -> None:
         self.sessions.pop(model, None)
 
-
-def warm(seed: int) -> bytes:
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((64, 64, 3), np.uint8)
-    pixels[...] = (230, 120, 20)
-    pixels[rng.integers(0, 40):, : rng.integers(20, 64)] = (250, 200, 40)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def test_progress_messages_and_captions_round_trip():
@@ -110,7 +102,7 @@ def test_training_lowers_the_loss_and_moves_the_trigger_prompts_pixels_toward_th
     async def scenario():
         entries = []
         for n, caption in enumerate(("a cat", "a house", "a tree", "a dog")):
-            await store.put(f"training/{n}.png", warm(n), "image/png")
+            await store.put(f"training/{n}.png", warm_style(n), "image/png")
             entries.append({"key": f"training/{n}.png", "caption": caption, "weight": 1.0})
         await store.put("training/manifest.json", json.dumps({"images": entries}).encode(), "application/json")
         options = jobs_pb2.TrainOptions(
@@ -125,7 +117,7 @@ def test_training_lowers_the_loss_and_moves_the_trigger_prompts_pixels_toward_th
         job_id = "00000000-0000-0000-0000-000000000001"
         result = await training.run(generation, jobs_pb2.WorkItem(job_id=job_id, input_key="training/manifest.json", train=options), {}, progress)
         # What the training images are through the tiny (random) VAE: the statistics a perfect model draws.
-        latents, _ = await training.encode_dataset(generation, [training.square(warm(n), 64) for n in range(4)], ["x"] * 4)
+        latents, _ = await training.encode_dataset(generation, [training.square(warm_style(n), 64) for n in range(4)], ["x"] * 4)
         target = np.concatenate([await generation._decode(latents[n : n + 1]) for n in range(4)]).reshape(-1, 3).mean(axis=0)
         means = {}
         for unet in ("", result.training.unet_model):
