@@ -244,6 +244,7 @@ class GenerationEndpoints:
         generate.mode = "variation"
         generate.strength = options.number(str(request.strength or ""), "strength", 0.1, 1, 0.8)
         input_key = await self._diffusion_input(caller, request.originalImageId, generate, field="originalImageId")
+        await self._custom_model(caller, request.model, generate)
         return await self._accepted(context, await self._generate(context, caller, generate, input_key))
 
     async def _diffusion_input(
@@ -267,6 +268,7 @@ class GenerationEndpoints:
         generate.inpaint_area = options.choice(request.inpaintArea or "whole", INPAINT_AREAS, "inpaintArea")
         input_key = await self._diffusion_input(caller, request.imageId, generate)
         generate.mask_key = await self._mask(caller, request)
+        await self._custom_model(caller, request.model, generate)
         job = await self._generate(context, caller, generate, input_key)
         await rest.set_status(context, 200 if job.status == jobs_pb2.JOB_STATUS_COMPLETED else 202)
         return gateway_pb2.InpaintingResponse(success=True, inpainting=self._inpainting(job, request.imageId))
@@ -305,6 +307,7 @@ class GenerationEndpoints:
         wide = generate.direction in ("left", "right")
         grow = (generate.pixels, 0) if wide else (0, generate.pixels)
         input_key = await self._diffusion_input(caller, request.imageId, generate, grow)
+        await self._custom_model(caller, request.model, generate)
         return await self._accepted(context, await self._generate(context, caller, generate, input_key))
 
 

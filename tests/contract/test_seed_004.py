@@ -17,10 +17,10 @@ register's), and its effect is checked where another endpoint shows it.
 
 Video generation (POST /videos/generate, GET /videos/generate/{id}, GET
 /videos/generate/{id}/progress, POST /videos/variations) is in test_seed_004_videos.py.
-Not covered here (an issue of its own): model training (POST /models/train, GET /models/train/{id}, GET
-/models/train/{id}/progress, GET /models/custom, GET /models/custom/{id},
-DELETE /models/custom/{id}, POST /models/custom/{id}/share), the WebSocket's
-training_progress event, and the codes only a failing server gives
+Model training and custom models (POST /models/train, GET /models/train/{id} and /progress,
+/models/custom and /models/custom/{id}, POST /models/custom/{id}/share, the WebSocket's
+training_progress event) are in test_seed_004_training.py, and the whole flow in
+tests/e2e/test_training.py. Not covered: the codes only a failing server gives
 (MODEL_UNAVAILABLE, GENERATION_FAILED, TRAINING_FAILED).
 
 Runs on the tiny random diffusion pipeline: pixels prove sizes, not pictures.

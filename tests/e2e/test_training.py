@@ -2,7 +2,8 @@
 captioned images with a trigger word -> a few LoRA steps -> falling loss over the
 WebSocket's training_progress -> the custom model is listed -> generation with it ->
 shared -> another user generates with it but cannot delete it -> deleted (its files
-gone from the model server's repository) -> generation with it is 404.
+gone from the model server's repository) -> generation with it is 404. Edit, inpaint and
+outpaint take the custom model too: its UNet, not the base one, draws their pixels.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import requests
 from websockets.sync.client import connect
 
 from tests.contract.test_seed_004 import assert_error, b64, ok, subscribed
-from tests.samples import warm_style
+from tests import samples
+from tests.samples import png, warm_style
 
 pytestmark = pytest.mark.mesh
 
@@ -43,6 +45,26 @@ def training_body() -> dict:
 
 def generate(user, model: str) -> requests.Response:
     return user.post("/images/generate", {"prompt": "a bird", "model": model, "steps": 10, "seed": 5, "quality": "standard"})
+
+
+def edit(user, image_id: str, model: str, prompt: str = "a red bird") -> requests.Response:
+    return user.post("/images/edit", {"originalImageId": image_id, "prompt": prompt, "model": model, "strength": 0.8, "steps": 10, "seed": 9})
+
+
+def inpaint(user, image_id: str, model: str) -> requests.Response:
+    mask = np.zeros((512, 512), np.uint8)
+    mask[128:384, 128:384] = 255  # white: repaint
+    return user.post("/images/inpaint", {"imageId": image_id, "mask": b64(png(mask)), "prompt": "a red bird", "model": model, "steps": 10, "seed": 9})
+
+
+def outpaint(user, image_id: str, model: str) -> requests.Response:
+    return user.post("/images/outpaint", {"imageId": image_id, "direction": "right", "pixels": 64, "prompt": "a red bird", "model": model, "steps": 10, "seed": 9})
+
+
+def pixels(user, generation: dict) -> np.ndarray:
+    done = user.finished(generation["id"])["generation"]
+    assert done["status"] == "completed", done
+    return samples.pixels(done["images"][0]["url"]).astype(np.float32)
 
 
 def test_train_share_generate_and_delete(mesh):
@@ -82,6 +104,19 @@ def test_train_share_generate_and_delete(mesh):
     assert made["status"] == "completed" and made["prompt"] == "a bird"
     assert_error(generate(other, training_id), 404, "NOT_FOUND")  # not shared yet
 
+    # Edit with the custom model against the base model with the same words (the trigger word
+    # spelt out) and seed: only the UNet differs, so different pixels mean the custom one ran.
+    drawn = made["images"][0]["id"]
+    custom = pixels(owner, ok(edit(owner, drawn, training_id), (202,))["generation"])
+    base = pixels(owner, ok(edit(owner, drawn, "stable-diffusion", "zqorange, a red bird"), (202,))["generation"])
+    assert custom.shape == base.shape == (512, 512, 3) and np.abs(custom - base).mean() > 1.0
+    painted = ok(inpaint(owner, drawn, training_id), (202,))["inpainting"]
+    assert pixels(owner, painted).shape == (512, 512, 3)
+    assert pixels(owner, ok(outpaint(owner, drawn, training_id), (202,))["generation"]).shape == (512, 576, 3)
+    their_image = "data:image/png;base64," + b64(png(np.full((512, 512, 3), 128, np.uint8)))
+    for call in (edit, inpaint, outpaint):
+        assert_error(call(other, their_image, training_id), 404, "NOT_FOUND")  # the model: not theirs, not public
+
     shared = ok(owner.post(f"/models/custom/{training_id}/share", {"isPublic": True, "description": "Public description", "tags": ["portrait", "art"]}))
     assert shared["model"]["isPublic"] and shared["model"]["tags"] == ["portrait", "art"]
     theirs = next(model for model in ok(other.get("/models/custom"))["models"] if model["id"] == training_id)
@@ -93,4 +128,6 @@ def test_train_share_generate_and_delete(mesh):
     assert not model_dir.exists()
     assert_error(generate(owner, training_id), 404, "NOT_FOUND")
     assert_error(generate(other, training_id), 404, "NOT_FOUND")
+    for call in (edit, inpaint, outpaint):
+        assert_error(call(owner, drawn, training_id), 404, "NOT_FOUND")
     assert_error(owner.get(f"/models/custom/{training_id}"), 404, "NOT_FOUND")

@@ -126,9 +126,45 @@ def test_whole_run_with_a_stand_in_model(clip, tmp_path):
 def test_a_still_shot_reuses_masks_and_motion_is_segmented():
     keys = video.KeyFrames(reuse=2)
     still = logo_frames(7, noise=3.0)
-    assert [keys.needs_model(f) for f in still] == [True, False, False, True, False, False, True]
+    assert [keys.plan(f) is None for f in still] == [True, False, False, True, False, False, True]
     moved = np.roll(still[0], 40, axis=1)
-    assert keys.needs_model(moved)  # the picture changed: the model sees it at once
+    assert keys.plan(moved) is None  # the picture changed more than a pan: the model sees it at once
+
+
+def pan_frames(count: int, step: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A textured scene (so that a pan is a pan) with the logo, the camera moving `step` px a frame
+    (sub-pixel: rendered at 4x and downscaled); and the logo's true alpha in each frame."""
+    rgb, alpha = samples.logo()
+    rng = np.random.default_rng(2)
+    texture = np.asarray(Image.fromarray(rng.integers(0, 255, (30, 40, 3), dtype=np.uint8)).resize((640, 480), Image.Resampling.BICUBIC), np.float32)
+    logo = np.asarray(Image.fromarray(rgb).resize((320, 240)), np.float32)
+    subject = np.asarray(Image.fromarray(alpha).resize((320, 240)), np.float32)[..., None] / 255
+    scene = texture.copy()
+    scene[120:360, 160:480] = subject * logo + (1 - subject) * texture[120:360, 160:480]
+    matte = np.zeros((480, 640), np.float32)
+    matte[120:360, 160:480] = subject[..., 0]
+    frames, mattes = [], []
+    for index in range(count):
+        shift = round(index * step * 4)
+        frames.append(np.asarray(Image.fromarray(np.roll(scene, shift, axis=1).astype(np.uint8)).resize((160, 120), Image.Resampling.BOX)))
+        mattes.append(np.asarray(Image.fromarray(np.roll(matte, shift, axis=1)).resize((160, 120), Image.Resampling.BOX)))
+    return frames, mattes
+
+
+def test_a_pan_moves_the_mask_and_a_subject_moving_alone_is_segmented():
+    frames, mattes = pan_frames(4, step=1.25)
+    keys = video.KeyFrames(reuse=3)
+    assert keys.plan(frames[0]) is None
+    for frame, matte in zip(frames[1:], mattes[1:]):
+        move = keys.plan(frame)
+        assert move is not None and abs(move[0]) < 0.2
+        followed = video.moved(mattes[0], *move)
+        assert np.abs(followed - matte)[:, 8:-8].mean() < 0.01  # the key mask, moved, is this frame's mask
+    keys = video.KeyFrames(reuse=3)
+    keys.plan(frames[0])
+    alone = frames[0].copy()
+    alone[30:90, 40:120] = np.roll(frames[0][30:90, 40:120], 6, axis=1)  # the subject moves, the background does not
+    assert keys.plan(alone) is None
 
 
 def test_reuse_cuts_model_runs_on_a_still_clip(clip, tmp_path):

@@ -9,7 +9,7 @@ the merged UNet. Every client-controlled cost is bounded: images, epochs x image
 resolution, and the price (at most billing's largest job).
 
 A completed training is a custom model (the orchestrator's CustomModelService). `model` on
-/images/generate and /images/variations may name one the caller owns or that is public
+/images/generate, /variations, /edit, /inpaint and /outpaint may name one the caller owns or that is public
 (`apply_custom_model`): its UNet runs, and its trigger word leads the prompt.
 """
 
