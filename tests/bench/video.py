@@ -6,8 +6,9 @@ BENCH_VIDEO_SECONDS at 10 fps, 320x240), in one run:
     frame by frame: frames/s, and its masks' flicker;
 (b) Backdrop's pipeline in this process (onnxruntime on the same u2netp, batches of 8,
     decode/inference/encode overlapped): frames/s, flicker without smoothing and with it,
-    every frame segmented and with the service's default mask reuse on still frames
-    (mean |alpha_t - alpha_{t-1}| over the pixels that never change), and peak traced memory
+    every frame segmented and with the service's default mask reuse on still and panned frames
+    (mean |alpha_t - alpha_{t-1}| over the pixels that never change), what that reuse costs
+    (its masks against every frame segmented), and peak traced memory
     at the clip's length and at 3x it (flat in the length: frames stream);
 (c) the whole mesh (POST /v1/process/remove-background-video, webm): frames/s from the
     upload to the finished job, against (a).
@@ -157,6 +158,9 @@ def main() -> None:
         for label, fps, alphas in (("every frame, smoothing 0.6", smooth_fps, smooth), ("defaults (reuse 2, smoothing 0.6)", default_fps, default)):
             after = video.flicker(alphas[:half], region)
             print(f"    pipeline in-process, {label}: {fps:6.2f} frames/s  flicker {after:.5f}  ({after / max(before, 1e-9):.2f}x unsmoothed, {fps / rembg_fps:.2f}x rembg's speed)")
+        cost = np.mean([np.abs(a - b).mean() for a, b in zip(default, smooth)])
+        agree = np.mean([((a > 0.5) & (b > 0.5)).sum() / max(((a > 0.5) | (b > 0.5)).sum(), 1) for a, b in zip(default, smooth)])
+        print(f"    defaults' masks against every frame segmented (both smoothed): mean |alpha diff| {cost:.4f}, IoU {agree:.3f}")
         print(f"    peak traced memory: {peak / 2**20:.1f} MiB at {SECONDS:g} s, {peak_longer / 2**20:.1f} MiB at {SECONDS * 3:g} s")
         if os.environ.get("BENCH_VIDEO_MESH", "1") != "0":
             mesh_fps = mesh_run(clip, work)
