@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from PIL import Image
+
 from services.inference.pipeline.segmentation import SegmentationSpec
 from services.inference.pipeline.upscale import UpscaleSpec
 from services.runtime.config import ConfigError, env_str
@@ -26,6 +28,7 @@ SEGMENTATION_MODELS = {
             fixed_size=(320, 320),
             normalisation="imagenet",
             rescale_output=True,
+            input_filter=Image.Resampling.LANCZOS,
         ),
         SegmentationSpec(
             name="modnet",
@@ -42,6 +45,7 @@ SEGMENTATION_MODELS = {
             fixed_size=(1024, 1024),
             normalisation="centred",
             rescale_output=False,
+            input_filter=Image.Resampling.LANCZOS,
             fallback="u2netp",
             # Peak RSS of one run above the loaded model, onnxruntime on CPU (measured: 1.2 GB).
             server_bytes=1200 << 20,
