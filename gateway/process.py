@@ -5,6 +5,7 @@ or an error."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -61,6 +62,32 @@ def parse_options(model: str, quality: str, return_mask: str, edge_refinement: s
     )
 
 
+class NewJobs:
+    """Tells this gateway's sockets that it has just queued a job for a user, so seed 004's
+    real-time updates follow it from its first step instead of from their next listing.
+    Jobs queued through another gateway replica are found by that listing."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, set[asyncio.Event]] = {}
+
+    def queued(self, user_id: str) -> None:
+        for listener in self._listeners.get(user_id, ()):
+            listener.set()
+
+    async def wait(self, user_id: str, timeout: float) -> None:
+        """Until a job is queued for `user_id` here, or `timeout` seconds."""
+        listener = asyncio.Event()
+        self._listeners.setdefault(user_id, set()).add(listener)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(listener.wait(), timeout)
+        finally:
+            listeners = self._listeners[user_id]
+            listeners.discard(listener)
+            if not listeners:
+                del self._listeners[user_id]
+
+
 class BackgroundRemoval:
     def __init__(
         self,
@@ -74,6 +101,7 @@ class BackgroundRemoval:
         self.billing = billing
         self.store = store
         self.wait_s = env_float("SYNC_TIMEOUT_S", 60.0)
+        self.new_jobs = NewJobs()
         self._models: tuple[float, inference_pb2.ListModelsResponse] | None = None
 
     async def _model_names(self) -> tuple[set[str], str]:
@@ -194,6 +222,7 @@ class BackgroundRemoval:
             return await queue_charged(self.jobs.SubmitJob, request, lambda: self.refund_unqueued([job_id])), charged
 
         job, charged = await shielded(charge_and_queue())
+        self.new_jobs.queued(caller.user_id)
         if not wait:
             return job, charged
         return await self.jobs.WaitJob(

@@ -270,7 +270,7 @@ async def main() -> None:
             await channel.close()
 
     # The WebSockets: seed 001's batch progress and seed 004's real-time updates.
-    sockets = SocketServer(auth_pb2_grpc.AuthServiceStub(backends["auth"]), [BatchProgress(removal.jobs), RealtimeUpdates(removal.jobs)])
+    sockets = SocketServer(auth_pb2_grpc.AuthServiceStub(backends["auth"]), [BatchProgress(removal.jobs), RealtimeUpdates(removal.jobs, removal.new_jobs)])
     await grpcio.serve(
         name="gateway",
         port=env_int("GATEWAY_PORT", 50051),

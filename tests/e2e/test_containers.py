@@ -22,6 +22,10 @@ from deploy.docker import images as docker_images
 from deploy.local.mesh import free_port, port_open
 from tests.samples import jpeg
 
+# The first test carries the module's setup: on a fresh machine Docker's install, the local base
+# image and every image's build (about 10 minutes on 2 cores; seconds once cached).
+pytestmark = pytest.mark.timeout(1800)
+
 PROJECT = "backdrop-test"  # apart from an operator's own `make up-containers` (project "backdrop")
 BATCH = 50
 BASIC_PRICE = 4  # plans.json: the basic tier's credits an image (a batch of 50 gets a volume discount)

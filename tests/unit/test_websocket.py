@@ -17,6 +17,7 @@ from backdrop.auth.v1 import auth_pb2
 from backdrop.jobs.v1 import jobs_pb2
 from deploy.local.mesh import free_port
 from gateway.dialects.fomi.realtime import RealtimeUpdates
+from gateway.process import NewJobs
 from gateway.websocket import SocketServer
 from services.runtime.errors import STATUS_DETAILS_KEY, ServiceError
 
@@ -75,11 +76,14 @@ async def server(monkeypatch):
     port = free_port()
     monkeypatch.setenv("GATEWAY_WS_PORT", str(port))
     auth, jobs = FakeAuth(), FakeJobs()
-    sockets = SocketServer(auth, [RealtimeUpdates(jobs)])
+    sockets = SocketServer(auth, [RealtimeUpdates(jobs, NEW_JOBS)])
     task = asyncio.create_task(sockets.run())
     await asyncio.sleep(0.2)
     yield f"ws://127.0.0.1:{port}/fomi/v1/ws", auth, jobs, sockets
     task.cancel()
+
+
+NEW_JOBS = NewJobs()  # what the gateway's job flow tells when it queues a job
 
 
 BEARER = {"Authorization": "Bearer good-token"}
@@ -160,3 +164,17 @@ async def test_new_generations_are_followed_and_ended_or_foreign_ones_are_not(se
             await asyncio.wait_for(ws.recv(), 0.5)
     # After the first listing, only the last few seconds' jobs are asked for.
     assert not jobs.requests[0].HasField("start") and jobs.requests[-1].start.seconds == 195
+
+
+async def test_a_job_this_gateway_queues_is_followed_at_once(server, monkeypatch):
+    """The listing polls slowly here (30 s); a job queued by this gateway wakes it."""
+    url, _, jobs, sockets = server
+    sockets.routes["/fomi/v1/ws"].poll_s = 30.0
+    async with connect(url, additional_headers=BEARER) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "events": ["training_progress"]}))
+        assert json.loads(await ws.recv())["type"] == "subscribed"
+        jobs.snapshots["training"] = [job("training", RUNNING, 5, operation="train", seconds=300)]
+        jobs.listed = [job("training", RUNNING, 5, operation="train", seconds=300)]
+        NEW_JOBS.queued(USER)
+        event = json.loads(await asyncio.wait_for(ws.recv(), 2))
+        assert (event["type"], event["trainingId"], event["progress"]) == ("training_progress", "training", 5)

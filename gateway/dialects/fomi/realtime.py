@@ -20,7 +20,9 @@ message, details}}, and the socket stays open.
 
 Finding new jobs: the orchestrator's Watch follows an id, and no RPC streams an owner's
 new jobs, so the caller's newest jobs are listed every FOMI_WS_POLL_S (one indexed
-query, only the last few seconds' jobs) and each new generation is watched.
+query, only the last few seconds' jobs) and each new generation is watched; a job this
+gateway queues for the caller wakes the listing at once (process.NewJobs), so it is
+followed from its first step.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from google.protobuf import timestamp_pb2
 
 from backdrop.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from gateway.generation import STATUS, progress_message
+from gateway.process import NewJobs
 from services.inference.pipeline.lora import parse_message
 from gateway.websocket import Session
 from services.runtime import envelopes
@@ -109,8 +112,9 @@ class RealtimeUpdates:
     paths = frozenset({PATH})
     dialect = envelopes.FOMI
 
-    def __init__(self, jobs: jobs_pb2_grpc.JobServiceStub):
+    def __init__(self, jobs: jobs_pb2_grpc.JobServiceStub, new_jobs: NewJobs):
         self.jobs = jobs
+        self.new_jobs = new_jobs
         self.poll_s = env_float("FOMI_WS_POLL_S", 1.0)
 
     async def serve(self, session: Session) -> None:
@@ -185,7 +189,7 @@ class RealtimeUpdates:
                     seen.intersection_update(job.id for job in listed)
                 ready.set()
                 followers = [task for task in followers if not task.done()]
-                await asyncio.sleep(self.poll_s)
+                await self.new_jobs.wait(session.user_id, self.poll_s)
         finally:
             for task in followers:
                 task.cancel()
