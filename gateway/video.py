@@ -20,7 +20,7 @@ import uuid
 
 import grpc
 
-from backdrop.jobs.v1 import jobs_pb2
+from backdrop.jobs.v1 import jobs_pb2, webhooks_pb2
 from gateway import multipart, rest
 from gateway.process import MB
 from services.inference.pipeline import ffmpeg
@@ -28,13 +28,14 @@ from services.runtime import envelopes, identity, netguard
 from services.runtime.colour import parse_colour
 from services.runtime.config import env_float, env_int
 from services.runtime.errors import ServiceError, file_too_large, invalid
+from services.runtime.identity import Identity
 
 OUTPUT_FORMATS = ("webm", "mov", "mp4", "gif", "matte", "png")
 # What ffmpeg's probe calls the containers and codecs taken (MP4/MOV, WebM/Matroska).
 CONTAINERS = ("mov,mp4", "matroska,webm")
 CODECS = {"h264": "H.264", "hevc": "H.265", "vp9": "VP9", "vp8": "VP8", "prores": "ProRes", "av1": "AV1"}
 EXTENSIONS = {"mov,mp4": "mp4", "matroska,webm": "webm"}
-FIELDS = ("output_format", "bg_color", "background_id", "blur_strength", "smoothing", "keep_audio", "model", "quality", "video_url")
+FIELDS = ("output_format", "bg_color", "background_id", "blur_strength", "smoothing", "keep_audio", "model", "quality", "video_url", "project_id")
 
 
 def limits() -> dict[str, float]:
@@ -227,6 +228,17 @@ class VideoEndpoints:
         except grpc.aio.AioRpcError as failed:
             await rest.abort(context, ServiceError.from_rpc_error(failed), envelopes.BACKDROP)
 
+    async def _video_project(self, caller: Identity, project_id: str) -> str:
+        """The caller's project of type video that the finished video is filed in (seed 000's
+        projects); another user's is 404 PROJECT_NOT_FOUND, checked before anything is charged."""
+        project = await self.projects.GetProject(webhooks_pb2.GetProjectRequest(id=project_id.strip(), owner_id=caller.user_id))
+        if project.type != "video":
+            raise invalid(
+                "PROJECT_TYPE_MISMATCH", f"project_id: project {project.id} is of type {project.type}; videos are filed in projects of type video",
+                field="project_id",
+            )
+        return project.id
+
     async def _remove_background_video(self, request_iterator, context):
         caller = identity.required(context)
         limit = limits()
@@ -243,6 +255,8 @@ class VideoEndpoints:
             if not upload.path or not upload.size:
                 raise invalid("NO_FILE", "Send the video as the multipart field `file`, or its address as `video_url`", field="file")
             options = parse_options(upload.fields)
+            if upload.fields.get("project_id"):
+                options.project_id = await self._video_project(caller, upload.fields["project_id"])
             try:
                 info = await asyncio.to_thread(ffmpeg.probe, upload.path)
             except ffmpeg.FfmpegError as exc:

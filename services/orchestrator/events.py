@@ -1,5 +1,5 @@
-"""Applies the workers' job events to the jobs table, tells waiters, and queues
-the owners' webhooks when a job (or its whole batch) ends."""
+"""Applies the workers' job events to the jobs table, tells waiters, files a finished
+video in its project, and queues the owners' webhooks when a job (or its whole batch) ends."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from backdrop.jobs.v1 import jobs_pb2
+from services.orchestrator.projects import Projects
 from services.orchestrator.store import JobStore
 from services.orchestrator.webhooks import Webhooks
 from services.runtime import logs, messaging
@@ -27,7 +28,16 @@ def foreign_keys(event: jobs_pb2.JobEvent) -> list[str]:
     return [key for key in keys if key and not key.startswith(f"results/{event.job_id}/")]
 
 
-async def consume(nats_client: Client, js: JetStreamContext, store: JobStore, webhooks: Webhooks, publisher) -> None:
+async def file_in_project(store: JobStore, projects: Projects, event: jobs_pb2.JobEvent) -> None:
+    """A finished video sent to a project is filed before its job reads completed, so whoever
+    sees it completed (a poll, a socket, a job.completed webhook) finds it in the project."""
+    job = await store.get(event.job_id)
+    if job is not None and job.status not in TERMINAL and job.remove_background_video.project_id:
+        job.result.CopyFrom(event.result)
+        await projects.file_video(job)
+
+
+async def consume(nats_client: Client, js: JetStreamContext, store: JobStore, webhooks: Webhooks, publisher, projects: Projects) -> None:
     async def apply(msg) -> bool:
         event = jobs_pb2.JobEvent.FromString(msg.data)
         if event.status == jobs_pb2.JOB_STATUS_COMPLETED and foreign_keys(event):
@@ -36,6 +46,8 @@ async def consume(nats_client: Client, js: JetStreamContext, store: JobStore, we
             if job is not None and job.status not in TERMINAL:  # a finished job stays as it is (and is not refunded)
                 await publisher.fail(event.job_id, "INTERNAL_ERROR", "The job could not be completed; its credits are refunded")
             return True
+        if event.status == jobs_pb2.JOB_STATUS_COMPLETED:
+            await file_in_project(store, projects, event)
         if await store.apply(event):
             await nats_client.publish(f"{messaging.NOTIFY_SUBJECT}.{event.job_id}", b"")
         if event.status in TERMINAL:

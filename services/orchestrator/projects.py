@@ -1,26 +1,32 @@
 """Seed 000's projects: a user's named places for work; creating one tells the
 owner's `project.created` webhooks. A project holds up to PROJECT_MAX_IMAGES
-images: the user's own files (stored by the gateway at
-projects/{project_id}/{image_id}.{ext}), kept until deleted; retention, which
-deletes job files, never matches that prefix."""
+files: the user's own images (stored by the gateway at
+projects/{project_id}/{image_id}.{ext}) and, in a project of type video, each
+finished video removal sent to it (`project_id` on the video route: file_video
+copies the result to projects/{project_id}/{job_id}.{ext}), kept until deleted;
+retention, which deletes job files, never matches that prefix."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backdrop.jobs.v1 import webhooks_pb2, webhooks_pb2_grpc
+from backdrop.jobs.v1 import jobs_pb2, webhooks_pb2, webhooks_pb2_grpc
 from services.orchestrator.store import TZ, UUID, Tables
 from services.orchestrator.webhooks import Webhooks
 from services.runtime.clock import iso
 from services.runtime.config import env_int
 from services.runtime.db import column, record, records
-from services.runtime.errors import invalid, not_found, rpc_errors, uuid_or_not_found
-from services.runtime.objectstore import ObjectStore
+from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors, uuid_or_not_found
+from services.runtime import logs
+from services.runtime.objectstore import ObjectStore, copy
+
+log = logging.getLogger(__name__)
 
 TYPES = ("image", "video", "batch")
 # Where the gateway stores a project's image: outside every prefix retention deletes (results/, uploads/).
@@ -129,6 +135,45 @@ class Projects(webhooks_pb2_grpc.ProjectServiceServicer):
                 )
             ).all()
         return webhooks_pb2.ListProjectsResponse(items=[_message(record(Project, r), r.files_count) for r in rows], total=total)
+
+    @rpc_errors
+    async def GetProject(self, request, context):
+        project_id = uuid_or_not_found(request.id, "PROJECT_NOT_FOUND", "No such project")
+        async with self.db.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(projects, files_count).where(projects.c.id == project_id, projects.c.owner_id == request.owner_id)
+                )
+            ).first()
+        if row is None:
+            raise not_found("PROJECT_NOT_FOUND", "No such project")
+        return _message(record(Project, row), row.files_count)
+
+    async def file_video(self, job: jobs_pb2.Job) -> None:
+        """A finished video removal sent to a project becomes one of its files (the job's id
+        is the file's, so a redelivered event files it once). A project deleted or filled
+        since the job was queued keeps the job's result link only; the log says so."""
+        project_id, result = job.remove_background_video.project_id, job.result
+        key = f"projects/{project_id}/{job.id}.{result.result_key.rsplit('.', 1)[-1]}"
+        async with self.db.connect() as conn:
+            if (await conn.execute(sa.select(project_images.c.id).where(project_images.c.id == job.id))).first():
+                return
+        size = await copy(self.objects, result.result_key, key)
+        try:
+            async with self.db.begin() as conn:
+                await self._owned_project(conn, project_id, job.owner_id, lock=True)
+                count = (await conn.execute(sa.select(sa.func.count()).where(project_images.c.project_id == project_id))).scalar_one()
+                check_capacity(count, self.max_images)
+                await conn.execute(
+                    project_images.insert().values(
+                        id=job.id, project_id=project_id, key=key, filename=f"video-{job.id[:8]}.{key.rsplit('.', 1)[-1]}",
+                        content_type=result.content_type, size_bytes=size, width=result.width, height=result.height,
+                    )
+                )
+                await conn.execute(projects.update().where(projects.c.id == project_id).values(status="completed"))
+        except ServiceError as refused:
+            await self.objects.delete(key)
+            log.warning("finished video not filed in its project", extra=logs.fields(job_id=job.id, reason=refused.reason))
 
     # --- images ---------------------------------------------------------------------
 

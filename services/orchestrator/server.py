@@ -33,11 +33,12 @@ async def main() -> None:
 
     webhooks = Webhooks(engine, UrlSigner())
     objects = objectstore.from_env()
+    projects = Projects(engine, webhooks, objects)
 
     def register(server):
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobServicer(store, publisher, nats_client), server)
         webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(webhooks, server)
-        webhooks_pb2_grpc.add_ProjectServiceServicer_to_server(Projects(engine, webhooks, objects), server)
+        webhooks_pb2_grpc.add_ProjectServiceServicer_to_server(projects, server)
         gallery_pb2_grpc.add_GalleryServiceServicer_to_server(Gallery(engine), server)
         canvas_pb2_grpc.add_CanvasServiceServicer_to_server(Canvases(engine, objects, store), server)
         custom_models_pb2_grpc.add_CustomModelServiceServicer_to_server(CustomModels(engine), server)
@@ -51,7 +52,7 @@ async def main() -> None:
         ]
 
     async def consume_events():
-        await events.consume(nats_client, js, store, webhooks, publisher)
+        await events.consume(nats_client, js, store, webhooks, publisher, projects)
 
     async def send_emails():
         await notifications.consume(js, store)

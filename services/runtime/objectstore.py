@@ -53,6 +53,23 @@ async def delete_prefix(store: ObjectStore, prefix: str) -> int:
     return len(keys)
 
 
+async def copy(store: ObjectStore, source: str, target: str) -> int:
+    """`source` stored again as `target`, through a temporary file (a video is never held
+    whole); returns its size in bytes."""
+    content_type = await store.content_type(source)
+    fd, path = tempfile.mkstemp(prefix="backdrop-copy-")
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as sink:
+            async for chunk in store.chunks(source, 1 << 20):
+                await asyncio.to_thread(sink.write, chunk)
+                size += len(chunk)
+        await store.put_file(target, path, content_type)
+        return size
+    finally:
+        os.unlink(path)
+
+
 class LocalObjectStore:
     """A directory; the content type is kept in a sidecar file."""
 

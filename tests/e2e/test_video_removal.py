@@ -22,6 +22,7 @@ from PIL import Image
 from services.inference.pipeline import ffmpeg
 from tests import samples
 from tests.contract.shapes import DATETIME, URI, UUID, OneOf, assert_shape
+from tests.conftest import register
 from tests.e2e.test_billing import credits
 
 pytestmark = pytest.mark.mesh
@@ -123,6 +124,48 @@ def test_gif_matte_and_png_sequence(base_url, bearer, clip, tmp_path):
     assert len(archive.namelist()) == FPS * SECONDS
     first = np.asarray(Image.open(archive.open(archive.namelist()[0])))
     assert first.shape == (HEIGHT, WIDTH, 4) and first[8, 8, 3] < 30 and first[120, 85, 3] > 225
+
+
+def project(base_url, headers, kind: str) -> dict:
+    response = requests.post(f"{base_url}/v1/projects", json={"name": f"My {kind}s", "type": kind}, headers=headers, timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_a_video_project_files_the_finished_video(base_url, bearer, clip, tmp_path):
+    """Seed 000's projects of type video: project_id on the route files the result there."""
+    videos = project(base_url, bearer, "video")
+    assert (videos["status"], videos["files_count"]) == ("draft", 0)
+    response = submit(base_url, bearer, clip, output_format="webm", project_id=videos["id"])
+    assert response.status_code == 202, response.text
+    done, _ = wait(base_url, bearer, response.json()["id"])
+    assert done["status"] == "completed", done
+    listed = requests.get(f"{base_url}/v1/projects/{videos['id']}/images", headers=bearer, timeout=30)
+    assert listed.status_code == 200, listed.text
+    [filed] = listed.json()["images"]
+    assert filed["content_type"] == "video/webm" and (filed["width"], filed["height"]) == (WIDTH, HEIGHT)
+    path = str(tmp_path / "filed.webm")
+    with open(path, "wb") as f:
+        f.write(requests.get(filed["url"], timeout=60).content)
+    assert os.path.getsize(path) == filed["size_bytes"]
+    info = ffmpeg.probe(path)
+    assert (info.frames, info.alpha) == (FPS * SECONDS, True)
+    mine = requests.get(f"{base_url}/v1/projects", headers=bearer, timeout=30).json()["items"]
+    assert next(p for p in mine if p["id"] == videos["id"])["files_count"] == 1
+    assert next(p for p in mine if p["id"] == videos["id"])["status"] == "completed"
+
+
+def test_a_project_that_takes_no_video_is_refused_uncharged(base_url, bearer, clip):
+    images = project(base_url, bearer, "image")
+    theirs = project(base_url, {"Authorization": f"Bearer {register(base_url)['token']}"}, "video")
+    before = credits(base_url, bearer)["balance"]
+    wrong_type = submit(base_url, bearer, clip, project_id=images["id"])
+    assert wrong_type.status_code == 400 and wrong_type.json()["error"] == "PROJECT_TYPE_MISMATCH", wrong_type.text
+    assert "type video" in wrong_type.json()["message"]
+    for other in (theirs["id"], "00000000-0000-4000-8000-000000000000", "not-a-project"):
+        refused = submit(base_url, bearer, clip, project_id=other)
+        assert refused.status_code == 404 and refused.json()["error"] == "PROJECT_NOT_FOUND", refused.text
+    assert credits(base_url, bearer)["balance"] == before
 
 
 def test_refusals_before_the_charge(base_url, bearer, clip, tmp_path):

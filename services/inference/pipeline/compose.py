@@ -159,9 +159,15 @@ def blurred_background(rgb: np.ndarray, alpha: np.ndarray, strength: float, styl
     return out
 
 
+# Alpha below this (2 %) shows on no background: such pixels (a model's faint halo) are not the
+# subject's box, which crop, scale, position and the X-Foreground-* headers use.
+VISIBLE_ALPHA = 5
+
+
 def subject_box(alpha: np.ndarray, margin: int) -> tuple[int, int, int, int] | None:
-    """(left, top, right, bottom) of the pixels with any alpha, widened by `margin`, within the image."""
-    visible = alpha > 0
+    """(left, top, right, bottom) of the visible pixels (uint8 alpha above VISIBLE_ALPHA, or its
+    fraction of 1 for float alpha), widened by `margin`, within the image."""
+    visible = alpha > (VISIBLE_ALPHA if alpha.dtype == np.uint8 else VISIBLE_ALPHA / 255)
     rows = np.flatnonzero(visible.any(axis=1))
     cols = np.flatnonzero(visible.any(axis=0))
     del visible

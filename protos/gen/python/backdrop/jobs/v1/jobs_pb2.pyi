@@ -330,7 +330,7 @@ class JobResult(_message.Message):
     def __init__(self, result_key: _Optional[str] = ..., mask_key: _Optional[str] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., format: _Optional[str] = ..., content_type: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., model: _Optional[str] = ..., images: _Optional[_Iterable[_Union[GeneratedImage, _Mapping]]] = ..., foreground: _Optional[_Union[Box, _Mapping]] = ..., subject_type: _Optional[str] = ..., generated_video: _Optional[_Union[GeneratedVideo, _Mapping]] = ..., training: _Optional[_Union[TrainResult, _Mapping]] = ..., video_output: _Optional[_Union[VideoOutput, _Mapping]] = ...) -> None: ...
 
 class VideoRemovalOptions(_message.Message):
-    __slots__ = ("output_format", "bg_color", "background_key", "blur_strength", "smoothing", "keep_audio", "model", "quality", "frames", "duration_seconds")
+    __slots__ = ("output_format", "bg_color", "background_key", "blur_strength", "smoothing", "keep_audio", "model", "quality", "frames", "duration_seconds", "project_id")
     OUTPUT_FORMAT_FIELD_NUMBER: _ClassVar[int]
     BG_COLOR_FIELD_NUMBER: _ClassVar[int]
     BACKGROUND_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -341,6 +341,7 @@ class VideoRemovalOptions(_message.Message):
     QUALITY_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     output_format: str
     bg_color: str
     background_key: str
@@ -351,7 +352,8 @@ class VideoRemovalOptions(_message.Message):
     quality: str
     frames: int
     duration_seconds: float
-    def __init__(self, output_format: _Optional[str] = ..., bg_color: _Optional[str] = ..., background_key: _Optional[str] = ..., blur_strength: _Optional[float] = ..., smoothing: _Optional[float] = ..., keep_audio: _Optional[bool] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., frames: _Optional[int] = ..., duration_seconds: _Optional[float] = ...) -> None: ...
+    project_id: str
+    def __init__(self, output_format: _Optional[str] = ..., bg_color: _Optional[str] = ..., background_key: _Optional[str] = ..., blur_strength: _Optional[float] = ..., smoothing: _Optional[float] = ..., keep_audio: _Optional[bool] = ..., model: _Optional[str] = ..., quality: _Optional[str] = ..., frames: _Optional[int] = ..., duration_seconds: _Optional[float] = ..., project_id: _Optional[str] = ...) -> None: ...
 
 class VideoOutput(_message.Message):
     __slots__ = ("frames", "fps", "duration_seconds", "has_audio", "has_alpha")

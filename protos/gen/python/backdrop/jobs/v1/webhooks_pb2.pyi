@@ -196,6 +196,14 @@ class ListProjectImagesResponse(_message.Message):
     total: int
     def __init__(self, images: _Optional[_Iterable[_Union[ProjectImage, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
+class GetProjectRequest(_message.Message):
+    __slots__ = ("id", "owner_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    owner_id: str
+    def __init__(self, id: _Optional[str] = ..., owner_id: _Optional[str] = ...) -> None: ...
+
 class DeleteProjectImageRequest(_message.Message):
     __slots__ = ("project_id", "owner_id", "image_id")
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]

@@ -44,6 +44,11 @@ class ProjectServiceStub:
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.SerializeToString,
                 response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
                 _registered_method=True)
+        self.GetProject = channel.unary_unary(
+                '/backdrop.jobs.v1.ProjectService/GetProject',
+                request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.GetProjectRequest.SerializeToString,
+                response_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.FromString,
+                _registered_method=True)
         self.AddProjectImage = channel.unary_unary(
                 '/backdrop.jobs.v1.ProjectService/AddProjectImage',
                 request_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.AddProjectImageRequest.SerializeToString,
@@ -73,6 +78,13 @@ class ProjectServiceServicer:
 
     def ListProjects(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProject(self, request, context):
+        """One of the owner's projects; PROJECT_NOT_FOUND for any other.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -110,6 +122,11 @@ def add_ProjectServiceServicer_to_server(servicer, server):
                     servicer.ListProjects,
                     request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.FromString,
                     response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'GetProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProject,
+                    request_deserializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.GetProjectRequest.FromString,
+                    response_serializer=backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.SerializeToString,
             ),
             'AddProjectImage': grpc.unary_unary_rpc_method_handler(
                     servicer.AddProjectImage,
@@ -181,6 +198,33 @@ class ProjectService:
             '/backdrop.jobs.v1.ProjectService/ListProjects',
             backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsRequest.SerializeToString,
             backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/backdrop.jobs.v1.ProjectService/GetProject',
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.GetProjectRequest.SerializeToString,
+            backdrop_dot_jobs_dot_v1_dot_webhooks__pb2.Project.FromString,
             options,
             channel_credentials,
             insecure,
