@@ -77,7 +77,7 @@ def test_professional_cuts_out_with_isnet_and_leaks_less_of_the_flag_than_basic(
     # The subject is whole in both; the flag beside her is background, which u2netp takes for her.
     for mask in (isnet, u2netp):
         assert mask[FACE].mean() > 0.95 and mask[SUIT].mean() > 0.95
-    assert u2netp[FLAG_STRIP].mean() > 0.2  # the leak this model is here to fix (a check that can fail)
+    assert u2netp[FLAG_STRIP].mean() > 0.1  # the leak this model is here to fix (0.16 measured; a check that can fail)
     assert isnet[FLAG_STRIP].mean() < 0.05 and isnet[FLAG_STRIP].mean() < u2netp[FLAG_STRIP].mean() / 4
     assert np.abs(isnet[:40, -40:]).max() < 0.05  # the studio backdrop's corner
 

@@ -165,10 +165,12 @@ def test_envoy_serves_its_prometheus_stats_and_nothing_else_of_its_admin(observe
 
 def test_one_request_is_one_trace_from_envoy_to_the_worker(observed, removal, collector):
     wanted = {"envoy", "gateway", "billing", "orchestrator", "inference"}
+    # A span is exported when it ends: the worker's `infer` before the `process` around it.
+    named = {"backdrop.gateway.v1.Gateway/RemoveBg", "process backdrop.work.remove_background", "infer u2netp", "process backdrop.events.job.*"}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         spans = collector.of_request(removal)
-        if wanted <= {service for service, _ in spans}:
+        if wanted <= {service for service, _ in spans} and named <= {span.name for _, span in spans}:
             break
         time.sleep(0.5)
     by_service = {}
