@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backdrop.jobs.v1 import jobs_pb2, webhooks_pb2, webhooks_pb2_grpc
 from services.orchestrator.store import TZ, UUID, Tables
 from services.orchestrator.webhooks import Webhooks
+from services.runtime import logs
 from services.runtime.clock import iso
 from services.runtime.config import env_int
 from services.runtime.db import column, record, records
 from services.runtime.errors import ServiceError, invalid, not_found, rpc_errors, uuid_or_not_found
-from services.runtime import logs
 from services.runtime.objectstore import ObjectStore, copy
 
 log = logging.getLogger(__name__)
