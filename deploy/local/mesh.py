@@ -27,6 +27,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+# The supervisor starts each child with fork (preexec_fn, user), and gRPC's fork handlers in a
+# child whose fds close_fds has closed abort it before exec (grpc/grpc#43055, grpcio >= 1.81:
+# 33 of 150 spawns beside a busy channel died with SIGABRT here, none with this). The children
+# inherit it; none of them forks with gRPC in use (ffmpeg starts by vfork, without handlers).
+# Set before anything in this process imports grpc (tests/conftest.py imports this module first).
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from services.runtime import aliases
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
