@@ -127,11 +127,17 @@ class KeyFrames:
         height, width = fine.shape
         if abs(dy) > MAX_PAN * height or abs(dx) > MAX_PAN * width:
             return None
-        margin = int(np.ceil(max(abs(dy), abs(dx)))) + 2
-        if _change(moved(self._fine, dy, dx)[margin:-margin, margin:-margin], fine[margin:-margin, margin:-margin]) > self.threshold:
+        inner = _interior(dy, dx)
+        if _change(moved(self._fine, dy, dx)[inner], fine[inner]) > self.threshold:
             return None
         scale = rgb.shape[1] / width
         return dy * scale, dx * scale
+
+
+def _interior(dy: float, dx: float) -> tuple[slice, slice]:
+    """The part of a picture moved by (dy, dx) that both it and the original cover (2 px in from that)."""
+    margin = int(np.ceil(max(abs(dy), abs(dx)))) + 2
+    return slice(margin, -margin), slice(margin, -margin)
 
 
 def _change(a: np.ndarray, b: np.ndarray) -> float:
@@ -158,11 +164,10 @@ def pan(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     py, px = np.unravel_index(int(np.argmax(correlation)), correlation.shape)
     dy, dx = float(py - height if py > height / 2 else py), float(px - width if px > width / 2 else px)
     for _ in range(3):
-        margin = int(np.ceil(max(abs(dy), abs(dx)))) + 2
-        if 2 * margin >= min(height, width):
+        inner = _interior(dy, dx)
+        if 2 * inner[0].start >= min(height, width):
             break
         warped = moved(reference, dy, dx)
-        inner = (slice(margin, -margin), slice(margin, -margin))
         gy, gx = (g[inner] for g in np.gradient(warped))
         residual = (current - warped)[inner]
         normal = np.array([[np.sum(gy * gy), np.sum(gy * gx)], [np.sum(gy * gx), np.sum(gx * gx)]])
