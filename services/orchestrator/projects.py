@@ -159,17 +159,13 @@ class Projects(webhooks_pb2_grpc.ProjectServiceServicer):
             if (await conn.execute(sa.select(project_images.c.id).where(project_images.c.id == job.id))).first():
                 return
         size = await copy(self.objects, result.result_key, key)
+        filed = webhooks_pb2.ProjectImage(
+            id=job.id, project_id=project_id, key=key, filename=f"video-{job.id[:8]}.{key.rsplit('.', 1)[-1]}",
+            content_type=result.content_type, size_bytes=size, width=result.width, height=result.height,
+        )
         try:
             async with self.db.begin() as conn:
-                await self._owned_project(conn, project_id, job.owner_id, lock=True)
-                count = (await conn.execute(sa.select(sa.func.count()).where(project_images.c.project_id == project_id))).scalar_one()
-                check_capacity(count, self.max_images)
-                await conn.execute(
-                    project_images.insert().values(
-                        id=job.id, project_id=project_id, key=key, filename=f"video-{job.id[:8]}.{key.rsplit('.', 1)[-1]}",
-                        content_type=result.content_type, size_bytes=size, width=result.width, height=result.height,
-                    )
-                )
+                await self._add_file(conn, filed, job.owner_id)
                 await conn.execute(projects.update().where(projects.c.id == project_id).values(status="completed"))
         except ServiceError as refused:
             await self.objects.delete(key)
@@ -192,23 +188,25 @@ class Projects(webhooks_pb2_grpc.ProjectServiceServicer):
         if not (key := IMAGE_KEY.match(image.key)) or key.groups() != (image.project_id, image.id):
             raise invalid("INVALID_PARAMETER", "key must be projects/{project_id}/{id}.{png|jpeg|webp}", field="key")
         async with self.db.begin() as conn:
-            # The project's row lock serialises concurrent adds, so the cap holds under a burst.
-            project_id = await self._owned_project(conn, image.project_id, request.owner_id, lock=True)
-            count = (
-                await conn.execute(sa.select(sa.func.count()).where(project_images.c.project_id == project_id))
-            ).scalar_one()
-            check_capacity(count, self.max_images)
-            row = (
-                await conn.execute(
-                    project_images.insert()
-                    .values(
-                        id=image.id, project_id=project_id, key=image.key, filename=image.filename,
-                        content_type=image.content_type, size_bytes=image.size_bytes, width=image.width, height=image.height,
-                    )
-                    .returning(*project_images.c)
-                )
-            ).one()
+            row = await self._add_file(conn, image, request.owner_id)
         return _image_message(record(ProjectImage, row))
+
+    async def _add_file(self, conn, image: webhooks_pb2.ProjectImage, owner_id: str):
+        """The file's row in the owner's project, within the project's cap. The project's row lock
+        serialises concurrent adds, so the cap holds under a burst."""
+        project_id = await self._owned_project(conn, image.project_id, owner_id, lock=True)
+        count = (await conn.execute(sa.select(sa.func.count()).where(project_images.c.project_id == project_id))).scalar_one()
+        check_capacity(count, self.max_images)
+        return (
+            await conn.execute(
+                project_images.insert()
+                .values(
+                    id=image.id, project_id=project_id, key=image.key, filename=image.filename,
+                    content_type=image.content_type, size_bytes=image.size_bytes, width=image.width, height=image.height,
+                )
+                .returning(*project_images.c)
+            )
+        ).one()
 
     @rpc_errors
     async def ListProjectImages(self, request, context):
